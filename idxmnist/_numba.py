@@ -1,0 +1,59 @@
+"""Numba kernels for the decode pass. Imported only when the numba backend is used.
+
+Compiled with ``cache=True`` so the JIT cost is paid once per machine, not per
+process. Each kernel swaps byte order in place, in parallel over items.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _swap16(a):
+    for i in numba.prange(a.size):
+        x = a[i]
+        a[i] = ((x >> np.uint16(8)) | (x << np.uint16(8))) & np.uint16(0xFFFF)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _swap32(a):
+    for i in numba.prange(a.size):
+        x = a[i]
+        a[i] = (
+            ((x >> np.uint32(24)) & np.uint32(0xFF))
+            | ((x >> np.uint32(8)) & np.uint32(0xFF00))
+            | ((x << np.uint32(8)) & np.uint32(0xFF0000))
+            | ((x << np.uint32(24)) & np.uint32(0xFF000000))
+        )
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _swap64(a):
+    for i in numba.prange(a.size):
+        x = a[i]
+        lo = np.uint32(x & np.uint64(0xFFFFFFFF))
+        hi = np.uint32(x >> np.uint64(32))
+        lo = (
+            ((lo >> np.uint32(24)) & np.uint32(0xFF))
+            | ((lo >> np.uint32(8)) & np.uint32(0xFF00))
+            | ((lo << np.uint32(8)) & np.uint32(0xFF0000))
+            | ((lo << np.uint32(24)) & np.uint32(0xFF000000))
+        )
+        hi = (
+            ((hi >> np.uint32(24)) & np.uint32(0xFF))
+            | ((hi >> np.uint32(8)) & np.uint32(0xFF00))
+            | ((hi << np.uint32(8)) & np.uint32(0xFF0000))
+            | ((hi << np.uint32(24)) & np.uint32(0xFF000000))
+        )
+        a[i] = (np.uint64(lo) << np.uint64(32)) | np.uint64(hi)
+
+
+_KERNELS = {2: (_swap16, np.uint16), 4: (_swap32, np.uint32), 8: (_swap64, np.uint64)}
+
+
+def swap_inplace(flat: np.ndarray) -> None:
+    """Swap the byte order of every item of the 1-D contiguous array ``flat``."""
+    kernel, utype = _KERNELS[flat.dtype.itemsize]
+    kernel(flat.view(utype))

@@ -1,0 +1,75 @@
+"""Write a file so that no reader ever sees half of it.
+
+The data goes to a temporary file in the destination's directory, is flushed
+and fsync'ed, then renamed over the destination (atomic on POSIX). If
+anything fails, or the process is killed, the destination is untouched; a
+failed write removes its temporary file, and one left by a killed process is
+named ``.<dest>.<random>.part`` and swept by :func:`sweep_stale`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_write", "sweep_stale", "TEMP_SUFFIX"]
+
+TEMP_SUFFIX = ".part"
+
+
+@contextmanager
+def atomic_write(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a temporary file beside ``dest``; rename it to ``dest`` on success."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(dest.parent)
+
+
+def sweep_stale(dest: str | os.PathLike[str], older_than: float = 3600.0) -> None:
+    """Remove temporary files of ``dest`` left by killed writers."""
+    dest = Path(dest)
+    cutoff = time.time() - older_than
+    for tmp in dest.parent.glob(f".{dest.name}.*{TEMP_SUFFIX}"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

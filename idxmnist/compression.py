@@ -1,0 +1,229 @@
+"""Containers: detect gzip/xz/bz2 from the leading bytes and inflate them.
+
+Two ways to get the bytes out:
+
+* :class:`Stream` decompresses chunk by chunk into a caller's buffer, with
+  memory bounded by one chunk, for any input (seekable or not, any size).
+* :func:`inflate_gzip_whole` inflates a whole gzip file held in memory with
+  libdeflate (the optional ``deflate`` package) in one call, the fastest
+  route for files whose size is known. It returns a ``bytearray`` so the
+  caller can wrap it as a writable array without another copy.
+
+Every failure of the underlying library is turned into :class:`IdxError`
+naming the file; nothing here lets ``zlib.error``, ``EOFError`` and friends
+escape.
+"""
+
+from __future__ import annotations
+
+import bz2
+import importlib
+import lzma
+import zlib
+from functools import cache
+from typing import BinaryIO
+
+from .errors import IdxError, TruncatedError
+
+__all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "GZIP_MAX_RATIO"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+BZ2_MAGIC = b"BZh"
+
+#: DEFLATE cannot expand data by more than 1032:1, so a gzip file of n bytes
+#: can never hold more than this many times n bytes (plus a small constant).
+GZIP_MAX_RATIO = 1032
+
+CHUNK = 1 << 18  # compressed bytes read per step; output is bounded the same way
+
+_DECOMPRESS_ERRORS = (zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
+
+# name -> module with a zlib-compatible decompressobj, fastest first
+_ZLIB_LIKE = {"zlib-ng": "zlib_ng.zlib_ng", "isal": "isal.isal_zlib", "zlib": "zlib"}
+
+
+def sniff(lead: bytes) -> str:
+    """``"gzip"``, ``"xz"``, ``"bz2"`` or ``"raw"`` from the first bytes."""
+    if lead.startswith(GZIP_MAGIC):
+        return "gzip"
+    if lead.startswith(XZ_MAGIC):
+        return "xz"
+    if lead.startswith(BZ2_MAGIC):
+        return "bz2"
+    return "raw"
+
+
+@cache
+def gzip_backend(name: str = "auto"):
+    """The zlib-compatible module used for streaming gzip.
+
+    ``"auto"`` picks the fastest one installed (zlib-ng, then python-isal, then
+    the standard library's zlib); all give identical output.
+    """
+    if name != "auto":
+        return importlib.import_module(_ZLIB_LIKE[name])
+    for module in _ZLIB_LIKE.values():
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            continue
+    raise AssertionError("unreachable: zlib is always present")
+
+
+@cache
+def libdeflate():
+    """The ``deflate`` module (libdeflate), or None when it is not installed."""
+    try:
+        return importlib.import_module("deflate")
+    except ImportError:
+        return None
+
+
+def _corrupt(name: str, kind: str, exc: BaseException) -> IdxError:
+    if isinstance(exc, EOFError):
+        return TruncatedError(
+            f"{name}: the {kind} stream ends early: the file is truncated "
+            "(an interrupted download?); delete it and fetch it again"
+        )
+    return IdxError(
+        f"{name}: corrupt {kind} data ({exc}); the file is damaged or not "
+        f"{kind} at all; delete it and fetch it again"
+    )
+
+
+class Stream:
+    """Decompressed bytes of ``fileobj`` (of container ``kind``), pulled on demand."""
+
+    def __init__(self, fileobj: BinaryIO, kind: str, name: str, *, gzip_impl: str = "auto"):
+        self._f = fileobj
+        self.kind = kind
+        self.name = name
+        self._tail = b""  # zlib-style leftover input
+        self.consumed = 0  # compressed bytes read so far
+        self._errors = _DECOMPRESS_ERRORS
+        if kind == "gzip":
+            module = gzip_backend(gzip_impl)
+            self._errors = (*_DECOMPRESS_ERRORS, module.error)
+            self._d = module.decompressobj(31)
+            self._zlib_api = True
+        elif kind == "xz":
+            self._d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+            self._zlib_api = False
+        elif kind == "bz2":
+            self._d = bz2.BZ2Decompressor()
+            self._zlib_api = False
+        else:
+            self._d = None
+
+    def _input(self) -> bytes:
+        data = self._f.read(CHUNK)
+        self.consumed += len(data)
+        return data
+
+    def _pull(self, n: int) -> bytes:
+        """Up to ``n`` decompressed bytes; ``b""`` only at the end of the stream."""
+        if self._d is None:
+            return self._f.read(n)
+        d = self._d
+        while not d.eof:
+            if self._zlib_api:
+                data = self._tail or self._input()
+            else:
+                data = self._input() if d.needs_input else b""
+            if not data and (self._zlib_api or d.needs_input):
+                raise _corrupt(self.name, self.kind, EOFError())
+            try:
+                out = d.decompress(data, n)
+            except self._errors as exc:
+                raise _corrupt(self.name, self.kind, exc) from None
+            if self._zlib_api:
+                self._tail = d.unconsumed_tail
+            if out:
+                return out
+        return b""
+
+    def read_exact(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, or fewer only if the stream ends first."""
+        parts, got = [], 0
+        while got < n:
+            part = self._pull(n - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    def readinto(self, buffer: memoryview, on_chunk=None) -> int:
+        """Fill ``buffer``; return the number of bytes written (short at the end).
+
+        ``on_chunk(start, stop)`` is called after each piece lands, while it is
+        still in cache (used to decode in the same pass).
+        """
+        view = memoryview(buffer).cast("B")
+        pos, size = 0, len(view)
+        while pos < size:
+            if self._d is None:
+                got = self._f.readinto(view[pos : min(size, pos + CHUNK)])
+                if not got:
+                    break
+            else:
+                part = self._pull(min(CHUNK, size - pos))
+                if not part:
+                    break
+                got = len(part)
+                view[pos : pos + got] = part
+            if on_chunk is not None:
+                on_chunk(pos, pos + got)
+            pos += got
+        return pos
+
+    def finish(self) -> None:
+        """Check that nothing follows the payload and the stream ended cleanly."""
+        if self._pull(1):
+            raise IdxError(
+                f"{self.name}: the file holds more data than its IDX header "
+                "declares (trailing bytes); it is corrupt or not an IDX file"
+            )
+        if self._d is None:
+            return
+        leftover = self._tail or getattr(self._d, "unused_data", b"") or self._f.read(1)
+        if leftover:
+            what = "several gzip members" if self.kind == "gzip" else "several streams"
+            raise IdxError(
+                f"{self.name}: data follows the end of the {self.kind} stream "
+                f"({what} or appended bytes); an IDX file is exactly one stream"
+            )
+
+
+def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
+    """Inflate a one-member gzip file whose output must be ``expected`` bytes.
+
+    Returns None if the file is anything but exactly that (corrupt, cut off,
+    several members, trailing bytes), so the caller can diagnose it with the
+    streaming path. libdeflate verifies the first member's CRC and size; the
+    checks here make sure that member is the whole file, since libdeflate
+    ignores whatever follows it.
+    """
+    mod = libdeflate()
+    try:
+        out = mod.gzip_decompress(data)
+    except mod.DeflateError:
+        return None
+    trailer = data[-8:]
+    if (
+        len(out) != expected
+        or mod.crc32(out).to_bytes(4, "little") != trailer[:4]
+        # a second member identical to the first: its header follows our trailer
+        or data.find(trailer + GZIP_MAGIC, 0, len(data) - 8) >= 0
+    ):
+        return None
+    return out
+
+
+def peek_gzip(data: bytes, n: int, name: str) -> bytes:
+    """The first ``n`` decompressed bytes of an in-memory gzip file."""
+    try:
+        return zlib.decompressobj(31).decompress(data[: 1 << 16], n)
+    except zlib.error as exc:
+        raise _corrupt(name, "gzip", exc) from None

@@ -1,0 +1,129 @@
+"""The assembler: four IDX files in a directory -> the keras tuple.
+
+``load_idx_dataset(dir)`` finds the training and test images and labels
+under their upstream names (``train-images-idx3-ubyte.gz``) or the dotted
+variants (``train-images.idx3-ubyte``), raw or compressed, reads them (in
+parallel threads when the inflater releases the GIL) and checks that they
+fit together the way MNIST-style data must.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from . import compression
+from .errors import IdxError
+from .reader import read_idx
+
+__all__ = ["load_idx_dataset", "find_idx_files", "check_arrays", "ROLES", "Arrays"]
+
+Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+#: role -> (stem, IDX kind) of the upstream file name, in keras's tuple order
+ROLES = {
+    "x_train": ("train-images", "idx3-ubyte"),
+    "y_train": ("train-labels", "idx1-ubyte"),
+    "x_test": ("t10k-images", "idx3-ubyte"),
+    "y_test": ("t10k-labels", "idx1-ubyte"),
+}
+#: preferred first: uncompressed reads fastest
+SUFFIXES = ("", ".gz", ".xz", ".bz2")
+#: besides the directory itself, where other tools keep the files
+SUBDIRS = (".", "raw", "MNIST/raw")
+
+
+def _candidates(role: str) -> list[str]:
+    stem, kind = ROLES[role]
+    return [f"{stem}{sep}{kind}{suffix}" for suffix in SUFFIXES for sep in ("-", ".")]
+
+
+def find_idx_files(source_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Map each role (``x_train`` ...) to the file that holds it in ``source_dir``.
+
+    Raises ``FileNotFoundError`` naming what is missing and what was looked for.
+    """
+    root = Path(source_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such directory (expected the four MNIST IDX files)")
+    for sub in SUBDIRS:
+        base = root / sub
+        found = {}
+        for role in ROLES:
+            for name in _candidates(role):
+                if (base / name).is_file():
+                    found[role] = base / name
+                    break
+        if len(found) == len(ROLES):
+            return found
+        if found:
+            break  # a partial set here: report what this directory lacks
+    missing = [r for r in ROLES if r not in found]
+    looked = "; ".join(
+        f"{r}: {' or '.join(_candidates(r)[:2])} (.gz/.xz/.bz2 too)" for r in missing
+    )
+    raise FileNotFoundError(
+        f"{root}: missing IDX files: {looked}. Put the four upstream MNIST files "
+        "there (as downloaded, .gz is fine)"
+    )
+
+
+def check_arrays(
+    arrays: dict[str, np.ndarray], names: dict[str, str], num_classes: int = 10
+) -> None:
+    """Check that four arrays form an MNIST-style dataset; raise IdxError if not.
+
+    ``names`` maps each role to the file (or npz member) it came from.
+    """
+    for split in ("train", "test"):
+        xr, yr = f"x_{split}", f"y_{split}"
+        x, y = arrays[xr], arrays[yr]
+        if x.dtype != np.uint8 or x.ndim != 3:
+            raise IdxError(f"{names[xr]}: expected 3-D uint8 images, got {x.dtype} {x.shape}")
+        if y.dtype != np.uint8 or y.ndim != 1:
+            raise IdxError(f"{names[yr]}: expected 1-D uint8 labels, got {y.dtype} {y.shape}")
+        if len(x) != len(y):
+            raise IdxError(
+                f"{names[xr]} holds {len(x)} images but {names[yr]} holds {len(y)} "
+                "labels; the files do not belong together"
+            )
+        if y.size and int(y.max()) >= num_classes:
+            raise IdxError(f"{names[yr]}: holds label {int(y.max())}, outside 0..{num_classes - 1}")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise IdxError(
+            f"{names['x_train']} holds {arrays['x_train'].shape[1:]} images but "
+            f"{names['x_test']} holds {arrays['x_test'].shape[1:]}; they do not belong together"
+        )
+
+
+def _read_all(files: dict[str, Path], backend: str) -> dict[str, np.ndarray]:
+    roles = sorted(files, key=lambda r: files[r].stat().st_size, reverse=True)
+    workers = min(len(roles), os.cpu_count() or 1)
+    # libdeflate releases the GIL; the stdlib streaming path mostly does not help
+    if workers > 1 and compression.libdeflate() is not None:
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {r: pool.submit(read_idx, files[r], backend=backend) for r in roles}
+            return {r: futures[r].result() for r in ROLES}
+    return {r: read_idx(files[r], backend=backend) for r in ROLES}
+
+
+def load_idx_dataset(
+    source_dir: str | os.PathLike[str], *, backend: str = "auto", num_classes: int = 10
+) -> Arrays:
+    """Read the four MNIST-style IDX files in ``source_dir``.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``, the same uint8 arrays
+    ``keras.datasets.mnist.load_data()`` returns. Raises ``FileNotFoundError``
+    if a file is missing and :class:`IdxError` if one is bad or they do not
+    fit together (image and label counts, dtypes, labels outside
+    ``0..num_classes-1``).
+
+    >>> (x_train, y_train), (x_test, y_test) = load_idx_dataset("mnist/")  # doctest: +SKIP
+    """
+    files = find_idx_files(source_dir)
+    arrays = _read_all(files, backend)
+    check_arrays(arrays, {r: os.fspath(p) for r, p in files.items()}, num_classes)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -1,0 +1,52 @@
+"""Payload bytes -> native values: the byte-order pass for multi-byte types.
+
+IDX stores numbers big-endian. ``read_idx`` lands the payload bytes in the
+output array's own memory and then swaps them in place (little-endian hosts),
+either with NumPy or, when chosen, with the Numba kernels in ``_numba``.
+Single-byte types need no pass at all.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import cache
+
+import numpy as np
+
+__all__ = ["BACKENDS", "resolve_backend", "swap_inplace", "numba_available"]
+
+BACKENDS = ("auto", "numpy", "numba")
+NEEDS_SWAP = sys.byteorder == "little"
+#: "auto" uses Numba for payloads at least this large (where it measured faster).
+NUMBA_AUTO_MIN_BYTES = 64 << 20
+
+
+@cache
+def numba_available() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def resolve_backend(backend: str, nbytes: int, itemsize: int) -> str:
+    """The backend that will decode a payload of ``nbytes`` in ``itemsize`` items."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    if backend == "numba":
+        if not numba_available():
+            raise ImportError("backend='numba' needs numba: pip install 'idxmnist[numba]'")
+        return "numba"
+    if backend == "auto" and itemsize > 1 and nbytes >= NUMBA_AUTO_MIN_BYTES:
+        return "numba" if numba_available() else "numpy"
+    return "numpy"
+
+
+def swap_inplace(flat: np.ndarray, backend: str) -> None:
+    """Turn the big-endian bytes held in native-dtype ``flat`` into native values."""
+    if not NEEDS_SWAP or flat.dtype.itemsize == 1 or flat.size == 0:
+        return
+    if backend == "numba":
+        from . import _numba
+
+        _numba.swap_inplace(flat)
+    else:
+        flat.byteswap(inplace=True)

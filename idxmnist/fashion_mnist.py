@@ -1,0 +1,21 @@
+"""fashion-mnist, keras style: ``from idxmnist import fashion_mnist; fashion_mnist.load_data()``."""
+
+from __future__ import annotations
+
+import os
+
+from . import registry
+from .dataset import Arrays
+from .loader import load_dataset
+
+__all__ = ["load_data"]
+
+
+def load_data(
+    path: str | os.PathLike[str] = "fashion-mnist.npz",
+    *,
+    source: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Arrays:
+    """Load fashion-mnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``."""
+    return load_dataset(registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir)

@@ -1,0 +1,159 @@
+"""The IDX file format, as published with the MNIST database.
+
+An IDX file is a header followed by the data, with nothing after it::
+
+    offset  size     content
+    0       2        zero bytes (0x00 0x00)
+    2       1        type code, see below
+    3       1        number of dimensions, n (1 or more)
+    4       4 * n    each dimension, a big-endian unsigned 32-bit integer
+    4+4n    ...      the data: prod(dims) items, big-endian, C (row-major) order
+
+Type codes::
+
+    0x08  unsigned byte   uint8
+    0x09  signed byte     int8
+    0x0B  short           int16   (2 bytes)
+    0x0C  int             int32   (4 bytes)
+    0x0D  float           float32 (4 bytes)
+    0x0E  double          float64 (8 bytes)
+
+The MNIST images are ``0x00000803`` with shape ``(N, 28, 28)``, the labels
+``0x00000801`` with shape ``(N,)``. Files are found raw or compressed (gzip,
+xz, bz2); compression is a property of the container, not of this format.
+
+A dimension of zero is valid and gives an empty array. A payload shorter or
+longer than the header declares is an error, as is any type code or dimension
+count not listed above.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import IdxError
+
+__all__ = ["IdxHeader", "TYPE_CODES", "MAX_NDIM", "parse_header", "encode_header"]
+
+#: type code -> big-endian dtype as stored in the file
+TYPE_CODES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_CODE_OF_KIND = {(dt.kind, dt.itemsize): code for code, dt in TYPE_CODES.items()}
+
+#: More dimensions than this is treated as a corrupt header (NumPy 1.x's limit).
+MAX_NDIM = 32
+#: A payload declared larger than this (256 TiB) is corrupt whatever the source.
+MAX_PAYLOAD = 1 << 48
+
+
+@dataclass(frozen=True)
+class IdxHeader:
+    """What an IDX header declares.
+
+    ``dtype`` is the native-endian dtype of the array ``read_idx`` returns,
+    ``file_dtype`` the big-endian one stored on disk.
+    """
+
+    type_code: int
+    shape: tuple[int, ...]
+    file_dtype: np.dtype
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.file_dtype.newbyteorder("=")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def header_size(self) -> int:
+        return 4 + 4 * len(self.shape)
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def payload_size(self) -> int:
+        return self.count * self.file_dtype.itemsize
+
+    @property
+    def total_size(self) -> int:
+        return self.header_size + self.payload_size
+
+
+def parse_magic(magic: bytes, name: str) -> tuple[int, int]:
+    """Check the first four bytes; return ``(type_code, ndim)``."""
+    if len(magic) < 4:
+        raise IdxError(
+            f"{name}: file is {len(magic)} bytes long, too short for an IDX header "
+            "(an empty or cut-off file); delete it and fetch it again"
+        )
+    if magic[0] != 0 or magic[1] != 0:
+        hint = ""
+        if magic[:1] == b"<" or magic[:5].lower() in (b"<!doc", b"<html"):
+            hint = " (it looks like an HTML page, not data: a mirror error page?)"
+        raise IdxError(
+            f"{name}: not an IDX file: first bytes are {magic[:4].hex(' ')}, "
+            f"expected 00 00 <type> <ndim>{hint}"
+        )
+    code, ndim = magic[2], magic[3]
+    if code not in TYPE_CODES:
+        known = ", ".join(f"0x{c:02X}" for c in TYPE_CODES)
+        raise IdxError(f"{name}: unknown IDX type code 0x{code:02X} (known: {known})")
+    if ndim == 0 or ndim > MAX_NDIM:
+        raise IdxError(
+            f"{name}: IDX header declares {ndim} dimensions; 1 to {MAX_NDIM} are supported"
+        )
+    return code, ndim
+
+
+def parse_header(magic: bytes, dims: bytes, name: str) -> IdxHeader:
+    """Build an :class:`IdxHeader` from the magic and the dimension bytes."""
+    code, ndim = parse_magic(magic, name)
+    if len(dims) < 4 * ndim:
+        raise IdxError(
+            f"{name}: file ends inside the IDX header ({4 + len(dims)} of "
+            f"{4 + 4 * ndim} header bytes); the file is truncated, fetch it again"
+        )
+    shape = struct.unpack(f">{ndim}I", dims[: 4 * ndim])
+    header = IdxHeader(code, shape, TYPE_CODES[code])
+    if header.payload_size > MAX_PAYLOAD:
+        raise IdxError(
+            f"{name}: IDX header declares shape {shape} "
+            f"({header.payload_size} bytes), which is not a plausible file"
+        )
+    return header
+
+
+def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    """The header bytes for an array of ``dtype`` and ``shape``."""
+    dtype = np.dtype(dtype)
+    code = _CODE_OF_KIND.get((dtype.kind, dtype.itemsize))
+    if code is None:
+        raise TypeError(
+            f"IDX cannot store dtype {dtype}; use one of uint8, int8, int16, "
+            "int32, float32, float64"
+        )
+    if not 1 <= len(shape) <= MAX_NDIM:
+        raise ValueError(f"IDX needs 1 to {MAX_NDIM} dimensions, got shape {shape}")
+    if any(d >= 1 << 32 for d in shape):
+        raise ValueError(f"IDX dimensions are 32-bit; shape {shape} does not fit")
+    return struct.pack(f">BBBB{len(shape)}I", 0, 0, code, len(shape), *shape)
+
+
+def file_dtype_of(dtype: np.dtype) -> np.dtype:
+    """The big-endian on-disk dtype for a native ``dtype``."""
+    dtype = np.dtype(dtype)
+    return TYPE_CODES[_CODE_OF_KIND[(dtype.kind, dtype.itemsize)]]

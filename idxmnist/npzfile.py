@@ -1,0 +1,185 @@
+"""The ``mnist.npz`` cache file: write it atomically, load it at memory speed.
+
+The file is an ordinary ``.npz`` (a zip of ``.npy`` members, one per key),
+readable by ``numpy.load(f, allow_pickle=False)`` and by keras. Two layouts:
+
+* stored (the default): members are not compressed, and each array's data
+  starts on a 64-byte boundary (zip local-header padding in an extra field
+  with id 0xD935, as Android's ``zipalign`` does). Loading maps the file
+  copy-on-write: no decompression, no copy, and writes stay private to the
+  process.
+* compressed (``compress=True``): deflate members, the size keras ships;
+  loading decompresses them with ``numpy.load``.
+
+Loading never unpickles: object arrays, unknown or missing keys and
+inconsistent headers are refused with :class:`IdxError`.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from numpy.lib import format as npy
+
+from .atomic import atomic_write
+from .errors import IdxError
+
+__all__ = ["write_npz", "load_npz", "npz_members", "Member", "ALIGN"]
+
+ALIGN = 64
+_ALIGN_EXTRA_ID = 0xD935
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip local file header, 30 bytes
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same arrays give the same file
+
+
+def _npy_header(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    npy.write_array_header_1_0(buf, npy.header_data_from_array_1_0(arr))
+    return buf.getvalue()
+
+
+def _write_stored_aligned(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
+            header = _npy_header(arr)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = len(header) + arr.nbytes
+            zip64 = info.file_size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile's own rule
+            fixed = (
+                f.tell()
+                + _LOCAL_HEADER.size
+                + len(info.filename.encode())
+                + (20 if zip64 else 0)
+                + 6
+                + len(header)
+            )
+            pad = -fixed % ALIGN
+            info.extra = struct.pack("<HHH", _ALIGN_EXTRA_ID, 2 + pad, ALIGN) + bytes(pad)
+            with zf.open(info, "w", force_zip64=zip64) as member:
+                member.write(header)
+                member.write(memoryview(arr.reshape(-1)).cast("B"))
+
+
+def write_npz(
+    path: str | os.PathLike[str], arrays: dict[str, np.ndarray], *, compress: bool = False
+) -> Path:
+    """Write ``arrays`` as an npz at ``path``, atomically; return the path."""
+    path = Path(path)
+    with atomic_write(path) as f:
+        if compress:
+            np.savez_compressed(f, **arrays)
+        else:
+            _write_stored_aligned(f, arrays)
+    return path
+
+
+class Member:
+    """One ``.npy`` member of an npz, as found in the zip directory."""
+
+    __slots__ = ("key", "info", "dtype", "shape", "fortran", "data_offset")
+
+    def __init__(self, key, info, dtype=None, shape=None, fortran=False, data_offset=None):
+        self.key, self.info = key, info
+        self.dtype, self.shape, self.fortran, self.data_offset = dtype, shape, fortran, data_offset
+
+    @property
+    def stored(self) -> bool:
+        return self.info.compress_type == zipfile.ZIP_STORED
+
+    @property
+    def aligned(self) -> bool:
+        return self.data_offset is not None and self.data_offset % ALIGN == 0
+
+
+def _bad(path: str, what: str) -> IdxError:
+    return IdxError(f"{path}: {what}; the npz file is corrupt or not a dataset cache")
+
+
+def _read_npy_header(fp: BinaryIO, path: str, key: str) -> tuple[np.dtype, tuple, bool]:
+    try:
+        version = npy.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(fp)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = npy.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, OSError, EOFError, SyntaxError, struct.error) as exc:
+        raise _bad(path, f"member {key!r} has a bad .npy header ({exc})") from None
+    if dtype.hasobject:
+        raise _bad(path, f"member {key!r} holds Python objects (refused: no pickle)")
+    return dtype, tuple(shape), fortran
+
+
+def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
+    """Parse the zip directory and, for stored members, the ``.npy`` headers."""
+    try:
+        zf = zipfile.ZipFile(f)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
+        raise _bad(path, f"not a readable zip archive ({exc})") from None
+    size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
+    members = {}
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise _bad(path, f"unexpected member {info.filename!r}")
+        key = info.filename[:-4]
+        if key in members:
+            raise _bad(path, f"member {key!r} appears twice")
+        member = Member(key, info)
+        members[key] = member
+        if not member.stored or info.flag_bits & 0x1:
+            continue
+        f.seek(info.header_offset)
+        local = f.read(_LOCAL_HEADER.size)
+        if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
+            raise _bad(path, f"member {key!r} has a bad local header")
+        name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
+        start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+        f.seek(start)
+        member.dtype, member.shape, member.fortran = _read_npy_header(f, path, key)
+        member.data_offset = f.tell()
+        nbytes = int(np.prod(member.shape, dtype=np.int64)) * member.dtype.itemsize
+        if member.data_offset - start + nbytes != info.file_size or (
+            size is not None and member.data_offset + nbytes > size
+        ):
+            raise _bad(path, f"member {key!r} is cut short or its size does not match its header")
+    return members
+
+
+def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Load the arrays named ``keys`` from an npz, which must hold exactly those.
+
+    Stored members are memory-mapped copy-on-write (writable, private to this
+    process); compressed ones are read with ``numpy.load(allow_pickle=False)``.
+    """
+    name = os.fspath(path)
+    with open(path, "rb") as f:
+        members = npz_members(f, name)
+        if set(members) != set(keys):
+            raise _bad(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
+        if all(m.data_offset is not None for m in members.values()):
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+            out = {}
+            for key in keys:
+                m = members[key]
+                count = int(np.prod(m.shape, dtype=np.int64))
+                arr = np.frombuffer(mapped, m.dtype, count, m.data_offset)
+                out[key] = arr.reshape(m.shape, order="F" if m.fortran else "C")
+            return out
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as z:
+                return {key: z[key] for key in keys}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, struct.error, zlib.error) as exc:
+            raise _bad(name, f"could not read its arrays ({exc})") from None

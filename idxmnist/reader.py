@@ -1,0 +1,239 @@
+"""Read IDX files: source -> bytes -> header + payload -> array.
+
+A source is a path or a binary file object. The container is detected from
+the leading bytes, never from the name. The output array is allocated once,
+after the header has been checked against what the source can hold, and the
+payload lands straight in it:
+
+* gzip from a file of known size, with libdeflate installed: one whole-buffer
+  inflate into a ``bytearray`` that the array then wraps (no copy);
+* everything else: chunk-by-chunk decompression into the array's memory.
+
+On little-endian hosts multi-byte payloads are then byte-swapped in place.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, Union
+
+import numpy as np
+
+from . import compression, decode
+from .errors import IdxError, TruncatedError, describe
+from .format import MAX_NDIM, IdxHeader, parse_header, parse_magic
+
+__all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
+
+Source = Union[str, "os.PathLike[str]", BinaryIO]
+
+#: Inflate gzip in one call only up to this output size; larger files stream.
+WHOLE_BUFFER_MAX = 1 << 30
+
+
+@dataclass(frozen=True)
+class IdxInfo:
+    """What ``idxmnist info`` reports about one IDX file."""
+
+    header: IdxHeader
+    compression: str  # "gzip", "xz", "bz2" or "raw"
+    stored_size: int | None  # bytes on disk (None for an unsized stream)
+
+    @property
+    def raw_size(self) -> int:
+        return self.header.total_size
+
+
+class _Prefixed(io.RawIOBase):
+    """An unseekable stream with bytes already read put back in front."""
+
+    def __init__(self, lead: bytes, f: BinaryIO):
+        self._lead, self._f = lead, f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._lead:
+            n = min(len(b), len(self._lead))
+            b[:n] = self._lead[:n]
+            self._lead = self._lead[n:]
+            return n
+        data = self._f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
+    """Yield ``(binary file, name, bytes left in it or None)``."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            yield f, os.fspath(source), os.fstat(f.fileno()).st_size
+        return
+    if isinstance(source, io.TextIOBase) or not hasattr(source, "read"):
+        raise TypeError(f"read_idx needs a path or a binary file object, not {source!r}")
+    size = None
+    try:
+        if source.seekable():
+            pos = source.tell()
+            size = source.seek(0, os.SEEK_END) - pos
+            source.seek(pos)
+    except (AttributeError, OSError):
+        size = None
+    yield source, describe(source), size
+
+
+def _sniff(f: BinaryIO, size: int | None) -> tuple[str, BinaryIO]:
+    if size is not None:
+        pos = f.tell()
+        lead = f.read(6)
+        f.seek(pos)
+    else:
+        lead = f.read(6)
+        f = io.BufferedReader(_Prefixed(lead, f))
+    return compression.sniff(lead), f
+
+
+def _header_from(buf: bytes, name: str) -> IdxHeader:
+    _, ndim = parse_magic(buf[:4], name)
+    return parse_header(buf[:4], buf[4 : 4 + 4 * ndim], name)
+
+
+def _stream_header(stream: compression.Stream) -> IdxHeader:
+    magic = stream.read_exact(4)
+    _, ndim = parse_magic(magic, stream.name)
+    return parse_header(magic, stream.read_exact(4 * ndim), stream.name)
+
+
+def _check_fits(header: IdxHeader, kind: str, size: int | None, name: str) -> None:
+    """Refuse, before allocating, a header that declares more than the source holds."""
+    if size is None:
+        return
+    total = header.total_size
+    if kind == "raw":
+        if size < total:
+            raise TruncatedError(
+                f"{name}: file is {size} bytes but its IDX header declares "
+                f"{total} (shape {header.shape}); the file is truncated, "
+                "delete it and fetch it again"
+            )
+        if size > total:
+            raise IdxError(
+                f"{name}: file is {size} bytes but its IDX header declares "
+                f"{total}; {size - total} trailing bytes follow the data"
+            )
+    elif kind == "gzip" and total > compression.GZIP_MAX_RATIO * size + 1024:
+        raise IdxError(
+            f"{name}: IDX header declares {total} bytes (shape {header.shape}), "
+            f"more than a {size}-byte gzip file can possibly hold; the header "
+            "is corrupt or the file is truncated"
+        )
+
+
+def _allocate(header: IdxHeader, name: str) -> np.ndarray:
+    try:
+        return np.empty(header.shape, dtype=header.dtype)
+    except (MemoryError, ValueError):
+        raise IdxError(
+            f"{name}: IDX header declares shape {header.shape} "
+            f"({header.payload_size} bytes), more than can be allocated; "
+            "the header is corrupt"
+        ) from None
+
+
+def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndarray | None:
+    """The libdeflate fast path; None when it does not apply or the file is bad.
+
+    A bad file returns None so the streaming path can diagnose it precisely.
+    """
+    data = f.read()
+    header = _header_from(compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name), name)
+    _check_fits(header, "gzip", size, name)
+    total = header.total_size
+    isize = int.from_bytes(data[-4:], "little")
+    if header.payload_size == 0 or total > WHOLE_BUFFER_MAX or isize != total:
+        return None
+    out = compression.inflate_gzip_whole(data, total)
+    if out is None:
+        return None
+    del data
+    arr = np.frombuffer(out, dtype=header.dtype, count=header.count, offset=header.header_size)
+    if not arr.flags.aligned:  # an 8-byte type after a 4-byte-aligned header
+        arr = arr.copy()
+    arr = arr.reshape(header.shape)
+    decode.swap_inplace(
+        arr.reshape(-1),
+        decode.resolve_backend(backend, header.payload_size, header.dtype.itemsize),
+    )
+    return arr
+
+
+def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: str) -> np.ndarray:
+    stream = compression.Stream(f, kind, name)
+    header = _stream_header(stream)
+    _check_fits(header, kind, size, name)
+    arr = _allocate(header, name)
+    flat = arr.reshape(-1)
+    itemsize = header.dtype.itemsize
+    chosen = decode.resolve_backend(backend, header.payload_size, itemsize)
+    done = 0
+
+    def decode_landed(start: int, stop: int) -> None:
+        nonlocal done
+        end = stop - stop % itemsize
+        if end > done:
+            decode.swap_inplace(flat[done // itemsize : end // itemsize], chosen)
+            done = end
+
+    on_chunk = decode_landed if itemsize > 1 and decode.NEEDS_SWAP else None
+    got = stream.readinto(flat.view(np.uint8), on_chunk)
+    if got < header.payload_size:
+        raise TruncatedError(
+            f"{name}: the data ends after {got} of {header.payload_size} payload "
+            f"bytes declared by the IDX header (shape {header.shape}); the file "
+            "is truncated (an interrupted download?), delete it and fetch it again"
+        )
+    stream.finish()
+    return arr
+
+
+def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
+    """Read one IDX file (raw, gzip, xz or bz2) into a new NumPy array.
+
+    Returns a native-endian, C-contiguous, writable array of the dtype and
+    shape the header declares. ``backend`` chooses the decoder for multi-byte
+    types: ``"numpy"``, ``"numba"`` (needs ``idxmnist[numba]``) or ``"auto"``.
+    Raises :class:`IdxError` for malformed, truncated or corrupt data.
+
+    >>> x = read_idx("train-images-idx3-ubyte.gz")  # doctest: +SKIP
+    >>> x.shape, x.dtype                           # doctest: +SKIP
+    ((60000, 28, 28), dtype('uint8'))
+    """
+    decode.resolve_backend(backend, 0, 1)  # reject a bad name before any I/O
+    with _opened(source) as (f, name, size):
+        kind, f = _sniff(f, size)
+        if kind == "gzip" and size is not None and compression.libdeflate() is not None:
+            start = f.tell()
+            arr = _read_whole_gzip(f, name, size, backend)
+            if arr is not None:
+                return arr
+            f.seek(start)
+        return _read_stream(f, kind, name, size, backend)
+
+
+def read_idx_header(source: Source) -> IdxHeader:
+    """Read only the header of an IDX file: ``.dtype``, ``.shape`` and more."""
+    return inspect_idx(source).header
+
+
+def inspect_idx(source: Source) -> IdxInfo:
+    """Header, container and stored size of an IDX file, reading only its start."""
+    with _opened(source) as (f, name, size):
+        kind, f = _sniff(f, size)
+        header = _stream_header(compression.Stream(f, kind, name))
+        return IdxInfo(header, kind, size)

@@ -1,0 +1,70 @@
+"""Shared fixtures: the real MNIST files and a switch between read paths."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from idxmnist import compression
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _real_data_dir() -> Path | None:
+    value = os.environ.get("IDXMNIST_TEST_DATA")
+    if not value:
+        return None
+    path = Path(value)
+    return path if all((path / n).is_file() for n in MNIST_FILES) else None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The directory with the four upstream MNIST .gz files.
+
+    Skipped locally when $IDXMNIST_TEST_DATA is not set; under CI=true a
+    missing directory fails the run instead.
+    """
+    path = _real_data_dir()
+    if path is None:
+        msg = (
+            "the upstream MNIST files are not available: set IDXMNIST_TEST_DATA to "
+            "a directory holding " + ", ".join(MNIST_FILES)
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_sha256(mnist_dir: Path) -> dict[str, str]:
+    """The published checksums, from the SHA256SUMS file beside the data."""
+    sums = {}
+    for line in (mnist_dir / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        sums[name.lstrip("*")] = digest
+    return sums
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(params=["whole", "stream"])
+def read_path(request, monkeypatch):
+    """Run a test through the libdeflate whole-buffer path and the streaming path."""
+    if request.param == "whole":
+        if compression.libdeflate() is None:
+            pytest.skip("the deflate package (idxmnist[fast]) is not installed")
+    else:
+        monkeypatch.setattr(compression, "libdeflate", lambda: None)
+    return request.param
