@@ -1,26 +1,153 @@
-"""Describe a file for ``idxmnist info``: IDX headers and npz caches."""
+"""Describe a file for ``idxmnist info``: IDX files and npz caches.
+
+``describe_file`` looks at the first bytes, not the name: a zip archive
+(``PK\\x03\\x04``) is reported as an npz, anything else as an IDX file. Label
+arrays (1-D integer ``y_*`` npz members, 1-D uint8 IDX files) also get a
+histogram: the count of each label.
+
+>>> print(describe_file("mnist.npz"))  # doctest: +SKIP
+mnist.npz: npz, 4 members, 54,950,576 B; stored and aligned: load_data memory-maps it
+  x_train  uint8  (60000, 28, 28)  stored, aligned (mmap)  47,040,000 B
+  ...
+"""
 
 from __future__ import annotations
 
 import os
+import zipfile
+from typing import Any, BinaryIO
 
-from .reader import inspect_idx
+import numpy as np
+
+from .npzfile import Member, _bad, _read_npy_header, npz_members
+from .reader import inspect_idx, read_idx
+
+__all__ = ["describe_file", "describe_idx", "describe_npz", "label_histogram"]
+
+ZIP_MAGIC = b"PK\x03\x04"
+#: Label histograms are shown for at most this many distinct classes.
+MAX_CLASSES = 100
+#: IDX label files larger than this are not read for a histogram.
+MAX_LABEL_BYTES = 1 << 26
 
 
 def _mb(n: int | None) -> str:
     return "?" if n is None else f"{n:,} B"
 
 
+def label_histogram(labels: np.ndarray) -> str | None:
+    """``"0:5923 1:6742 ..."``, the count of each label; None if not label-like.
+
+    >>> label_histogram(np.array([0, 2, 2], dtype=np.uint8))
+    '0:1 1:0 2:2'
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or labels.size == 0:
+        return None
+    if int(labels.min()) < 0 or int(labels.max()) >= MAX_CLASSES:
+        return None
+    return " ".join(f"{c}:{n}" for c, n in enumerate(np.bincount(labels)))
+
+
 def describe_idx(path: str | os.PathLike[str]) -> str:
+    """One IDX file: type, shape, compression, sizes; label counts for labels."""
     info = inspect_idx(path)
     h = info.header
-    return (
+    text = (
         f"{os.fspath(path)}: IDX {h.dtype.name} (type 0x{h.type_code:02X}) "
         f"shape {h.shape}, {info.compression}, {_mb(info.stored_size)} stored, "
         f"{_mb(info.raw_size)} raw"
     )
+    if h.ndim == 1 and h.dtype == np.uint8 and h.payload_size <= MAX_LABEL_BYTES:
+        hist = label_histogram(read_idx(path))
+        if hist is not None:
+            text += f"\n  label counts  {hist}"
+    return text
+
+
+def _layout(m: Member) -> str:
+    if m.stored:
+        return "stored, aligned (mmap)" if m.aligned else "stored, unaligned"
+    if m.info.compress_type == zipfile.ZIP_DEFLATED:
+        return "deflate-compressed"
+    return f"compressed (zip method {m.info.compress_type})"
+
+
+def _read_labels(f: BinaryIO, z: Any, m: Member) -> np.ndarray:
+    """A 1-D member: straight from the file if stored, else through ``z`` (NpzFile)."""
+    if m.data_offset is not None:
+        f.seek(m.data_offset)
+        return np.fromfile(f, dtype=m.dtype, count=m.shape[0])
+    return z[m.key]
+
+
+def describe_npz(path: str | os.PathLike[str]) -> str:
+    """An npz: each member's dtype, shape and layout; label counts for ``y_*``.
+
+    Never unpickles: headers are parsed by idxmnist, arrays read with
+    ``allow_pickle=False``.
+    """
+    name = os.fspath(path)
+    with open(path, "rb") as f:
+        members = npz_members(f, name)
+        size = os.fstat(f.fileno()).st_size
+        with zipfile.ZipFile(f) as zf:
+            for m in members.values():
+                if m.dtype is None:  # compressed: its .npy header is inside the deflate stream
+                    with zf.open(m.info) as member:
+                        m.dtype, m.shape, m.fortran = _read_npy_header(member, name, m.key)
+        fast = bool(members) and all(m.aligned for m in members.values())
+        if fast:
+            summary = "stored and aligned: load_data memory-maps it"
+        elif all(m.stored for m in members.values()):
+            summary = "stored, not aligned: load_data maps it, the arrays unaligned"
+        else:
+            summary = (
+                "compressed: load_data decompresses it (idxmnist build writes the fast layout)"
+            )
+        lines = [f"{name}: npz, {len(members)} members, {_mb(size)}; {summary}"]
+        kw = max((len(k) for k in members), default=0)
+        shapes = {k: str(m.shape) for k, m in members.items()}
+        sw = max((len(s) for s in shapes.values()), default=0)
+        dw = max((len(m.dtype.name) for m in members.values()), default=0)
+        layouts = {k: _layout(m) for k, m in members.items()}
+        lw = max((len(s) for s in layouts.values()), default=0)
+        z = None
+        try:
+            for key, m in members.items():
+                nbytes = int(np.prod(m.shape, dtype=np.int64)) * m.dtype.itemsize
+                stored = "" if m.stored else f" ({m.info.compress_size:,} B compressed)"
+                lines.append(
+                    f"  {key:<{kw}}  {m.dtype.name:<{dw}}  {shapes[key]:<{sw}}  "
+                    f"{layouts[key]:<{lw}}  {nbytes:,} B{stored}"
+                )
+                if key.startswith("y_") and len(m.shape) == 1 and m.dtype.kind in "iu":
+                    if m.data_offset is None and z is None:
+                        f.seek(0)
+                        z = np.load(f, allow_pickle=False)
+                    hist = label_histogram(_read_labels(f, z, m))
+                    if hist is not None:
+                        lines.append(f"  {'':<{kw}}  label counts  {hist}")
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise _bad(name, f"could not read its arrays ({exc})") from None
+        finally:
+            if z is not None:
+                z.close()
+    return "\n".join(lines)
 
 
 def describe_file(path: str | os.PathLike[str]) -> str:
-    """One report for an IDX file (raw or compressed)."""
+    """A report on one file: an npz cache or an IDX file (raw or compressed).
+
+    Raises :class:`IdxError` for bad data and ``OSError`` if it cannot be read.
+
+    >>> write_idx("y.idx", np.array([0, 2, 2], dtype=np.uint8))  # doctest: +SKIP
+    >>> print(describe_file("y.idx"))  # doctest: +SKIP
+    y.idx: IDX uint8 (type 0x08) shape (3,), raw, 11 B stored, 11 B raw
+      label counts  0:1 1:0 2:2
+    """
+    with open(path, "rb") as f:
+        lead = f.read(4)
+    if lead == ZIP_MAGIC:
+        return describe_npz(path)
     return describe_idx(path)

@@ -1,0 +1,260 @@
+"""``idxmnist preview``: look at the digits, not only at their shapes.
+
+The sample is deterministic: the first ``ceil(n / classes)`` images of each
+class, in label order, so ``--n 100`` gives ten rows of ten, one row per
+digit. Two renderings:
+
+* text (always, when there is no ``--out``; in a pipe too): Unicode
+  half-block characters, two pixel rows per text line, images halved to
+  14 x 14, each under its label, wrapped to the terminal width;
+* PNG (``--out FILE``, needs Pillow: ``pip install 'idxmnist[preview]'``): a
+  grid of the images upscaled 2x, dark ink on white, each labelled beneath.
+
+>>> from idxmnist.preview import select_samples, render_text
+>>> import numpy as np
+>>> labels = np.array([3, 1, 1, 3, 0], dtype=np.uint8)
+>>> [row.tolist() for row in select_samples(labels, 6)]
+[[4], [1, 2], [0, 3]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["select_samples", "render_text", "render_png", "cli_preview", "CLASS_NAMES"]
+
+PILLOW_HINT = "pip install 'idxmnist[preview]'"
+
+#: Human names of the classes, for the datasets whose labels are not digits.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
+
+_HALF_BLOCKS = (" ", "\u2584", "\u2580", "\u2588")  # index: 2 * top + bottom
+_THRESHOLD = 96  # of 255: a halved pixel at least this bright is ink
+
+
+def select_samples(labels: np.ndarray, n: int) -> list[np.ndarray]:
+    """Pick about ``n`` samples, the same for the same labels: one row per class.
+
+    Returns, for each class present in ``labels`` (in increasing order), the
+    indices of its first ``ceil(n / number_of_classes)`` samples; rows are
+    cut so that at most ``n`` indices are returned in all.
+
+    >>> [r.tolist() for r in select_samples(np.array([1, 0, 1, 0, 1]), 4)]
+    [[1, 3], [0, 2]]
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    classes = np.unique(labels)
+    if classes.size == 0:
+        return []
+    per_class = math.ceil(n / classes.size)
+    rows, left = [], n
+    for c in classes:
+        if left <= 0:
+            break
+        picked = np.flatnonzero(labels == c)[: min(per_class, left)]
+        rows.append(picked)
+        left -= picked.size
+    return rows
+
+
+def _halve(image: np.ndarray) -> np.ndarray:
+    """Mean of each 2 x 2 block (odd sizes padded with black)."""
+    h, w = image.shape
+    padded = np.zeros((h + h % 2, w + w % 2), dtype=np.float32)
+    padded[:h, :w] = image
+    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).mean(axis=(1, 3))
+
+
+def _ink(image: np.ndarray) -> np.ndarray:
+    """The image halved, as a boolean ink mask with an even number of rows."""
+    ink = _halve(np.asarray(image, dtype=np.float32)) >= _THRESHOLD
+    if ink.shape[0] % 2:
+        ink = np.vstack([ink, np.zeros((1, ink.shape[1]), dtype=bool)])
+    return ink
+
+
+def _glyph_lines(ink: np.ndarray) -> list[str]:
+    """A boolean mask as half-block text, two mask rows per line."""
+    codes = 2 * ink[0::2].astype(np.intp) + ink[1::2]
+    return ["".join(_HALF_BLOCKS[c] for c in line) for line in codes]
+
+
+def _common_box(masks: list[np.ndarray]) -> tuple[slice, slice]:
+    """The smallest box (whole line pairs) holding the ink of every mask."""
+    union = np.logical_or.reduce(masks)
+    rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
+    if rows.size == 0:
+        return slice(0, 2), slice(0, 1)
+    top, bottom = rows[0] - rows[0] % 2, rows[-1] + 1 + (rows[-1] + 1) % 2
+    return slice(top, bottom), slice(cols[0], cols[-1] + 1)
+
+
+def render_text(
+    images: np.ndarray,
+    labels: np.ndarray,
+    rows: list[np.ndarray],
+    *,
+    width: int = 80,
+    names: tuple[str, ...] | None = None,
+) -> str:
+    """The selected images as text, one block per image with its label above.
+
+    Images are halved and drawn with half-block characters (two pixel rows
+    per line); the margin that is blank in every selected image is cut off.
+    ``rows`` is what :func:`select_samples` returns; each row starts on a new
+    line of blocks and wraps at ``width`` columns. ``names`` maps a label to a
+    class name shown next to it.
+
+    >>> x = np.zeros((1, 4, 4), np.uint8); x[0, :2, :] = 255
+    >>> print(render_text(x, np.array([7]), [np.array([0])]))
+    7
+    ▀▀
+    """
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must be 3-D (count, height, width), got shape {images.shape}")
+    inks = {int(i): _ink(images[i]) for row in rows for i in row}
+    if not inks:
+        return ""
+    box = _common_box(list(inks.values()))
+    cell = max(1, box[1].stop - box[1].start)
+    per_line = max(1, (width + 1) // (cell + 1))
+    out: list[str] = []
+    for row in rows:
+        for start in range(0, len(row), per_line):
+            chunk = row[start : start + per_line]
+            heads, blocks = [], []
+            for i in chunk:
+                label = int(labels[i])
+                head = str(label)
+                if names is not None and 0 <= label < len(names):
+                    head = f"{label} {names[label]}"
+                heads.append(head[:cell].ljust(cell))
+                blocks.append(_glyph_lines(inks[int(i)][box]))
+            out.append(" ".join(heads).rstrip())
+            out.extend(" ".join(parts).rstrip() for parts in zip(*blocks, strict=True))
+    return "\n".join(out)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def render_png(
+    images: np.ndarray,
+    labels: np.ndarray,
+    rows: list[np.ndarray],
+    out: str | os.PathLike[str],
+    *,
+    scale: int = 2,
+) -> Path:
+    """Write the selected images as a PNG grid, one row per class; return the path.
+
+    Each image is upscaled ``scale`` times (nearest neighbour: the pixels stay
+    crisp), drawn dark on white, with its label beneath. Needs Pillow.
+
+    >>> render_png(x_train, y_train, select_samples(y_train, 100), "grid.png")  # doctest: +SKIP
+    PosixPath('grid.png')
+    """
+    from PIL import Image, ImageDraw
+
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must be 3-D (count, height, width), got shape {images.shape}")
+    h, w = images.shape[1] * scale, images.shape[2] * scale
+    pad, band = 4, 14
+    ncols = max((len(r) for r in rows), default=0)
+    size = (pad + ncols * (w + pad), pad + len(rows) * (h + band + pad))
+    canvas = Image.new("L", (max(size[0], 1), max(size[1], 1)), 255)
+    draw = ImageDraw.Draw(canvas)
+    font = _font(11)
+    for r, row in enumerate(rows):
+        top = pad + r * (h + band + pad)
+        for c, i in enumerate(row):
+            left = pad + c * (w + pad)
+            digit = Image.fromarray(255 - np.ascontiguousarray(images[i], dtype=np.uint8), "L")
+            canvas.paste(digit.resize((w, h), Image.Resampling.NEAREST), (left, top))
+            text = str(int(labels[i]))
+            tw = draw.textlength(text, font=font)
+            draw.text((left + (w - tw) / 2, top + h + 1), text, fill=80, font=font)
+    out = Path(out)
+    canvas.save(out, format="PNG", optimize=True)
+    return out
+
+
+def _pillow_available() -> bool:
+    try:
+        import PIL.Image  # noqa: F401
+        import PIL.ImageDraw  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _load(args: argparse.Namespace, spec):
+    if args.source is not None:
+        from .dataset import load_idx_dataset
+
+        return load_idx_dataset(args.source, num_classes=spec.num_classes)
+    from .loader import load_dataset
+
+    return load_dataset(spec)
+
+
+def cli_preview(args: argparse.Namespace) -> int:
+    """``idxmnist preview``: text to stdout, or a PNG with ``--out``; the exit code."""
+    from . import registry
+
+    try:
+        spec = registry.get(args.dataset)
+    except ValueError as exc:
+        print(f"idxmnist preview: error: {exc}", file=sys.stderr)
+        return 2
+    if args.n < 1:
+        print(f"idxmnist preview: error: --n must be at least 1, got {args.n}", file=sys.stderr)
+        return 2
+    if args.out is not None and not _pillow_available():
+        print(f"idxmnist: error: --out needs Pillow: {PILLOW_HINT}", file=sys.stderr)
+        return 1
+    (x_train, y_train), (x_test, y_test) = _load(args, spec)
+    images, labels = (x_train, y_train) if args.split == "train" else (x_test, y_test)
+    rows = select_samples(labels, args.n)
+    count = sum(len(r) for r in rows)
+    if args.out is not None:
+        out = render_png(images, labels, rows, args.out)
+        print(f"wrote {out}: {count} {args.split} images, one row per class")
+        return 0
+    names = CLASS_NAMES.get(spec.name)
+    width = shutil.get_terminal_size((80, 24)).columns
+    print(render_text(images, labels, rows, width=width, names=names))
+    return 0
