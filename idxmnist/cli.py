@@ -22,6 +22,9 @@ EXAMPLES = {
 }
 
 
+EXIT_CODES = "exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage"
+
+
 def _sizes(n: int | None) -> str:
     if n is None:
         return "unknown"
@@ -81,12 +84,23 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idxmnist",
         description="Load MNIST-style IDX datasets into NumPy; build and inspect mnist.npz.",
-        epilog="exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage",
+        epilog="examples:\n"
+        + "".join(f"  {EXAMPLES[c]}\n" for c in ("build", "info", "preview"))
+        + "\n"
+        + EXIT_CODES
+        + "\n'idxmnist COMMAND --help' describes each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str, func) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, epilog=f"example: {EXAMPLES[name]}")
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=f"example:\n  {EXAMPLES[name]}\n\n{EXIT_CODES}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(func=func)
         return p
 
@@ -100,7 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = add("info", "describe IDX or npz files: type, shape, compression, sizes", cmd_info)
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.description = (
+        "Describe IDX files (raw or .gz/.xz/.bz2): type, shape, compression, sizes.\n"
+        "Describe npz caches: each member's dtype, shape, and whether it is stored and\n"
+        "aligned for memory mapping or deflate-compressed. Label files and y_* members\n"
+        "also get the count of each label."
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="IDX or .npz files")
 
     p = add("fetch", "download and verify a dataset's IDX files, print where they are", cmd_fetch)
     p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or kmnist")
@@ -115,11 +135,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=7, help="timed runs per loader (median shown)")
 
     p = add("preview", "show sample digits with their labels (terminal or PNG)", cmd_preview)
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or kmnist")
-    p.add_argument("--source", metavar="DIR", help="read the IDX files in DIR")
-    p.add_argument("--split", choices=("train", "test"), default="train")
+    p.description = (
+        "Show sample images with their labels: the first N/10 of each class, one row\n"
+        "per class. Without --out, print them with Unicode block characters (into a\n"
+        "pipe too); with --out, write a PNG grid."
+    )
+    p.add_argument(
+        "--dataset",
+        default="mnist",
+        help="mnist (default), fashion_mnist or kmnist, via load_data()",
+    )
+    p.add_argument("--source", metavar="DIR", help="read the four IDX files in DIR instead")
+    p.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
     p.add_argument("--out", metavar="PNG", help="write a PNG grid (needs idxmnist[preview])")
-    p.add_argument("--n", type=int, default=100, help="number of digits (default 100)")
+    p.add_argument("--n", type=int, default=100, help="number of images (default 100)")
     return parser
 
 
