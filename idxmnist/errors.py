@@ -14,7 +14,15 @@ __all__ = ["IdxError", "TruncatedError", "ChecksumError", "DownloadError"]
 
 
 class IdxError(ValueError):
-    """Malformed, truncated or corrupt input; the message names the file."""
+    """Malformed, truncated or corrupt input; the message names the file.
+
+    A ``ValueError``, so code that already catches that keeps working.
+
+    >>> try:  # doctest: +SKIP
+    ...     (x, y), _ = idxmnist.load_idx_dataset("downloads/")
+    ... except idxmnist.IdxError as exc:
+    ...     print(exc)  # one line: the file, what is wrong, what to do
+    """
 
 
 class TruncatedError(IdxError):

@@ -62,6 +62,10 @@ class IdxHeader:
 
     ``dtype`` is the native-endian dtype of the array ``read_idx`` returns,
     ``file_dtype`` the big-endian one stored on disk.
+
+    >>> h = IdxHeader(0x08, (60000, 28, 28), np.dtype(">u1"))
+    >>> h.dtype.name, h.header_size, h.total_size
+    ('uint8', 16, 47040016)
     """
 
     type_code: int

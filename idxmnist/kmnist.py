@@ -17,5 +17,11 @@ def load_data(
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Arrays:
-    """Load kmnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``."""
+    """Load kmnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``.
+
+    The same arguments and cache directory; the cache file is ``kmnist.npz``.
+
+    >>> from idxmnist import kmnist  # doctest: +SKIP
+    >>> (x_train, y_train), (x_test, y_test) = kmnist.load_data()  # doctest: +SKIP
+    """
     return load_dataset(registry.get("kmnist"), path, source=source, cache_dir=cache_dir)

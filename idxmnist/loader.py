@@ -100,5 +100,8 @@ def build_npz(
     ``compress=False`` writes the fast, memory-mappable layout; ``True`` the
     small deflate-compressed one keras distributes. Either loads with
     ``numpy.load`` and keras. The file is written atomically.
+
+    >>> build_npz("mnist/", "mnist.npz")  # doctest: +SKIP
+    PosixPath('mnist.npz')
     """
     return write_npz(out, _as_dict(load_idx_dataset(source_dir)), compress=compress)

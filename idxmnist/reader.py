@@ -227,7 +227,13 @@ def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
 
 
 def read_idx_header(source: Source) -> IdxHeader:
-    """Read only the header of an IDX file: ``.dtype``, ``.shape`` and more."""
+    """Read only the header of an IDX file: ``.dtype``, ``.shape`` and more.
+
+    Reads (and for compressed files inflates) only the first bytes.
+
+    >>> read_idx_header("train-images-idx3-ubyte.gz").shape  # doctest: +SKIP
+    (60000, 28, 28)
+    """
     return inspect_idx(source).header
 
 
