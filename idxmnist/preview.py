@@ -114,6 +114,22 @@ def _common_box(masks: list[np.ndarray]) -> tuple[slice, slice]:
     return slice(top, bottom), slice(cols[0], cols[-1] + 1)
 
 
+def _pack(rows: list[np.ndarray], per_line: int) -> list[list[int]]:
+    """Lay rows out on lines of ``per_line`` blocks.
+
+    A row that fits in what is left of the current line goes there; any
+    other starts a new line and wraps if it is longer than a line.
+    """
+    lines: list[list[int]] = []
+    for row in rows:
+        row = [int(i) for i in row]
+        if lines and len(lines[-1]) + len(row) <= per_line:
+            lines[-1].extend(row)
+            continue
+        lines.extend(row[start : start + per_line] for start in range(0, len(row), per_line))
+    return lines
+
+
 def render_text(
     images: np.ndarray,
     labels: np.ndarray,
@@ -126,9 +142,9 @@ def render_text(
 
     Images are halved and drawn with half-block characters (two pixel rows
     per line); the margin that is blank in every selected image is cut off.
-    ``rows`` is what :func:`select_samples` returns; each row starts on a new
-    line of blocks and wraps at ``width`` columns. ``names`` maps a label to a
-    class name shown next to it.
+    ``rows`` is what :func:`select_samples` returns; a row goes on the current
+    line of blocks if it fits there, else starts a new one, wrapping at
+    ``width`` columns. ``names`` maps a label to a class name shown next to it.
 
     >>> x = np.zeros((1, 4, 4), np.uint8); x[0, :2, :] = 255
     >>> print(render_text(x, np.array([7]), [np.array([0])]))
@@ -145,19 +161,17 @@ def render_text(
     cell = max(1, box[1].stop - box[1].start)
     per_line = max(1, (width + 1) // (cell + 1))
     out: list[str] = []
-    for row in rows:
-        for start in range(0, len(row), per_line):
-            chunk = row[start : start + per_line]
-            heads, blocks = [], []
-            for i in chunk:
-                label = int(labels[i])
-                head = str(label)
-                if names is not None and 0 <= label < len(names):
-                    head = f"{label} {names[label]}"
-                heads.append(head[:cell].ljust(cell))
-                blocks.append(_glyph_lines(inks[int(i)][box]))
-            out.append(" ".join(heads).rstrip())
-            out.extend(" ".join(parts).rstrip() for parts in zip(*blocks, strict=True))
+    for chunk in _pack(rows, per_line):
+        heads, blocks = [], []
+        for i in chunk:
+            label = int(labels[i])
+            head = str(label)
+            if names is not None and 0 <= label < len(names):
+                head = f"{label} {names[label]}"
+            heads.append(head[:cell].ljust(cell))
+            blocks.append(_glyph_lines(inks[i][box]))
+        out.append(" ".join(heads).rstrip())
+        out.extend(" ".join(parts).rstrip() for parts in zip(*blocks, strict=True))
     return "\n".join(out)
 
 

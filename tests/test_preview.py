@@ -71,7 +71,8 @@ def test_text_block_shape():
     x = np.zeros((2, 28, 28), np.uint8)
     x[0, 4:24, 10:12] = 255  # a vertical bar: a "1"
     x[1, 4:6, 4:24] = 255  # a horizontal bar at the top
-    text = render_text(x, np.array([1, 4]), [np.array([0]), np.array([1])])
+    # 12 columns: room for one 10-wide block per line
+    text = render_text(x, np.array([1, 4]), [np.array([0]), np.array([1])], width=12)
     lines = text.split("\n")
     assert lines[0] == "1" and header_labels(text) == [1, 4]
     # one block per image: a header line, then the glyph lines of the common box
@@ -81,6 +82,15 @@ def test_text_block_shape():
     assert sum("\u2588" in line for line in bar) == height  # the bar fills every line
     # rows 4-5 halve to one pixel row: the upper half of the first line
     assert top[0] == "\u2580" * 10 and all(line == "" for line in top[1:])
+
+
+def test_short_rows_share_a_line():
+    x = np.full((4, 8, 8), 255, np.uint8)
+    rows = [np.array([0, 1]), np.array([2]), np.array([3])]
+    # blocks are 4 wide: 3 fit in 14 columns, so rows 0 and 1 share the first line
+    lines = render_text(x, np.array([0, 0, 1, 2]), rows, width=14).split("\n")
+    assert lines[0] == "0    0    1" and lines[3] == "2"
+    assert lines[1] == " ".join(["\u2588" * 4] * 3)
 
 
 def test_cli_text_has_one_labelled_block_per_sample(tmp_path):
