@@ -9,6 +9,7 @@ The whole public API::
     read_idx(source, *, backend="auto")                           # one IDX file -> ndarray
     read_idx_header(source)                                       # -> IdxHeader
     write_idx(dest, array, *, compress=None)                      # ndarray -> IDX file
+    to_float32(x, divisor=255, *, backend="auto")                 # x.astype(float32) / 255, fused
     IdxError, DownloadError                                       # the two error families
 """
 
@@ -18,6 +19,7 @@ from .errors import ChecksumError, DownloadError, IdxError, TruncatedError
 from .format import IdxHeader
 from .loader import build_npz, load_data
 from .reader import read_idx, read_idx_header
+from .scaling import to_float32
 from .writer import write_idx
 
 __version__ = "0.1.0"
@@ -32,6 +34,7 @@ __all__ = [
     "read_idx",
     "read_idx_header",
     "write_idx",
+    "to_float32",
     "IdxHeader",
     "IdxError",
     "TruncatedError",

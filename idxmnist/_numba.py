@@ -1,7 +1,9 @@
 """Numba kernels for the decode pass. Imported only when the numba backend is used.
 
 Compiled with ``cache=True`` so the JIT cost is paid once per machine, not per
-process. Each kernel swaps byte order in place, in parallel over items.
+process. The ``_swap*`` kernels swap byte order in place, in parallel over
+items; ``_u8_to_f32`` is the fused uint8 -> float32 scaling behind
+:func:`idxmnist.to_float32`.
 """
 
 from __future__ import annotations
@@ -57,3 +59,15 @@ def swap_inplace(flat: np.ndarray) -> None:
     """Swap the byte order of every item of the 1-D contiguous array ``flat``."""
     kernel, utype = _KERNELS[flat.dtype.itemsize]
     kernel(flat.view(utype))
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _u8_to_f32(src, out, divisor):
+    # one pass: read a byte, convert, divide (IEEE float32, no fastmath), store
+    for i in numba.prange(src.size):
+        out[i] = np.float32(src[i]) / divisor
+
+
+def u8_to_f32(src: np.ndarray, out: np.ndarray, divisor: np.float32) -> None:
+    """``out[:] = src.astype(float32) / divisor`` for 1-D contiguous uint8 ``src``."""
+    _u8_to_f32(src, out, np.float32(divisor))
