@@ -13,6 +13,7 @@ expression without changing a single value.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import decode
 
@@ -39,7 +40,7 @@ def _resolve(backend: str, x: np.ndarray) -> str:
     return "numpy"
 
 
-def to_float32(x, divisor: float = 255, *, backend: str = "auto") -> np.ndarray:
+def to_float32(x: ArrayLike, divisor: float = 255, *, backend: str = "auto") -> np.ndarray:
     """Return ``x.astype(np.float32) / np.float32(divisor)``, computed faster.
 
     ``x`` is any numeric array (the fused one-pass kernel is used for uint8);
