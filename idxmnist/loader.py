@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from . import registry
+from .atomic import sweep_stale
 from .cache import cache_path
 from .dataset import Arrays, check_arrays, load_idx_dataset
 from .errors import IdxError
@@ -35,15 +37,36 @@ def load_cached(path: Path, spec: registry.DatasetSpec) -> Arrays:
     return _as_tuple(arrays)
 
 
-def _source_or_fail(source, spec: registry.DatasetSpec, target: Path):
+def _build(spec: registry.DatasetSpec, source, cache_dir) -> Arrays:
+    """The arrays from ``source`` (a directory or a base URL), else the cache's IDX files.
+
+    Without a local directory the four files are kept, verified, in
+    ``<cache dir>/<spec.subdir>/``: downloaded there (from ``source`` if it is
+    a URL, else ``$IDXMNIST_MIRRORS``, else the registry's mirrors) unless
+    they are already there and match the registry.
+    """
+    from . import download
+    from .cache import cache_dir as _cache_dir
+
     source = source if source is not None else os.environ.get("IDXMNIST_SOURCE") or None
-    if source is None:
-        raise FileNotFoundError(
-            f"{target} is not there and no source was given: pass "
-            f"load_data(source='DIR') or set IDXMNIST_SOURCE=DIR, where DIR holds "
-            f"the four {spec.name} IDX files ({', '.join(f.name for f in spec.files)})"
-        )
-    return source
+    if source is not None and not download.is_url(source):
+        return load_idx_dataset(source, num_classes=spec.num_classes)
+    files_dir = _cache_dir(cache_dir) / download.plain_name(spec.subdir)
+    download.fetch_dataset(spec, files_dir, None if source is None else [source])
+    return load_idx_dataset(files_dir, num_classes=spec.num_classes)
+
+
+@contextmanager
+def _cache_lock(target: Path):
+    """Hold ``.<name>.lock`` beside the cache file; go unlocked where it cannot be created."""
+    from .download import file_lock
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(file_lock(target.parent / f".{target.name}.lock"))
+        except OSError as exc:
+            warnings.warn(f"cannot lock {target}: {exc}", RuntimeWarning, stacklevel=4)
+        yield
 
 
 def load_dataset(
@@ -53,18 +76,33 @@ def load_dataset(
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Arrays:
-    """``load_data`` for any registered dataset."""
+    """``load_data`` for any registered dataset.
+
+    A valid cache file is loaded without locking. Otherwise, under a file
+    lock beside it (so concurrent processes build it once), the cache is
+    checked again, then built from ``source`` or the downloaded IDX files and
+    written atomically. An invalid cache file is rebuilt once, with a warning.
+    """
     target = cache_path(path if path is not None else spec.npz_name, cache_dir)
     if target.exists():
         try:
             return load_cached(target, spec)
-        except IdxError as exc:
-            warnings.warn(f"{exc}; rebuilding it", RuntimeWarning, stacklevel=3)
-    data = load_idx_dataset(_source_or_fail(source, spec, target), num_classes=spec.num_classes)
-    try:
-        write_npz(target, _as_dict(data))
-    except OSError as exc:
-        warnings.warn(f"could not write the cache {target}: {exc}", RuntimeWarning, stacklevel=3)
+        except IdxError:
+            pass  # looked at again under the lock: another process may be replacing it
+    with _cache_lock(target):
+        sweep_stale(target)
+        if target.exists():
+            try:
+                return load_cached(target, spec)
+            except IdxError as exc:
+                warnings.warn(f"{exc}; rebuilding it", RuntimeWarning, stacklevel=3)
+        data = _build(spec, source, cache_dir)
+        try:
+            write_npz(target, _as_dict(data))
+        except OSError as exc:
+            warnings.warn(
+                f"could not write the cache {target}: {exc}", RuntimeWarning, stacklevel=3
+            )
     return data
 
 
@@ -82,7 +120,11 @@ def load_data(
     ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
     ``~/.keras/datasets``). A valid cache file is loaded, memory-mapped;
     otherwise the arrays are built from the IDX files in ``source`` (or
-    ``$IDXMNIST_SOURCE``) and the cache is written atomically.
+    ``$IDXMNIST_SOURCE``): a directory, or a base URL to download them from.
+    Without a source, the verified IDX files in ``<cache dir>/mnist/`` are
+    used, downloaded first (``$IDXMNIST_MIRRORS``, else the built-in mirrors,
+    in order) if missing. The cache is written atomically; a failed download
+    raises :class:`DownloadError` saying what each mirror did.
 
     >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
     """

@@ -26,6 +26,14 @@ def _real_data_dir() -> Path | None:
     return path if all((path / n).is_file() for n in MNIST_FILES) else None
 
 
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """No test reaches beyond loopback: unless a test (or the caller) sets its own
+    mirrors, downloads go to a file:// mirror that does not exist."""
+    if not os.environ.get("IDXMNIST_MIRRORS"):
+        monkeypatch.setenv("IDXMNIST_MIRRORS", "file:///nonexistent-idxmnist-test-mirror/")
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The directory with the four upstream MNIST .gz files.

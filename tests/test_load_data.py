@@ -66,7 +66,8 @@ def test_path_is_relative_to_cache_dir_or_absolute(tmp_path):
 
 def test_missing_source_says_how_to_give_one(tmp_path, monkeypatch):
     monkeypatch.delenv("IDXMNIST_SOURCE", raising=False)
-    with pytest.raises(FileNotFoundError, match="IDXMNIST_SOURCE"):
+    # no local files and no reachable mirror (conftest points the mirrors nowhere)
+    with pytest.raises(idxmnist.DownloadError, match="IDXMNIST_SOURCE=DIR"):
         idxmnist.load_data(cache_dir=tmp_path)
 
 

@@ -1,0 +1,102 @@
+"""Sizes and checksums of dataset files against the registry.
+
+The size is compared first (a stat, free), the digest only when it matches;
+files are hashed in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import ChecksumError
+from .registry import DatasetSpec, RemoteFile
+
+__all__ = ["hash_file", "mismatch", "verify_file", "verify_dir", "FileReport"]
+
+CHUNK = 1 << 20
+
+
+def hash_file(path: str | os.PathLike[str], algorithms: Iterable[str] = ("sha256",)) -> dict:
+    """``{algorithm: hexdigest}`` of the file at ``path``, in one pass."""
+    hashes = {alg: hashlib.new(alg, usedforsecurity=False) for alg in algorithms}
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            for h in hashes.values():
+                h.update(chunk)
+    return {alg: h.hexdigest() for alg, h in hashes.items()}
+
+
+def mismatch(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
+    """Why the file at ``path`` is not ``remote`` (size first, then digest); None if it is."""
+    size = os.stat(path).st_size
+    if size != remote.size:
+        return f"{size} bytes, expected {remote.size}"
+    digest = hash_file(path, (remote.algorithm,))[remote.algorithm]
+    if digest != remote.digest:
+        return f"{remote.algorithm} {digest}, expected {remote.digest}"
+    return None
+
+
+def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> None:
+    """Raise :class:`ChecksumError` naming the file unless it is exactly ``remote``."""
+    reason = mismatch(path, remote)
+    if reason is not None:
+        raise ChecksumError(
+            f"{os.fspath(path)}: {reason}; the file is corrupt, truncated or a different "
+            "file: delete it and download it again (idxmnist fetch)"
+        )
+
+
+class FileReport:
+    """The verdict on one file: ``status`` is "ok", "mismatch" or "missing"."""
+
+    __slots__ = ("path", "remote", "status", "reason")
+
+    def __init__(self, path: Path, remote: RemoteFile, status: str, reason: str = "") -> None:
+        self.path, self.remote, self.status, self.reason = path, remote, status, reason
+
+    def __str__(self) -> str:
+        if self.status == "ok":
+            return f"ok        {self.path}"
+        if self.status == "missing":
+            return f"missing   {self.path}"
+        return f"MISMATCH  {self.path}: {self.reason}"
+
+
+def verify_dir(directory: str | os.PathLike[str], spec: DatasetSpec) -> list[FileReport]:
+    """Check each of ``spec``'s files present in ``directory``."""
+    reports = []
+    for remote in spec.files:
+        path = Path(directory) / remote.name
+        if not path.is_file():
+            reports.append(FileReport(path, remote, "missing"))
+            continue
+        reason = mismatch(path, remote)
+        status = "ok" if reason is None else "mismatch"
+        reports.append(FileReport(path, remote, status, reason or ""))
+    return reports
+
+
+def detect(directory: str | os.PathLike[str], specs: Iterable[DatasetSpec]) -> DatasetSpec | None:
+    """The registered dataset most of whose files in ``directory`` match; None if none does.
+
+    The three datasets share file names, so this goes by size and checksum.
+    """
+    best, best_hits = None, 0
+    digests: dict[Path, dict] = {}
+    for spec in specs:
+        hits = 0
+        for remote in spec.files:
+            path = Path(directory) / remote.name
+            if not path.is_file() or path.stat().st_size != remote.size:
+                continue
+            if path not in digests:
+                digests[path] = hash_file(path, ("md5", "sha256"))
+            if digests[path].get(remote.algorithm) == remote.digest:
+                hits += 1
+        if hits > best_hits:
+            best, best_hits = spec, hits
+    return best
