@@ -263,7 +263,7 @@ def fetch_file(
     for base in mirrors:
         url = _base(base) + _quote(name)
         if base in dead:
-            failures.append(f"  {url} -> skipped: {dead[base]} before")
+            failures.append(f"  {url} -> skipped, unreachable earlier ({dead[base]})")
             continue
         try:
             _fetch_one(url, remote, dest, seconds)

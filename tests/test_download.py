@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -177,6 +178,27 @@ def test_an_unreachable_mirror_is_tried_once_per_fetch(synth, tmp_path):
         got = download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
         assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
     assert [p.name for p in got] == list(NAMES)
+
+
+def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
+    files, _, spec = synth
+    second = spec.files[1]
+    spec = DatasetSpec(  # the second file's registered digest matches nothing served
+        "synth",
+        "synth.npz",
+        "synth",
+        (spec.files[0], RemoteFile(second.name, second.size, "sha256", "0" * 64), *spec.files[2:]),
+        (),
+    )
+    dead = closed_port_url()
+    with FaultServer(files) as server:
+        with pytest.raises(idxmnist.DownloadError) as info:
+            download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
+        assert server.gets() == {f"/ok/{NAMES[0]}": 1, f"/ok/{NAMES[1]}": 1}
+    lines = str(info.value).splitlines()
+    assert lines[1].startswith(f"  {dead}{NAMES[1]} -> skipped, unreachable earlier (cannot ")
+    assert lines[2] == f"  {server.url()}{NAMES[1]} -> sha256 mismatch (right size, wrong bytes)"
+    assert listing(tmp_path / "d") == {".idxmnist.lock", NAMES[0]}
 
 
 def test_a_wrong_content_length_is_refused_before_the_body(tmp_path, synth):
@@ -526,3 +548,24 @@ def test_import_does_not_load_the_network_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.realdata
+def test_readme_offline_command_as_written(mnist_dir, tmp_path):
+    """ "Where the files come from": the four files in a folder, one command, no network."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("<!-- section: sources -->") : readme.index("<!-- /section")]
+    command = re.findall(r"```sh\n(.*?)```", section, re.S)[0].strip()
+    assert command.startswith("IDXMNIST_SOURCE=path/to/mnist python -c ")
+    code = shlex.split(command)[-1]
+    env = child_env(
+        HOME=str(tmp_path / "home"),
+        IDXMNIST_SOURCE=str(mnist_dir),
+        IDXMNIST_MIRRORS=closed_port_url(),  # as good as no network
+    )
+    for var in ("IDXMNIST_HOME", "KERAS_HOME"):
+        env.pop(var, None)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]"
+    assert (tmp_path / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
