@@ -1,0 +1,63 @@
+"""Cache hit: ``load_data()`` with mnist.npz present, against ``np.load``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from idxmnist import build_npz, load_data
+from idxmnist.bench import KEYS, same_arrays
+
+GROUP = "cache hit: mnist.npz -> arrays"
+GROUP_PASS = "cache hit + one pass (.max() of each array)"
+
+
+@pytest.fixture(scope="module")
+def npz_files(mnist_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("npz")
+    stored = build_npz(mnist_dir, root / "mnist.npz")
+    small = build_npz(mnist_dir, root / "keras.npz", compress=True)
+    return root, stored, small
+
+
+def _np_load(path):
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in KEYS}
+
+
+def _hit(root):
+    (x, y), (xt, yt) = load_data(cache_dir=root)
+    return {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+
+
+def _pass(arrays):
+    return [int(a.max()) for a in arrays.values()]
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_np_load_compressed(benchmark, npz_files, reference):
+    assert same_arrays(benchmark(_np_load, npz_files[2]), reference)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_np_load_stored(benchmark, npz_files, reference):
+    assert same_arrays(benchmark(_np_load, npz_files[1]), reference)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_idxmnist_cache_hit(benchmark, npz_files, reference):
+    got = benchmark(_hit, npz_files[0])
+    assert same_arrays(got, reference)
+    assert all(type(a) is np.ndarray and a.flags.writeable for a in got.values())
+
+
+@pytest.mark.benchmark(group=GROUP_PASS)
+def test_np_load_compressed_pass(benchmark, npz_files, reference):
+    want = [int(reference[k].max()) for k in KEYS]
+    assert benchmark(lambda: _pass(_np_load(npz_files[2]))) == want
+
+
+@pytest.mark.benchmark(group=GROUP_PASS)
+def test_idxmnist_cache_hit_pass(benchmark, npz_files, reference):
+    want = [int(reference[k].max()) for k in KEYS]
+    assert benchmark(lambda: _pass(_hit(npz_files[0]))) == want
