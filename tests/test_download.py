@@ -569,3 +569,21 @@ def test_readme_offline_command_as_written(mnist_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]"
     assert (tmp_path / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
+
+
+@pytest.mark.parametrize("module,size", [("fashion_mnist", 26421880), ("kmnist", 18165135)])
+def test_sibling_datasets_download_with_their_registry_entries(
+    module, size, synth, tmp_path, monkeypatch
+):
+    files, _, _ = synth  # MNIST-shaped files that are not the sibling's: refused by size
+    with FaultServer(files) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(idxmnist.DownloadError, match=rf"got \d+ bytes, expected {size}"):
+            getattr(idxmnist, module).load_data(cache_dir=tmp_path)
+        assert server.gets() == {f"/ok/{NAMES[0]}": 1}
+    subdir = registry.get(module).subdir
+    assert listing(tmp_path) == {
+        subdir,
+        f"{subdir}/.idxmnist.lock",
+        f".{registry.get(module).npz_name}.lock",
+    }
