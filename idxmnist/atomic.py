@@ -9,6 +9,7 @@ named ``.<dest>.<random>.part`` and swept by :func:`sweep_stale`.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
@@ -20,6 +21,8 @@ from typing import BinaryIO
 __all__ = ["atomic_write", "sweep_stale", "TEMP_SUFFIX"]
 
 TEMP_SUFFIX = ".part"
+#: errors that mean "no room": reported naming the destination
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 @contextmanager
@@ -35,11 +38,18 @@ def atomic_write(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+            raise OSError(
+                exc.errno,
+                f"could not write {dest}: {exc.strerror} (the disk is full, or a "
+                "quota or file-size limit was hit); the temporary file was removed "
+                "and any previous file is unchanged",
+            ) from exc
         raise
     _fsync_dir(dest.parent)
 

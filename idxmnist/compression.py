@@ -34,6 +34,16 @@ BZ2_MAGIC = b"BZh"
 #: DEFLATE cannot expand data by more than 1032:1, so a gzip file of n bytes
 #: can never hold more than this many times n bytes (plus a small constant).
 GZIP_MAX_RATIO = 1032
+#: The most each container can expand, with a safety margin, so a header that
+#: declares more than the file can hold is refused before anything is allocated.
+#: xz: an LZMA2 match of 273 bytes costs at least 14 range-coder decisions of
+#: >= 0.022 bits each (about 7100:1; 1 GB of zeros measures 6860:1). bz2: a
+#: block yields at most 45.9 MB (900k bytes of runs of 255) and takes at
+#: least ~25 bytes (about 1.8M:1; 400 MB of zeros measures 1.24M:1).
+MAX_RATIO = {"raw": 1, "gzip": GZIP_MAX_RATIO, "xz": 1 << 14, "bz2": 1 << 22}
+MAX_RATIO_SLACK = 1 << 16
+#: compressed bytes handed to zlib to read the IDX header of an in-memory file
+PEEK_INPUT = 1 << 16
 
 CHUNK = 1 << 18  # compressed bytes read per step; output is bounded the same way
 
@@ -141,6 +151,7 @@ class Stream:
                 self._tail = d.unconsumed_tail
             if out:
                 return out
+        self._check_end()
         return b""
 
     def read_exact(self, n: int) -> bytes:
@@ -178,21 +189,22 @@ class Stream:
             pos += got
         return pos
 
-    def finish(self) -> None:
-        """Check that nothing follows the payload and the stream ended cleanly."""
-        if self._pull(1):
-            raise IdxError(
-                f"{self.name}: the file holds more data than its IDX header "
-                "declares (trailing bytes); it is corrupt or not an IDX file"
-            )
-        if self._d is None:
-            return
+    def _check_end(self) -> None:
+        """At the end of the compressed stream: nothing may follow it in the file."""
         leftover = self._tail or getattr(self._d, "unused_data", b"") or self._f.read(1)
         if leftover:
             what = "several gzip members" if self.kind == "gzip" else "several streams"
             raise IdxError(
                 f"{self.name}: data follows the end of the {self.kind} stream "
                 f"({what} or appended bytes); an IDX file is exactly one stream"
+            )
+
+    def finish(self) -> None:
+        """Check that nothing follows the payload and the stream ended cleanly."""
+        if self._pull(1):
+            raise IdxError(
+                f"{self.name}: the file holds more data than its IDX header "
+                "declares (trailing bytes); it is corrupt or not an IDX file"
             )
 
 
@@ -207,15 +219,19 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
     """
     mod = libdeflate()
     try:
-        out = mod.gzip_decompress(data)
+        out = mod.gzip_decompress(data, expected)
     except mod.DeflateError:
         return None
     trailer = data[-8:]
     if (
         len(out) != expected
         or mod.crc32(out).to_bytes(4, "little") != trailer[:4]
-        # a second member identical to the first: its header follows our trailer
-        or data.find(trailer + GZIP_MAGIC, 0, len(data) - 8) >= 0
+        or (expected & 0xFFFFFFFF).to_bytes(4, "little") != trailer[4:]
+        # libdeflate checked the member's own trailer, which equals ours: if the
+        # member ended before the file does, those 8 bytes also occur earlier
+        # (a second member, appended bytes, a resumed download that re-appended
+        # a tail); a genuine file repeats them only with probability ~n/2**64
+        or data.find(trailer, 0, len(data) - 8) >= 0
     ):
         return None
     return out
@@ -224,6 +240,6 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
 def peek_gzip(data: bytes, n: int, name: str) -> bytes:
     """The first ``n`` decompressed bytes of an in-memory gzip file."""
     try:
-        return zlib.decompressobj(31).decompress(data[: 1 << 16], n)
+        return zlib.decompressobj(31).decompress(data[:PEEK_INPUT], n)
     except zlib.error as exc:
         raise _corrupt(name, "gzip", exc) from None

@@ -106,7 +106,7 @@ def parse_magic(magic: bytes, name: str) -> tuple[int, int]:
         )
     if magic[0] != 0 or magic[1] != 0:
         hint = ""
-        if magic[:1] == b"<" or magic[:5].lower() in (b"<!doc", b"<html"):
+        if magic.lstrip()[:1] == b"<":  # "<!DOCTYPE", "<html", maybe after whitespace
             hint = " (it looks like an HTML page, not data: a mirror error page?)"
         raise IdxError(
             f"{name}: not an IDX file: first bytes are {magic[:4].hex(' ')}, "

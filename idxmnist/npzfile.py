@@ -18,6 +18,7 @@ inconsistent headers are refused with :class:`IdxError`.
 from __future__ import annotations
 
 import io
+import math
 import mmap
 import os
 import struct
@@ -121,12 +122,84 @@ def _read_npy_header(fp: BinaryIO, path: str, key: str) -> tuple[np.dtype, tuple
     return dtype, tuple(shape), fortran
 
 
+#: DEFLATE expands at most 1032:1; a member declaring more is lying (a zip bomb)
+_DEFLATE_MAX_RATIO = 1032
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    struct.error,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
+def _nbytes(shape: tuple, dtype: np.dtype, path: str, key: str) -> int:
+    if any(d < 0 for d in shape):
+        raise _bad(path, f"member {key!r} has a negative dimension in shape {shape}")
+    return math.prod(shape) * dtype.itemsize
+
+
+def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
+    """Refuse what would make zipfile or numpy fail oddly, or inflate without bound."""
+    if info.flag_bits & 0x1:
+        raise _bad(path, f"member {key!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _bad(
+            path,
+            f"member {key!r} uses zip compression method {info.compress_type}; "
+            "only stored and deflate members are read",
+        )
+    if (
+        info.compress_type == zipfile.ZIP_DEFLATED
+        and info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024
+    ):
+        raise _bad(
+            path,
+            f"member {key!r} declares {info.file_size} bytes inflated from "
+            f"{info.compress_size}, more than deflate can produce (a zip bomb?)",
+        )
+
+
+def _locate_stored(f: BinaryIO, member: Member, path: str, size: int | None) -> None:
+    """Find a stored member's data and check it lies inside the file, as declared."""
+    info, key = member.info, member.key
+    if info.header_offset < 0 or (size is not None and info.header_offset >= size):
+        raise _bad(path, f"member {key!r} has a local header offset outside the file")
+    f.seek(info.header_offset)
+    local = f.read(_LOCAL_HEADER.size)
+    if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
+        raise _bad(path, f"member {key!r} has a bad local header")
+    name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
+    start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+    f.seek(start)
+    member.dtype, member.shape, member.fortran = _read_npy_header(f, path, key)
+    member.data_offset = f.tell()
+    nbytes = _nbytes(member.shape, member.dtype, path, key)
+    if member.data_offset - start + nbytes != info.file_size or (
+        size is not None and member.data_offset + nbytes > size
+    ):
+        raise _bad(path, f"member {key!r} is cut short or its size does not match its header")
+
+
+def _check_deflated(zf: zipfile.ZipFile, member: Member, path: str) -> None:
+    """Read a deflated member's ``.npy`` header; its array must fill the declared size."""
+    info, key = member.info, member.key
+    with zf.open(info) as fp:
+        member.dtype, member.shape, member.fortran = _read_npy_header(fp, path, key)
+        header_len = fp.tell()
+    if header_len + _nbytes(member.shape, member.dtype, path, key) != info.file_size:
+        raise _bad(path, f"member {key!r}: its .npy header does not match its size in the zip")
+
+
 def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
-    """Parse the zip directory and, for stored members, the ``.npy`` headers."""
+    """Parse the zip directory and every member's ``.npy`` header, refusing bad ones."""
     try:
         zf = zipfile.ZipFile(f)
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
+    except _ZIP_ERRORS as exc:
         raise _bad(path, f"not a readable zip archive ({exc})") from None
     size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     members = {}
@@ -138,22 +211,16 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
             raise _bad(path, f"member {key!r} appears twice")
         member = Member(key, info)
         members[key] = member
-        if not member.stored or info.flag_bits & 0x1:
-            continue
-        f.seek(info.header_offset)
-        local = f.read(_LOCAL_HEADER.size)
-        if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
-            raise _bad(path, f"member {key!r} has a bad local header")
-        name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
-        start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-        f.seek(start)
-        member.dtype, member.shape, member.fortran = _read_npy_header(f, path, key)
-        member.data_offset = f.tell()
-        nbytes = int(np.prod(member.shape, dtype=np.int64)) * member.dtype.itemsize
-        if member.data_offset - start + nbytes != info.file_size or (
-            size is not None and member.data_offset + nbytes > size
-        ):
-            raise _bad(path, f"member {key!r} is cut short or its size does not match its header")
+        _check_zip_entry(info, path, key)
+        try:
+            if member.stored:
+                _locate_stored(f, member, path, size)
+            else:
+                _check_deflated(zf, member, path)
+        except IdxError:
+            raise
+        except _ZIP_ERRORS as exc:
+            raise _bad(path, f"member {key!r} cannot be read ({exc})") from None
     return members
 
 
@@ -173,7 +240,7 @@ def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, n
             out = {}
             for key in keys:
                 m = members[key]
-                count = int(np.prod(m.shape, dtype=np.int64))
+                count = math.prod(m.shape)
                 arr = np.frombuffer(mapped, m.dtype, count, m.data_offset)
                 out[key] = arr.reshape(m.shape, order="F" if m.fortran else "C")
             return out
@@ -181,5 +248,5 @@ def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, n
         try:
             with np.load(f, allow_pickle=False) as z:
                 return {key: z[key] for key in keys}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, struct.error, zlib.error) as exc:
+        except _ZIP_ERRORS as exc:
             raise _bad(name, f"could not read its arrays ({exc})") from None

@@ -89,12 +89,16 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
 
 
 def _sniff(f: BinaryIO, size: int | None) -> tuple[str, BinaryIO]:
+    lead = b""
+    pos = f.tell() if size is not None else 0
+    while len(lead) < 6:  # a raw stream (pipe, socket) may return fewer bytes
+        part = f.read(6 - len(lead))
+        if not part:
+            break
+        lead += part
     if size is not None:
-        pos = f.tell()
-        lead = f.read(6)
         f.seek(pos)
     else:
-        lead = f.read(6)
         f = io.BufferedReader(_Prefixed(lead, f))
     return compression.sniff(lead), f
 
@@ -127,10 +131,10 @@ def _check_fits(header: IdxHeader, kind: str, size: int | None, name: str) -> No
                 f"{name}: file is {size} bytes but its IDX header declares "
                 f"{total}; {size - total} trailing bytes follow the data"
             )
-    elif kind == "gzip" and total > compression.GZIP_MAX_RATIO * size + 1024:
+    elif total > compression.MAX_RATIO[kind] * size + compression.MAX_RATIO_SLACK:
         raise IdxError(
             f"{name}: IDX header declares {total} bytes (shape {header.shape}), "
-            f"more than a {size}-byte gzip file can possibly hold; the header "
+            f"more than a {size}-byte {kind} file can possibly hold; the header "
             "is corrupt or the file is truncated"
         )
 
@@ -152,7 +156,10 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndar
     A bad file returns None so the streaming path can diagnose it precisely.
     """
     data = f.read()
-    header = _header_from(compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name), name)
+    lead = compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name)
+    if len(lead) < 4 + 4 * MAX_NDIM and len(data) > compression.PEEK_INPUT:
+        return None  # a long gzip header field: let the streaming path read it
+    header = _header_from(lead, name)
     _check_fits(header, "gzip", size, name)
     total = header.total_size
     isize = int.from_bytes(data[-4:], "little")
