@@ -48,12 +48,30 @@ def _build(spec: registry.DatasetSpec, source, cache_dir) -> Arrays:
     from . import download
     from .cache import cache_dir as _cache_dir
 
-    source = source if source is not None else os.environ.get("IDXMNIST_SOURCE") or None
+    if source is None:
+        source = _env_source(spec)
     if source is not None and not download.is_url(source):
         return load_idx_dataset(source, num_classes=spec.num_classes)
     files_dir = _cache_dir(cache_dir) / download.plain_name(spec.subdir)
     download.fetch_dataset(spec, files_dir, None if source is None else [source])
     return load_idx_dataset(files_dir, num_classes=spec.num_classes)
+
+
+def _env_source(spec: registry.DatasetSpec) -> str | None:
+    """``$IDXMNIST_SOURCE`` as it applies to ``spec``.
+
+    Its ``<subdir>`` (``mnist``, ``fashion-mnist``, ``kmnist``) if that is a
+    directory; else, for MNIST only, the value itself. So a folder of MNIST
+    files never stands in for Fashion-MNIST or KMNIST.
+    """
+    value = os.environ.get("IDXMNIST_SOURCE") or None
+    if value is None:
+        return None
+    from .download import is_url
+
+    if not is_url(value) and (Path(value).expanduser() / spec.subdir).is_dir():
+        return os.fspath(Path(value).expanduser() / spec.subdir)
+    return value if spec.name == "mnist" else None
 
 
 @contextmanager

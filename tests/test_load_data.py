@@ -134,3 +134,18 @@ def test_import_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch):
+    """$IDXMNIST_SOURCE is MNIST's; a sibling uses only its own subdirectory of it."""
+    mnist = make_dataset(tmp_path / "data", seed=1)
+    fashion = make_dataset(tmp_path / "data" / "fashion-mnist", seed=2)
+    monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "data"))
+    (x, _), _ = idxmnist.load_data(cache_dir=tmp_path / "c")
+    assert np.array_equal(x, mnist["train-images-idx3-ubyte"])
+    (xf, _), _ = idxmnist.fashion_mnist.load_data(cache_dir=tmp_path / "c")
+    assert np.array_equal(xf, fashion["train-images-idx3-ubyte"])
+    # no kmnist/ subdirectory: the MNIST files are not used, a download is tried instead
+    with pytest.raises(idxmnist.DownloadError):
+        idxmnist.kmnist.load_data(cache_dir=tmp_path / "c")
+    assert not (tmp_path / "c" / "kmnist.npz").exists()
