@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import numpy as np
-from test_load_data import make_dataset
+
+from .test_load_data import make_dataset
 
 
 def run(*args, cwd=None):

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_load_data import make_dataset
 
 import idxmnist
+
+from .test_load_data import make_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -25,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from httpserver import FaultServer
 
 import idxmnist
 from idxmnist import download, registry
 from idxmnist.loader import load_dataset
 from idxmnist.registry import DatasetSpec, RemoteFile
+
+from .httpserver import FaultServer
 
 NAMES = (
     "train-images-idx3-ubyte.gz",

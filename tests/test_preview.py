@@ -7,10 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-from test_load_data import make_dataset
 
 import idxmnist
 from idxmnist.preview import render_text, select_samples
+
+from .test_load_data import make_dataset
 
 GLYPHS = set(" \u2580\u2584\u2588")
 

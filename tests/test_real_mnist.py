@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_FILES, sha256
 
 import idxmnist
+
+from .conftest import MNIST_FILES, sha256
 
 # Per-class counts of the published MNIST labels.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
