@@ -31,7 +31,7 @@ __all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
-#: Inflate gzip in one call only up to this output size; larger files stream.
+#: Inflate gzip in one call only up to this input and output size; larger files stream.
 WHOLE_BUFFER_MAX = 1 << 30
 
 
@@ -224,7 +224,8 @@ def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
     decode.resolve_backend(backend, 0, 1)  # reject a bad name before any I/O
     with _opened(source) as (f, name, size):
         kind, f = _sniff(f, size)
-        if kind == "gzip" and size is not None and compression.libdeflate() is not None:
+        whole = kind == "gzip" and size is not None and size <= WHOLE_BUFFER_MAX
+        if whole and compression.libdeflate() is not None:
             start = f.tell()
             arr = _read_whole_gzip(f, name, size, backend)
             if arr is not None:
