@@ -19,6 +19,7 @@ from __future__ import annotations
 import bz2
 import importlib
 import lzma
+import threading
 import zlib
 from functools import cache
 from typing import BinaryIO
@@ -44,6 +45,9 @@ MAX_RATIO = {"raw": 1, "gzip": GZIP_MAX_RATIO, "xz": 1 << 14, "bz2": 1 << 22}
 MAX_RATIO_SLACK = 1 << 16
 #: compressed bytes handed to zlib to read the IDX header of an in-memory file
 PEEK_INPUT = 1 << 16
+
+#: inputs at least this large search for a second member in a helper thread
+THREADED_SEARCH_MIN = 1 << 20
 
 CHUNK = 1 << 18  # compressed bytes read per step; output is bounded the same way
 
@@ -218,20 +222,41 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
     ignores whatever follows it.
     """
     mod = libdeflate()
+    trailer = data[-8:]
+    # libdeflate checks the member's own trailer, which must equal the file's
+    # last 8 bytes: if the member ended before the file does, those 8 bytes
+    # also occur earlier (a second member, appended bytes, a resumed download
+    # that re-appended a tail); a genuine file repeats them only with
+    # probability ~n/2**64. The search holds the GIL but the inflate does not,
+    # so on a large file it runs on another core meanwhile.
+    earlier = []
+    inflating = threading.Event()
+
+    def search() -> None:
+        # wait until the caller is about to inflate: started any earlier, the
+        # search would hold the GIL and delay the inflate instead
+        inflating.wait()
+        earlier.append(data.find(trailer, 0, len(data) - 1) >= 0)
+
+    searcher = None
+    if len(data) >= THREADED_SEARCH_MIN:
+        searcher = threading.Thread(target=search, daemon=True)
+        searcher.start()
+    inflating.set()
     try:
         out = mod.gzip_decompress(data, expected)
     except mod.DeflateError:
         return None
-    trailer = data[-8:]
+    finally:
+        if searcher is not None:
+            searcher.join()
+    if searcher is None:
+        search()
     if (
-        len(out) != expected
+        earlier[0]
+        or len(out) != expected
         or mod.crc32(out).to_bytes(4, "little") != trailer[:4]
         or (expected & 0xFFFFFFFF).to_bytes(4, "little") != trailer[4:]
-        # libdeflate checked the member's own trailer, which equals ours: if the
-        # member ended before the file does, those 8 bytes also occur earlier
-        # (a second member, appended bytes, a resumed download that re-appended
-        # a tail); a genuine file repeats them only with probability ~n/2**64
-        or data.find(trailer, 0, len(data) - 8) >= 0
     ):
         return None
     return out
