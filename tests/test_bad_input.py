@@ -30,8 +30,11 @@ from hypothesis import strategies as st
 
 import idxmnist
 from idxmnist import compression, reader, registry
+from idxmnist.dataset import ROLES
 from idxmnist.loader import load_cached
 from idxmnist.npzfile import load_npz, write_npz
+
+from .test_load_data import make_dataset as make_named_dataset
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ARR = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
@@ -563,24 +566,10 @@ BAD_FILES = {
 }
 
 
-def make_dataset(root: Path, n_train: int = 30, n_test: int = 10) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(1)
-    root.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    names = {
-        "x_train": "train-images-idx3-ubyte.gz",
-        "y_train": "train-labels-idx1-ubyte.gz",
-        "x_test": "t10k-images-idx3-ubyte.gz",
-        "y_test": "t10k-labels-idx1-ubyte.gz",
-    }
-    for key, arr in arrays.items():
-        idxmnist.write_idx(root / names[key], arr)
-    return arrays
+def make_dataset(root: Path) -> dict[str, np.ndarray]:
+    """The shared synthetic dataset, keyed by role (``x_train`` ...)."""
+    named = make_named_dataset(root, n_train=30, n_test=10, seed=1)
+    return {role: named[f"{stem}-{kind}"] for role, (stem, kind) in ROLES.items()}
 
 
 @pytest.mark.parametrize("bad", sorted(BAD_FILES))
