@@ -60,6 +60,19 @@ def keras_style(source: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def _each_gzip_file(parse: Callable) -> Callable[[Path], dict[str, np.ndarray]]:
+    """A loader that hands each of the four gzip files, opened, to ``parse``."""
+
+    def run(source: Path) -> dict[str, np.ndarray]:
+        out = {}
+        for key, fname in zip(KEYS, FILES, strict=True):
+            with gzip.open(source / fname, "rb") as f:
+                out[key] = parse(f)
+        return out
+
+    return run
+
+
 def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
     """A real third-party loader as ``source -> arrays``, or None if not installed.
 
@@ -73,28 +86,14 @@ def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
         except ImportError:
             return None
 
-        def run(source: Path) -> dict[str, np.ndarray]:
-            out = {}
-            for key, fname in zip(KEYS, FILES, strict=True):
-                with gzip.open(source / fname, "rb") as f:
-                    out[key] = idx2numpy.convert_from_file(f)
-            return out
-
-        return run
+        return _each_gzip_file(idx2numpy.convert_from_file)
     if name == "mnist":
         try:
             parse_idx = importlib.import_module("mnist").parse_idx  # offline: local files
         except (ImportError, AttributeError):
             return None
 
-        def run(source: Path) -> dict[str, np.ndarray]:
-            out = {}
-            for key, fname in zip(KEYS, FILES, strict=True):
-                with gzip.open(source / fname, "rb") as f:
-                    out[key] = parse_idx(f)
-            return out
-
-        return run
+        return _each_gzip_file(parse_idx)
     if name == "python-mnist":
         try:
             mnist_loader = importlib.import_module("mnist.loader")
