@@ -14,7 +14,14 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["BACKENDS", "resolve_backend", "swap_inplace", "numba_available", "numba_warm"]
+__all__ = [
+    "BACKENDS",
+    "choose_backend",
+    "resolve_backend",
+    "swap_inplace",
+    "numba_available",
+    "numba_warm",
+]
 
 BACKENDS = ("auto", "numpy", "numba")
 NEEDS_SWAP = sys.byteorder == "little"
@@ -36,17 +43,26 @@ def numba_warm() -> bool:
     return "idxmnist._numba" in sys.modules
 
 
-def resolve_backend(backend: str, nbytes: int, itemsize: int) -> str:
-    """The backend that will decode a payload of ``nbytes`` in ``itemsize`` items."""
+def choose_backend(backend: str, worth_it: bool) -> str:
+    """``"numpy"`` or ``"numba"`` for ``backend``; ``worth_it``: the job is big enough.
+
+    "numba" is honoured (or a clear ImportError); "auto" picks Numba only for
+    a job worth it and once its kernels are loaded (:func:`numba_warm`).
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
     if backend == "numba":
         if not numba_available():
             raise ImportError("backend='numba' needs numba: pip install 'idxmnist[numba]'")
         return "numba"
-    if backend == "auto" and itemsize > 1 and nbytes >= NUMBA_AUTO_MIN_BYTES:
-        return "numba" if numba_warm() else "numpy"
+    if backend == "auto" and worth_it and numba_warm():
+        return "numba"
     return "numpy"
+
+
+def resolve_backend(backend: str, nbytes: int, itemsize: int) -> str:
+    """The backend that will decode a payload of ``nbytes`` in ``itemsize`` items."""
+    return choose_backend(backend, itemsize > 1 and nbytes >= NUMBA_AUTO_MIN_BYTES)
 
 
 def swap_inplace(flat: np.ndarray, backend: str) -> None:

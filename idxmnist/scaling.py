@@ -24,20 +24,9 @@ NUMBA_AUTO_MIN_ITEMS = 1 << 20
 
 
 def _resolve(backend: str, x: np.ndarray) -> str:
-    if backend not in decode.BACKENDS:
-        raise ValueError(f"backend must be one of {decode.BACKENDS}, not {backend!r}")
-    if backend == "numba":
-        if not decode.numba_available():
-            raise ImportError("backend='numba' needs numba: pip install 'idxmnist[numba]'")
-        return "numba" if x.dtype == np.uint8 else "numpy"
-    if (
-        backend == "auto"
-        and x.dtype == np.uint8
-        and x.size >= NUMBA_AUTO_MIN_ITEMS
-        and decode.numba_warm()
-    ):
-        return "numba"
-    return "numpy"
+    fused = x.dtype == np.uint8  # the kernel is for uint8; other types go through NumPy
+    chosen = decode.choose_backend(backend, fused and x.size >= NUMBA_AUTO_MIN_ITEMS)
+    return chosen if fused else "numpy"
 
 
 def to_float32(x: ArrayLike, divisor: float = 255, *, backend: str = "auto") -> np.ndarray:
