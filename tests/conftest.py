@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,13 @@ def mnist_sha256(mnist_dir: Path) -> dict[str, str]:
         digest, name = line.split()
         sums[name.lstrip("*")] = digest
     return sums
+
+
+def run_cli(*args, **kw) -> subprocess.CompletedProcess:
+    """Run ``python -m idxmnist ARGS...`` as a user would: a real subprocess, text output."""
+    return subprocess.run(
+        [sys.executable, "-m", "idxmnist", *map(str, args)], capture_output=True, text=True, **kw
+    )
 
 
 def sha256(path: Path) -> str:

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 
+from .conftest import run_cli as run
 from .test_load_data import make_dataset
-
-
-def run(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
 
 
 def test_build_and_info(tmp_path):

@@ -17,6 +17,7 @@ import pytest
 
 import idxmnist
 
+from .conftest import run_cli as run
 from .test_load_data import make_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +63,6 @@ def test_doctests(module):
     __import__(module)
     result = doctest.testmod(sys.modules[module])
     assert result.failed == 0 and result.attempted > 0
-
-
-def run(*args, **kw):
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *args], capture_output=True, text=True, **kw
-    )
 
 
 def test_help_texts():

@@ -31,6 +31,7 @@ from idxmnist import download, registry
 from idxmnist.loader import load_dataset
 from idxmnist.registry import DatasetSpec, RemoteFile
 
+from .conftest import run_cli as shared_run_cli
 from .httpserver import FaultServer
 
 NAMES = (
@@ -503,12 +504,7 @@ def test_real_mnist_downloads_over_loopback(mnist_server, tmp_path, monkeypatch)
 
 
 def run_cli(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=child_env(**(env or {})),
-    )
+    return shared_run_cli(*args, env=child_env(**(env or {})))
 
 
 @pytest.mark.realdata

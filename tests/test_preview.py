@@ -11,18 +11,10 @@ import pytest
 import idxmnist
 from idxmnist.preview import render_text, select_samples
 
+from .conftest import run_cli as run
 from .test_load_data import make_dataset
 
 GLYPHS = set(" \u2580\u2584\u2588")
-
-
-def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
 
 
 def first_per_class(labels, k):
