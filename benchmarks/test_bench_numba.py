@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from idxmnist import decode, to_float32
+from idxmnist import to_float32
+from idxmnist.idx import decode
 
 pytestmark = pytest.mark.skipif(not decode.numba_available(), reason="numba is not installed")
 
@@ -18,7 +19,7 @@ N = (64 << 20) // 4
 
 @pytest.fixture(scope="module")
 def kernels():
-    from idxmnist import _numba
+    from idxmnist.idx import _numba
 
     _numba.swap_inplace(np.zeros(8, np.int32))  # compile / load outside the timing
     _numba.swap_inplace(np.zeros(8, np.float32))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from idxmnist import decode, load_idx_dataset
+from idxmnist import load_idx_dataset
 from idxmnist.bench import inflaters, keras_style, peer, read_compressed, same_arrays
+from idxmnist.idx import decode
 
 GROUP = "cold parse: four .gz files -> arrays"
 

@@ -14,13 +14,13 @@ The whole public API::
 """
 
 from . import fashion_mnist, kmnist, mnist
-from .dataset import load_idx_dataset
+from .datasets.assemble import load_idx_dataset
+from .datasets.loader import build_npz, load_data
 from .errors import ChecksumError, DownloadError, IdxError, TruncatedError
-from .format import IdxHeader
-from .loader import build_npz, load_data
-from .reader import read_idx, read_idx_header
-from .scaling import to_float32
-from .writer import write_idx
+from .idx.format import IdxHeader
+from .idx.reader import read_idx, read_idx_header
+from .idx.scaling import to_float32
+from .idx.writer import write_idx
 
 __version__ = "0.1.0"
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import compression, decode
-from .dataset import ROLES, find_idx_files, load_idx_dataset
-from .loader import build_npz, load_data
+from .datasets.assemble import ROLES, find_idx_files, load_idx_dataset
+from .datasets.loader import build_npz, load_data
+from .idx import compression, decode
 
 KEYS = tuple(ROLES)
 #: upstream names, in keras's tuple order
@@ -194,7 +194,7 @@ def import_cost_ms(runs: int = 9) -> float:
 PEAK_CODE = """
 import sys
 import idxmnist
-from idxmnist.dataset import find_idx_files
+from idxmnist.datasets.assemble import find_idx_files
 files = find_idx_files(sys.argv[1])
 compressed = sum(p.stat().st_size for p in files.values())
 def status(field):
@@ -235,7 +235,7 @@ def peak_memory(source: Path) -> tuple[int, int, int]:
 JIT_CODE = """
 import time, numpy as np
 t0 = time.perf_counter()
-from idxmnist import _numba
+from idxmnist.idx import _numba
 a = np.arange({n}, dtype=np.int32)
 t1 = time.perf_counter()
 _numba.swap_inplace(a)
@@ -468,8 +468,8 @@ def run(source: Path, rounds: int, out=print) -> bool:
 
 def numba_section(rounds: int) -> tuple[str, bool, str]:
     """The Numba decoder against NumPy: 64 MB swaps and the fused uint8 -> float32."""
-    from . import _numba
-    from .scaling import to_float32
+    from .idx import _numba
+    from .idx.scaling import to_float32
 
     n = SWAP_BYTES // 4
     i4 = np.arange(n, dtype=np.int32)

@@ -36,7 +36,7 @@ def _sizes(n: int | None) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .loader import build_npz
+    from .datasets.loader import build_npz
 
     out = build_npz(args.source, args.out, compress=args.compress)
     print(f"wrote {out}")
@@ -57,13 +57,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .download import cli_fetch
+    from .datasets.download import cli_fetch
 
     return cli_fetch(args)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .download import cli_verify
+    from .datasets.download import cli_verify
 
     return cli_verify(args)
 

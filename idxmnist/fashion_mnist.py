@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from . import registry
-from .dataset import Arrays
-from .loader import load_dataset
+from .datasets import registry
+from .datasets.assemble import Arrays
+from .datasets.loader import load_dataset
 
 __all__ = ["load_data"]
 

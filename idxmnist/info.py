@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .npzfile import Member, _bad, npz_members
-from .reader import inspect_idx, read_idx
+from .datasets.npzfile import Member, _bad, npz_members
+from .idx.reader import inspect_idx, read_idx
 
 __all__ = ["describe_file", "describe_idx", "describe_npz", "label_histogram"]
 

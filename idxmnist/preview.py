@@ -237,17 +237,17 @@ def _pillow_available() -> bool:
 
 def _load(args: argparse.Namespace, spec):
     if args.source is not None:
-        from .dataset import load_idx_dataset
+        from .datasets.assemble import load_idx_dataset
 
         return load_idx_dataset(args.source, num_classes=spec.num_classes)
-    from .loader import load_dataset
+    from .datasets.loader import load_dataset
 
     return load_dataset(spec)
 
 
 def cli_preview(args: argparse.Namespace) -> int:
     """``idxmnist preview``: text to stdout, or a PNG with ``--out``; the exit code."""
-    from . import registry
+    from .datasets import registry
 
     try:
         spec = registry.get(args.dataset)

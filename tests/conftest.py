@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from idxmnist import compression
+from idxmnist.idx import compression
 
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",

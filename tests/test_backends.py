@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist import compression, reader
+from idxmnist.idx import compression, reader
 
 STREAMING = ["zlib", "isal", "zlib-ng"]
 

@@ -29,10 +29,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import idxmnist
-from idxmnist import compression, reader, registry
-from idxmnist.dataset import ROLES
-from idxmnist.loader import load_cached
-from idxmnist.npzfile import load_npz, write_npz
+from idxmnist.datasets import registry
+from idxmnist.datasets.assemble import ROLES
+from idxmnist.datasets.loader import load_cached
+from idxmnist.datasets.npzfile import load_npz, write_npz
+from idxmnist.idx import compression, reader
 
 from .test_load_data import make_dataset as make_named_dataset
 
@@ -779,9 +780,11 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
         load_cached(cache_file, registry.get("mnist"))
     assert str(cache_file) in str(info.value)
     builds = []
-    real = idxmnist.loader.load_idx_dataset
+    real = idxmnist.datasets.loader.load_idx_dataset
     monkeypatch.setattr(
-        idxmnist.loader, "load_idx_dataset", lambda *a, **k: builds.append(1) or real(*a, **k)
+        idxmnist.datasets.loader,
+        "load_idx_dataset",
+        lambda *a, **k: builds.append(1) or real(*a, **k),
     )
     with pytest.warns(RuntimeWarning, match="rebuilding"):
         (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path, source=root / "src")

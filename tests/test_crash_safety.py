@@ -40,7 +40,7 @@ def run_py(code: str, *args: str) -> subprocess.CompletedProcess:
 MEASURE = """
 import io, resource, sys
 import idxmnist
-from idxmnist import compression
+from idxmnist.idx import compression
 if sys.argv[2] == "stream":
     compression.libdeflate = lambda: None
 def peak():
@@ -143,7 +143,7 @@ def test_memory_bound_of_a_real_read(mnist_dir, tmp_path):
     grown, outcome = measure(path, "stream", warm)
     assert outcome == f"ok {output - 16}"
     assert output - MiB < grown < output + 2 * 256 * 1024 + slack, grown
-    if idxmnist.compression.libdeflate() is not None:
+    if idxmnist.idx.compression.libdeflate() is not None:
         grown, outcome = measure(path, "whole", warm)
         assert outcome == f"ok {output - 16}"
         assert output - MiB < grown < output + compressed + slack, grown

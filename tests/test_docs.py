@@ -58,7 +58,7 @@ def test_py_typed_ships():
     )
 
 
-@pytest.mark.parametrize("module", ["idxmnist.format", "idxmnist.preview", "idxmnist.info"])
+@pytest.mark.parametrize("module", ["idxmnist.idx.format", "idxmnist.preview", "idxmnist.info"])
 def test_doctests(module):
     __import__(module)
     result = doctest.testmod(sys.modules[module])

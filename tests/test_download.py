@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist import download, registry
-from idxmnist.loader import load_dataset
-from idxmnist.registry import DatasetSpec, RemoteFile
+from idxmnist.datasets import download, registry
+from idxmnist.datasets.loader import load_dataset
+from idxmnist.datasets.registry import DatasetSpec, RemoteFile
 
 from .conftest import run_cli as shared_run_cli
 from .httpserver import FaultServer
@@ -360,9 +360,9 @@ def test_builtin_registry_names_are_plain():
 CHILD = textwrap.dedent(
     """
     import hashlib, json, sys
-    from idxmnist.registry import DatasetSpec, RemoteFile
-    from idxmnist import download
-    from idxmnist.loader import load_dataset
+    from idxmnist.datasets.registry import DatasetSpec, RemoteFile
+    from idxmnist.datasets import download
+    from idxmnist.datasets.loader import load_dataset
 
     cfg = json.load(open(sys.argv[1]))
     spec = DatasetSpec(cfg["name"], cfg["name"] + ".npz", cfg["name"],

@@ -23,7 +23,7 @@ def test_peak_memory_of_a_cold_parse(mnist_dir):
 
 
 def test_auto_swap_backend_only_numba_once_warm(monkeypatch):
-    from idxmnist import decode
+    from idxmnist.idx import decode
 
     monkeypatch.setattr(decode, "numba_available", lambda: True)
     monkeypatch.setattr(decode, "numba_warm", lambda: False)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import idxmnist
-from idxmnist.decode import numba_available
+from idxmnist.idx.decode import numba_available
 
 DTYPES = ["uint8", "int8", "int16", "int32", "float32", "float64"]
 CONTAINERS = [None, "gzip", "xz", "bz2"]
@@ -153,7 +153,7 @@ def test_unknown_backend_is_a_clear_error(tmp_path):
 
 
 def test_numba_backend_missing_is_a_clear_error(tmp_path, monkeypatch):
-    from idxmnist import decode
+    from idxmnist.idx import decode
 
     monkeypatch.setattr(decode, "numba_available", lambda: False)
     idxmnist.write_idx(tmp_path / "x", np.arange(4, dtype=np.int32))

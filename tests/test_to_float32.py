@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import idxmnist
-from idxmnist import decode, scaling
+from idxmnist.idx import decode, scaling
 
 BACKENDS = ["numpy", "numba"] if decode.numba_available() else ["numpy"]
 

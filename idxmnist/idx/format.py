@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import IdxError
+from ..errors import IdxError
 
 __all__ = ["IdxHeader", "TYPE_CODES", "MAX_NDIM", "parse_header", "encode_header"]
 

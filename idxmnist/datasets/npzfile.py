@@ -30,8 +30,8 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npy
 
-from .atomic import atomic_write
-from .errors import IdxError
+from ..atomic import atomic_write
+from ..errors import IdxError
 
 __all__ = ["write_npz", "load_npz", "npz_members", "Member", "ALIGN"]
 

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .format import encode_header, file_dtype_of
 from .reader import Source
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import compression
-from .errors import IdxError
-from .reader import read_idx
+from ..errors import IdxError
+from ..idx import compression
+from ..idx.reader import read_idx
 
 __all__ = ["load_idx_dataset", "find_idx_files", "check_arrays", "ROLES", "Arrays"]
 

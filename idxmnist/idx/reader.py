@@ -23,8 +23,8 @@ from typing import BinaryIO, Union
 
 import numpy as np
 
+from ..errors import IdxError, TruncatedError, describe
 from . import compression, decode
-from .errors import IdxError, TruncatedError, describe
 from .format import MAX_NDIM, IdxHeader, parse_header, parse_magic
 
 __all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import sweep_stale
+from ..errors import IdxError
 from . import registry
-from .atomic import sweep_stale
+from .assemble import Arrays, check_arrays, load_idx_dataset
 from .cache import cache_path
-from .dataset import Arrays, check_arrays, load_idx_dataset
-from .errors import IdxError
 from .npzfile import load_npz, write_npz
 
 __all__ = ["load_data", "load_dataset", "build_npz", "KEYS"]

@@ -28,10 +28,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..atomic import atomic_write, sweep_stale
+from ..errors import DownloadError
 from . import checksum, registry
-from .atomic import atomic_write, sweep_stale
 from .cache import cache_dir
-from .errors import DownloadError
 from .registry import DatasetSpec, RemoteFile
 
 __all__ = [

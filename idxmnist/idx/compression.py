@@ -24,7 +24,7 @@ import zlib
 from functools import cache
 from typing import BinaryIO
 
-from .errors import IdxError, TruncatedError
+from ..errors import IdxError, TruncatedError
 
 __all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "GZIP_MAX_RATIO"]
 

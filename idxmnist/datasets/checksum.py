@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import ChecksumError
+from ..errors import ChecksumError
 from .registry import DatasetSpec, RemoteFile
 
 __all__ = ["hash_file", "mismatch", "verify_file", "verify_dir", "FileReport"]
