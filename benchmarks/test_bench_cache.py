@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from idxmnist import build_npz, load_data
-from idxmnist.bench import KEYS, same_arrays
+from idxmnist.bench import same_arrays
+from idxmnist.datasets.layout import KEYS
 
 GROUP = "cache hit: mnist.npz -> arrays"
 GROUP_PASS = "cache hit + one pass (.max() of each array)"

@@ -3,15 +3,21 @@
 The whole public API::
 
     load_data(path="mnist.npz", *, source=None, cache_dir=None)   # keras drop-in
-    fashion_mnist.load_data(...), kmnist.load_data(...)           # the siblings
+    mnist.load_data, fashion_mnist.load_data, kmnist.load_data     # one module per dataset
     load_idx_dataset(source_dir)    # four IDX files -> ((x_train, y_train), (x_test, y_test))
     build_npz(source_dir, out, *, compress=False)                 # regenerate mnist.npz
     read_idx(source, *, backend="auto")                           # one IDX file -> ndarray
     read_idx_header(source)                                       # -> IdxHeader
     write_idx(dest, array, *, compress=None)                      # ndarray -> IDX file
     to_float32(x, divisor=255, *, backend="auto")                 # x.astype(float32) / 255, fused
-    IdxError, DownloadError                                       # the two error families
+    IdxError, TruncatedError, ChecksumError, DownloadError        # the error families
+
+Layers, each a subpackage: ``idxmnist.idx`` (bytes <-> arrays: the IDX format,
+containers, decoding) and ``idxmnist.datasets`` (registry, downloads, the
+assembler, the npz cache). The command line is ``idxmnist.cli``.
 """
+
+from typing import Any
 
 from . import fashion_mnist, kmnist, mnist
 from .datasets.assemble import load_idx_dataset
@@ -22,13 +28,11 @@ from .idx.reader import read_idx, read_idx_header
 from .idx.scaling import to_float32
 from .idx.writer import write_idx
 
-__version__ = "0.1.0"
-
 __all__ = [
     "load_data",
+    "mnist",
     "fashion_mnist",
     "kmnist",
-    "mnist",
     "load_idx_dataset",
     "build_npz",
     "read_idx",
@@ -41,3 +45,13 @@ __all__ = [
     "ChecksumError",
     "DownloadError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # read from the installed metadata on first use: importlib.metadata costs
+    # a few ms, too much to pay at every ``import idxmnist``
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version(__name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,14 @@
-"""Write a file so that no reader ever sees half of it.
+"""Safe files: written whole or not at all, and locked across processes.
 
-The data goes to a temporary file in the destination's directory, is flushed
-and fsync'ed, then renamed over the destination (atomic on POSIX). If
-anything fails, or the process is killed, the destination is untouched; a
-failed write removes its temporary file, and one left by a killed process is
-named ``.<dest>.<random>.part`` and swept by :func:`sweep_stale`.
+:func:`atomic_write`: the data goes to a temporary file in the destination's
+directory, is flushed and fsync'ed, then renamed over the destination (atomic
+on POSIX). If anything fails, or the process is killed, the destination is
+untouched; a failed write removes its temporary file, and one left by a killed
+process is named ``.<dest>.<random>.part`` and swept by :func:`sweep_stale`.
+
+:func:`file_lock`: an exclusive lock on a file, held across processes (the
+``filelock`` package, imported only when a lock is taken), so that concurrent
+first calls build or download each file once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "sweep_stale", "TEMP_SUFFIX"]
+__all__ = ["atomic_write", "sweep_stale", "file_lock", "TEMP_SUFFIX"]
 
 TEMP_SUFFIX = ".part"
 #: errors that mean "no room": reported naming the destination
@@ -64,6 +68,19 @@ def sweep_stale(dest: str | os.PathLike[str], older_than: float = 3600.0) -> Non
                 tmp.unlink()
         except FileNotFoundError:
             pass
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``path`` (created, with its folder, if needed).
+
+    Raises ``OSError`` if the lock file cannot be created.
+    """
+    from filelock import FileLock
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(os.fspath(path)):
+        yield
 
 
 def _umask() -> int:

@@ -1,15 +1,25 @@
-"""The ``idxmnist`` command line.
+"""The ``idxmnist`` command line: every argument, handler and exit code.
 
-Exit codes: 0 success, 1 bad data, checksum mismatch or failed download,
-2 usage error. Errors are one line on stderr, never a traceback.
+All argparse code lives here; the commands call the plain functions of the
+modules that do the work. Results go to stdout, status lines to stderr.
+
+Exit codes: 0 success; 1 bad data, a checksum mismatch, a failed download or
+a file that cannot be read or written (one line on stderr, ``idxmnist:
+error: ...``; a failed download adds one line per mirror tried); 2 a usage
+error (argparse's ``usage:`` and ``idxmnist COMMAND: error: ...``). Any other
+exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from .datasets import registry
 from .errors import DownloadError, IdxError
 
 EXAMPLES = {
@@ -20,68 +30,156 @@ EXAMPLES = {
     "bench": "idxmnist bench --source ~/data/mnist",
     "preview": "idxmnist preview --source ~/data/mnist --out grid.png",
 }
-
-
 EXIT_CODES = "exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage"
 
 
-def _sizes(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError
+def status(message: str) -> None:
+    """A status line, on stderr so that stdout holds only the results."""
+    print(f"idxmnist: {message}", file=sys.stderr)
+
+
+# -- argument types: a bad value is a usage error (exit 2) --------------------------------
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def dataset_name(text: str) -> str:
+    """A registry name, any case, ``-`` or ``_``: ``fashion-mnist`` -> ``fashion_mnist``."""
+    return text.replace("-", "_").lower()
+
+
+def directory(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such directory")
+    return path
+
+
+# -- the commands -------------------------------------------------------------------------
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .datasets.loader import build_npz
 
     out = build_npz(args.source, args.out, compress=args.compress)
-    print(f"wrote {out}")
+    status(f"built {out} from {args.source}")
+    print(out)
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .info import describe_file
 
-    status = 0
+    failed = 0
     for path in args.files:
         try:
             print(describe_file(path))
         except (IdxError, OSError) as exc:
             print(f"idxmnist: error: {exc}", file=sys.stderr)
-            status = 1
-    return status
+            failed = 1
+    return failed
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .datasets.download import cli_fetch
+    from .datasets.cache import cache_dir
+    from .datasets.download import fetch_dataset, plain_name
 
-    return cli_fetch(args)
+    spec = registry.get(args.dataset)
+    dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
+    downloaded = fetch_dataset(spec, dest)
+    status(
+        f"{spec.name}: {len(spec.files)} files verified in {dest} ({len(downloaded)} downloaded)"
+    )
+    print(dest)
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .datasets.download import cli_verify
+    from .datasets.checksum import detect, verify_dir
 
-    return cli_verify(args)
+    folder: Path = args.dir
+    if args.dataset is not None:
+        spec = registry.get(args.dataset)
+    else:
+        found = detect(folder, registry.DATASETS.values())
+        if found is None:
+            by_name = [s for s in registry.DATASETS.values() if s.subdir == folder.name]
+            spec = by_name[0] if by_name else registry.get("mnist")
+            status(f"no file matches a known dataset; checking as {spec.name}")
+        else:
+            spec = found
+            status(f"{folder} holds {spec.name}")
+    reports = verify_dir(folder, spec)
+    for report in reports:
+        print(report)
+    present = [r for r in reports if r.status != "missing"]
+    bad = [r for r in reports if r.status == "mismatch"]
+    if not present:
+        print(f"idxmnist: error: none of the {spec.name} files is in {folder}", file=sys.stderr)
+        return 1
+    if bad:
+        print(
+            f"idxmnist: error: {len(bad)} of {len(present)} files do not match the registry: "
+            "delete them and run idxmnist fetch",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import cli_bench
+    from . import bench
 
-    return cli_bench(args)
+    report = bench.measure(args.source, args.rounds, log=status)
+    print(bench.render(report))
+    return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .preview import cli_preview
+    from . import preview
 
-    return cli_preview(args)
+    spec = registry.get(args.dataset)
+    if args.out is not None and not preview.pillow_available():
+        print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
+        return 1
+    if args.source is not None:
+        from .datasets.assemble import load_idx_dataset
+
+        data = load_idx_dataset(args.source, num_classes=spec.num_classes)
+    else:
+        from .datasets.loader import load_dataset
+
+        data = load_dataset(spec)
+    (x_train, y_train), (x_test, y_test) = data
+    images, labels = (x_train, y_train) if args.split == "train" else (x_test, y_test)
+    rows = preview.select_samples(labels, args.n)
+    if args.out is not None:
+        out = preview.render_png(images, labels, rows, args.out)
+        count = sum(len(r) for r in rows)
+        status(f"wrote {count} {args.split} images, one row per class")
+        print(out)
+        return 0
+    digits = all(name == str(label) for label, name in enumerate(spec.classes))
+    width = shutil.get_terminal_size((80, 24)).columns
+    names = None if digits else spec.classes
+    print(preview.render_text(images, labels, rows, width=width, names=names))
+    return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+# -- the parser ---------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``idxmnist`` argument parser, with every subcommand."""
+    top = argparse.ArgumentParser(
         prog="idxmnist",
         description="Load MNIST-style IDX datasets into NumPy; build and inspect mnist.npz.",
         epilog="examples:\n"
@@ -91,21 +189,29 @@ def _parser() -> argparse.ArgumentParser:
         + "\n'idxmnist COMMAND --help' describes each command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    datasets = registry.names()
 
-    def add(name: str, help_: str, func) -> argparse.ArgumentParser:
+    def add(
+        name: str, summary: str, func: Callable[[argparse.Namespace], int], description: str = ""
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
-            help=help_,
-            description=help_,
+            help=summary,
+            description=description or summary,
             epilog=f"example:\n  {EXAMPLES[name]}\n\n{EXIT_CODES}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, parser=p)
         return p
 
+    def dataset_option(p: argparse.ArgumentParser, default: str | None, help_: str) -> None:
+        p.add_argument(
+            "--dataset", type=dataset_name, choices=datasets, default=default, help=help_
+        )
+
     p = add("build", "build an mnist.npz from the four IDX files in a directory", cmd_build)
-    p.add_argument("--source", required=True, metavar="DIR", help="directory with the IDX files")
+    p.add_argument("--source", required=True, type=directory, metavar="DIR", help="the IDX files")
     p.add_argument("--out", default="mnist.npz", metavar="PATH", help="default: ./mnist.npz")
     p.add_argument(
         "--compress",
@@ -113,50 +219,65 @@ def _parser() -> argparse.ArgumentParser:
         help="deflate the members (small, like keras's file; slower to load)",
     )
 
-    p = add("info", "describe IDX or npz files: type, shape, compression, sizes", cmd_info)
-    p.description = (
+    p = add(
+        "info",
+        "describe IDX or npz files: type, shape, compression, sizes",
+        cmd_info,
         "Describe IDX files (raw or .gz/.xz/.bz2): type, shape, compression, sizes.\n"
         "Describe npz caches: each member's dtype, shape, and whether it is stored and\n"
         "aligned for memory mapping or deflate-compressed. Label files and y_* members\n"
-        "also get the count of each label."
+        "also get the count of each label.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="IDX or .npz files")
 
     p = add("fetch", "download and verify a dataset's IDX files, print where they are", cmd_fetch)
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or kmnist")
-    p.add_argument("--dir", metavar="DIR", help="where to put them (default: the cache)")
+    dataset_option(p, "mnist", "which dataset (default: mnist)")
+    p.add_argument("--dir", type=Path, metavar="DIR", help="where to put them (default: the cache)")
 
     p = add("verify", "check the checksums of the dataset files in a directory", cmd_verify)
-    p.add_argument("dir", metavar="DIR")
-    p.add_argument("--dataset", default=None, help="which registry entry (default: detect)")
+    p.add_argument("dir", type=directory, metavar="DIR")
+    dataset_option(p, None, "which registry entry (default: recognised by checksum)")
 
+    source = os.environ.get("IDXMNIST_SOURCE")
     p = add("bench", "time idxmnist against the loaders people use today", cmd_bench)
-    p.add_argument("--source", metavar="DIR", help="the four MNIST .gz files")
-    p.add_argument("--rounds", type=int, default=7, help="timed runs per loader (median shown)")
-
-    p = add("preview", "show sample digits with their labels (terminal or PNG)", cmd_preview)
-    p.description = (
-        "Show sample images with their labels: the first N/10 of each class, one row\n"
-        "per class. Without --out, print them with Unicode block characters (into a\n"
-        "pipe too); with --out, write a PNG grid."
+    p.add_argument(
+        "--source",
+        type=directory,
+        metavar="DIR",
+        default=source,
+        required=not source,
+        help="the four upstream MNIST .gz files (default: $IDXMNIST_SOURCE)",
     )
     p.add_argument(
-        "--dataset",
-        default="mnist",
-        help="mnist (default), fashion_mnist or kmnist, via load_data()",
+        "--rounds", type=positive_int, default=7, help="timed runs per loader (median shown)"
     )
-    p.add_argument("--source", metavar="DIR", help="read the four IDX files in DIR instead")
+
+    p = add(
+        "preview",
+        "show sample images with their labels (terminal or PNG)",
+        cmd_preview,
+        "Show sample images with their labels: the first N/10 of each class, one row\n"
+        "per class. Without --out, print them with Unicode block characters (into a\n"
+        "pipe too); with --out, write a PNG grid.",
+    )
+    dataset_option(p, "mnist", "which dataset, via its load_data() (default: mnist)")
+    p.add_argument("--source", type=directory, metavar="DIR", help="read the IDX files in DIR")
     p.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
     p.add_argument("--out", metavar="PNG", help="write a PNG grid (needs idxmnist[preview])")
-    p.add_argument("--n", type=int, default=100, help="number of images (default 100)")
-    return parser
+    p.add_argument("--n", type=positive_int, default=100, help="number of images (default 100)")
+    return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command line; return the exit code."""
+    args, extra = parser().parse_known_args(argv)
+    if extra:  # reported by the subcommand, like its other usage errors
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return args.func(args)
-    except (IdxError, DownloadError, OSError, ValueError) as exc:
+        return int(args.func(args))
+    except (IdxError, DownloadError, OSError) as exc:
+        # the project's two families, and the file system's (a missing or
+        # unwritable file): each message already names the file
         print(f"idxmnist: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .datasets import registry
-from .datasets.assemble import Arrays
+from .datasets.layout import Arrays
 from .datasets.loader import load_dataset
 
 __all__ = ["load_data"]

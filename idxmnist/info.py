@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .datasets.npzfile import Member, _bad, npz_members
+from .datasets.npzfile import Member, corrupt_npz, npz_members
 from .idx.reader import inspect_idx, read_idx
 
 __all__ = ["describe_file", "describe_idx", "describe_npz", "label_histogram"]
@@ -124,7 +124,7 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
                     if hist is not None:
                         lines.append(f"  {'':<{kw}}  label counts  {hist}")
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise _bad(name, f"could not read its arrays ({exc})") from None
+            raise corrupt_npz(name, f"could not read its arrays ({exc})") from None
         finally:
             if z is not None:
                 z.close()

@@ -19,35 +19,17 @@ digit. Two renderings:
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import shutil
-import sys
+import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["select_samples", "render_text", "render_png", "cli_preview", "CLASS_NAMES"]
+__all__ = ["select_samples", "render_text", "render_png", "pillow_available", "PILLOW_HINT"]
 
 PILLOW_HINT = "pip install 'idxmnist[preview]'"
-
-#: Human names of the classes, for the datasets whose labels are not digits.
-CLASS_NAMES: dict[str, tuple[str, ...]] = {
-    "fashion_mnist": (
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ),
-    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
-}
 
 _HALF_BLOCKS = (" ", "\u2584", "\u2580", "\u2588")  # index: 2 * top + bottom
 _THRESHOLD = 96  # of 255: a halved pixel at least this bright is ink
@@ -136,7 +118,7 @@ def render_text(
     rows: list[np.ndarray],
     *,
     width: int = 80,
-    names: tuple[str, ...] | None = None,
+    names: Sequence[str] | Mapping[int, str] | None = None,
 ) -> str:
     """The selected images as text, one block per image with its label above.
 
@@ -166,13 +148,37 @@ def render_text(
         for i in chunk:
             label = int(labels[i])
             head = str(label)
-            if names is not None and 0 <= label < len(names):
-                head = f"{label} {names[label]}"
-            heads.append(head[:cell].ljust(cell))
+            name = _name_of(names, label)
+            if name is not None:
+                head = f"{label} {name}"
+            heads.append(_fit(head, cell))
             blocks.append(_glyph_lines(inks[i][box]))
         out.append(" ".join(heads).rstrip())
         out.extend(" ".join(parts).rstrip() for parts in zip(*blocks, strict=True))
     return "\n".join(out)
+
+
+def _name_of(names: Sequence[str] | Mapping[int, str] | None, label: int) -> str | None:
+    if isinstance(names, Mapping):
+        return names.get(label)
+    if names is not None and 0 <= label < len(names):
+        return names[label]
+    return None
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut or padded to ``width`` terminal columns (kana and kanji take two)."""
+    out, used = [], 0
+    for char in text:
+        if used + _columns(char) > width:
+            break
+        out.append(char)
+        used += _columns(char)
+    return "".join(out) + " " * (width - used)
 
 
 def _font(size: int):
@@ -226,49 +232,11 @@ def render_png(
     return out
 
 
-def _pillow_available() -> bool:
+def pillow_available() -> bool:
+    """True when Pillow (the ``preview`` extra, needed by :func:`render_png`) is installed."""
     try:
         import PIL.Image  # noqa: F401
         import PIL.ImageDraw  # noqa: F401
     except ImportError:
         return False
     return True
-
-
-def _load(args: argparse.Namespace, spec):
-    if args.source is not None:
-        from .datasets.assemble import load_idx_dataset
-
-        return load_idx_dataset(args.source, num_classes=spec.num_classes)
-    from .datasets.loader import load_dataset
-
-    return load_dataset(spec)
-
-
-def cli_preview(args: argparse.Namespace) -> int:
-    """``idxmnist preview``: text to stdout, or a PNG with ``--out``; the exit code."""
-    from .datasets import registry
-
-    try:
-        spec = registry.get(args.dataset)
-    except ValueError as exc:
-        print(f"idxmnist preview: error: {exc}", file=sys.stderr)
-        return 2
-    if args.n < 1:
-        print(f"idxmnist preview: error: --n must be at least 1, got {args.n}", file=sys.stderr)
-        return 2
-    if args.out is not None and not _pillow_available():
-        print(f"idxmnist: error: --out needs Pillow: {PILLOW_HINT}", file=sys.stderr)
-        return 1
-    (x_train, y_train), (x_test, y_test) = _load(args, spec)
-    images, labels = (x_train, y_train) if args.split == "train" else (x_test, y_test)
-    rows = select_samples(labels, args.n)
-    count = sum(len(r) for r in rows)
-    if args.out is not None:
-        out = render_png(images, labels, rows, args.out)
-        print(f"wrote {out}: {count} {args.split} images, one row per class")
-        return 0
-    names = CLASS_NAMES.get(spec.name)
-    width = shutil.get_terminal_size((80, 24)).columns
-    print(render_text(images, labels, rows, width=width, names=names))
-    return 0

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 
 import idxmnist
 from idxmnist.datasets import registry
-from idxmnist.datasets.assemble import ROLES
 from idxmnist.datasets.loader import load_cached
 from idxmnist.datasets.npzfile import load_npz, write_npz
+from idxmnist.datasets.registry import DATASETS
 from idxmnist.idx import compression, reader
 
 from .test_load_data import make_dataset as make_named_dataset
@@ -570,7 +570,7 @@ BAD_FILES = {
 def make_dataset(root: Path) -> dict[str, np.ndarray]:
     """The shared synthetic dataset, keyed by role (``x_train`` ...)."""
     named = make_named_dataset(root, n_train=30, n_test=10, seed=1)
-    return {role: named[f"{stem}-{kind}"] for role, (stem, kind) in ROLES.items()}
+    return {key: named[stem] for key, stem in DATASETS["mnist"].stems.items()}
 
 
 @pytest.mark.parametrize("bad", sorted(BAD_FILES))
@@ -780,10 +780,10 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
         load_cached(cache_file, registry.get("mnist"))
     assert str(cache_file) in str(info.value)
     builds = []
-    real = idxmnist.datasets.loader.load_idx_dataset
+    real = idxmnist.datasets.loader.read_dataset
     monkeypatch.setattr(
         idxmnist.datasets.loader,
-        "load_idx_dataset",
+        "read_dataset",
         lambda *a, **k: builds.append(1) or real(*a, **k),
     )
     with pytest.warns(RuntimeWarning, match="rebuilding"):

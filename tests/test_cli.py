@@ -1,36 +1,184 @@
-"""The command line, run as a user runs it: a real subprocess."""
+"""The command line, run as a user runs it: a real subprocess per call.
+
+Every subcommand: usage errors exit 2 with argparse's ``usage:`` line and
+``idxmnist COMMAND: error:``; bad data, failed downloads and unreadable files
+exit 1 with ``idxmnist: error:``; results go to stdout, status to stderr.
+"""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import cli
 
 from .conftest import run_cli as run
 from .test_load_data import make_dataset
 
+HTML = b"<html><body>404 Not Found</body></html>"
 
-def test_build_and_info(tmp_path):
-    arrays = make_dataset(tmp_path / "src")
-    r = run("build", "--source", tmp_path / "src", "--out", tmp_path / "m.npz")
+
+def usage_error(r, command: str) -> None:
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert lines[0].startswith(f"usage: idxmnist {command}"), r.stderr
+    assert lines[-1].startswith(f"idxmnist {command}: error: "), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def data_error(r, *, lines: int | None = 1) -> None:
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert r.stderr.startswith("idxmnist: error: "), r.stderr
+    assert "Traceback" not in r.stderr and "usage:" not in r.stderr
+    if lines is not None:
+        assert len(r.stderr.strip().splitlines()) == lines, r.stderr
+
+
+@pytest.fixture
+def env(tmp_path):
+    """No source, no usable mirror, an empty cache: nothing outside tmp_path."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
+    out["IDXMNIST_HOME"] = str(tmp_path / "cache")
+    out["IDXMNIST_MIRRORS"] = "file:///nonexistent-idxmnist-test-mirror/"
+    return out
+
+
+@pytest.fixture
+def src(tmp_path):
+    make_dataset(tmp_path / "src")
+    return tmp_path / "src"
+
+
+@pytest.fixture
+def bad(tmp_path):
+    """A folder whose training images are an HTML page saved under the data's name."""
+    make_dataset(tmp_path / "bad")
+    (tmp_path / "bad" / "train-images-idx3-ubyte.gz").write_bytes(HTML)
+    return tmp_path / "bad"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["build"],  # --source is required
+        ["build", "--source", "{missing}"],
+        ["build", "--source", "{src}", "--bogus"],
+        ["info"],  # at least one file
+        ["fetch", "--dataset", "nope"],
+        ["fetch", "--dataset"],
+        ["verify"],
+        ["verify", "{missing}"],
+        ["verify", "{src}", "--dataset", "nope"],
+        ["bench"],  # no --source and no $IDXMNIST_SOURCE
+        ["bench", "--source", "{src}", "--rounds", "0"],
+        ["bench", "--source", "{src}", "--rounds", "many"],
+        ["preview", "--dataset", "nope"],
+        ["preview", "--n", "0", "--source", "{src}"],
+        ["preview", "--split", "valid"],
+        ["preview", "--source", "{missing}"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_usage_errors_exit_2_the_same_way_in_every_subcommand(argv, src, tmp_path, env):
+    args = [a.format(src=src, missing=tmp_path / "missing") for a in argv]
+    usage_error(run(*args, env=env), argv[0])
+
+
+def test_unknown_command_and_no_command_are_usage_errors(env):
+    for argv in (["frobnicate"], []):
+        r = run(*argv, env=env)
+        assert r.returncode == 2 and r.stderr.startswith("usage: idxmnist")
+        assert "idxmnist: error: " in r.stderr
+
+
+def test_dataset_names_any_spelling(src, env, tmp_path):
+    r = run("fetch", "--dataset", "Fashion-MNIST", "--dir", tmp_path / "f", env=env)
+    data_error(r, lines=None)  # parsed: it got as far as the (dead) mirror
+    assert "could not download" in r.stderr
+
+
+def test_build_result_on_stdout_status_on_stderr(src, tmp_path, env):
+    out = tmp_path / "m.npz"
+    r = run("build", "--source", src, "--out", out, env=env)
     assert r.returncode == 0, r.stderr
-    with np.load(tmp_path / "m.npz", allow_pickle=False) as z:
-        assert np.array_equal(z["y_train"], arrays["train-labels-idx1-ubyte"])
-    r = run("info", tmp_path / "src" / "train-images-idx3-ubyte.gz")
-    assert r.returncode == 0, r.stderr
-    assert "uint8" in r.stdout and "(50, 28, 28)" in r.stdout and "gzip" in r.stdout
-    assert f"{16 + 50 * 784:,} B raw" in r.stdout
+    assert r.stdout == f"{out}\n"
+    assert r.stderr == f"idxmnist: built {out} from {src}\n"
+    with np.load(out, allow_pickle=False) as z:
+        assert sorted(z.files) == ["x_test", "x_train", "y_test", "y_train"]
 
 
-def test_bad_input_is_one_line_and_exit_1(tmp_path):
-    bad = tmp_path / "train-images-idx3-ubyte.gz"
-    bad.write_bytes(b"<html><body>404 Not Found</body></html>")
-    for args in (("info", bad), ("build", "--source", tmp_path)):
-        r = run(*args)
-        assert r.returncode == 1
-        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
-        assert r.stderr.startswith("idxmnist: error:")
+def test_build_and_info_on_bad_data_exit_1(bad, tmp_path, env):
+    data_error(run("build", "--source", bad, "--out", tmp_path / "m.npz", env=env))
+    assert not (tmp_path / "m.npz").exists()
+    r = run("info", bad / "train-images-idx3-ubyte.gz", env=env)
+    data_error(r)
+    assert "HTML page" in r.stderr and r.stdout == ""
 
 
-def test_usage_error_exit_2():
-    assert run("build").returncode == 2
-    r = run("--help")
-    assert r.returncode == 0 and "build" in r.stdout and "exit codes" in r.stdout
+def test_info_reports_the_good_files_and_fails_for_the_bad(src, bad, tmp_path, env):
+    good = src / "train-labels-idx1-ubyte.gz"
+    r = run("info", good, bad / "train-images-idx3-ubyte.gz", tmp_path / "missing.gz", env=env)
+    assert r.returncode == 1
+    assert r.stdout.startswith(f"{good}: IDX uint8 (type 0x08) shape (50,), gzip")
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 2 and all(e.startswith("idxmnist: error: ") for e in errors)
+    assert "HTML page" in errors[0] and "missing.gz" in errors[1]
+
+
+def test_fetch_from_a_dead_mirror_exits_1_listing_it(tmp_path, env):
+    r = run("fetch", "--dir", tmp_path / "d", env=env)
+    data_error(r, lines=None)
+    assert "could not download train-images-idx3-ubyte.gz from any mirror" in r.stderr
+    assert "nonexistent-idxmnist-test-mirror/train-images-idx3-ubyte.gz -> " in r.stderr
+    assert r.stdout == ""
+
+
+def test_verify_results_on_stdout_verdict_on_stderr(src, env):
+    r = run("verify", src, "--dataset", "mnist", env=env)
+    assert r.returncode == 1
+    assert r.stdout.count("MISMATCH  ") == 4  # synthetic files: not the registry's bytes
+    assert r.stderr == (
+        "idxmnist: error: 4 of 4 files do not match the registry: "
+        "delete them and run idxmnist fetch\n"
+    )
+
+
+def test_bench_on_a_folder_without_the_files_exits_1(src, env):
+    r = run("bench", "--source", src.parent, env=env)
+    data_error(r)
+    assert "missing train-images-idx3-ubyte.gz" in r.stderr
+
+
+def test_preview_text_on_stdout_bad_data_exit_1(src, bad, env):
+    r = run("preview", "--source", src, "--n", "3", env=env)
+    assert r.returncode == 0 and r.stderr == ""
+    assert any(set(line) & set("\u2580\u2584\u2588") for line in r.stdout.splitlines())
+    data_error(run("preview", "--source", bad, env=env))
+
+
+def test_preview_without_a_source_or_mirror_is_a_download_error(env):
+    r = run("preview", "--dataset", "kmnist", env=env)
+    data_error(r, lines=None)
+    assert "could not download" in r.stderr
+
+
+def test_a_bug_is_not_turned_into_a_bad_data_message(src, tmp_path, monkeypatch):
+    """``main`` catches the project's error families, never a stray ValueError."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not bad data")
+
+    monkeypatch.setattr(idxmnist.datasets.loader, "build_npz", broken)
+    with pytest.raises(ValueError, match="a bug, not bad data"):
+        cli.main(["build", "--source", str(src), "--out", str(tmp_path / "m.npz")])
+
+
+def test_help_lists_every_command_with_exit_codes(env):
+    r = run("--help", env=env)
+    assert r.returncode == 0 and "exit codes" in r.stdout
+    for command in cli.EXAMPLES:
+        assert f"    {command} " in r.stdout

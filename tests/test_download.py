@@ -29,7 +29,7 @@ import pytest
 import idxmnist
 from idxmnist.datasets import download, registry
 from idxmnist.datasets.loader import load_dataset
-from idxmnist.datasets.registry import DatasetSpec, RemoteFile
+from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
 from .conftest import run_cli as shared_run_cli
 from .httpserver import FaultServer
@@ -68,7 +68,9 @@ def spec_for(files: dict[str, bytes], name="synth") -> DatasetSpec:
     remote = tuple(
         RemoteFile(n, len(files[n]), "sha256", hashlib.sha256(files[n]).hexdigest()) for n in NAMES
     )
-    return DatasetSpec(name=name, npz_name=f"{name}.npz", subdir=name, files=remote, mirrors=())
+    return DatasetSpec(
+        name=name, npz_name=f"{name}.npz", subdir=name, files=remote, mirrors=(), classes=DIGITS
+    )
 
 
 def listing(root: Path) -> set[str]:
@@ -192,6 +194,7 @@ def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
         "synth",
         (spec.files[0], RemoteFile(second.name, second.size, "sha256", "0" * 64), *spec.files[2:]),
         (),
+        DIGITS,
     )
     dead = closed_port_url()
     with FaultServer(files) as server:
@@ -326,7 +329,7 @@ def test_names_must_be_plain(name):
 def test_a_registry_name_with_a_path_is_refused_before_any_request(synth, tmp_path):
     files, _, spec = synth
     evil = RemoteFile("../escaped.gz", 10, "sha256", "0" * 64)
-    spec = DatasetSpec("evil", "evil.npz", "evil", (evil, *spec.files[1:]), ())
+    spec = DatasetSpec("evil", "evil.npz", "evil", (evil, *spec.files[1:]), (), DIGITS)
     with FaultServer(files) as server:
         with pytest.raises(ValueError, match="plain file name"):
             download.fetch_dataset(spec, tmp_path / "d", [server.url()])
@@ -360,13 +363,13 @@ def test_builtin_registry_names_are_plain():
 CHILD = textwrap.dedent(
     """
     import hashlib, json, sys
-    from idxmnist.datasets.registry import DatasetSpec, RemoteFile
+    from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
     from idxmnist.datasets import download
     from idxmnist.datasets.loader import load_dataset
 
     cfg = json.load(open(sys.argv[1]))
     spec = DatasetSpec(cfg["name"], cfg["name"] + ".npz", cfg["name"],
-                       tuple(RemoteFile(*f) for f in cfg["files"]), ())
+                       tuple(RemoteFile(*f) for f in cfg["files"]), (), tuple("0123456789"))
     if cfg["what"] == "fetch":
         download.fetch_dataset(spec, cfg["dir"])
     else:
@@ -516,7 +519,7 @@ def test_cli_fetch_then_verify(mnist_server, tmp_path):
     assert listing(dest) == {".idxmnist.lock", *NAMES}
     r = run_cli("verify", dest)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "holds mnist" in r.stdout and r.stdout.count("ok  ") == 4
+    assert "holds mnist" in r.stderr and r.stdout.count("ok  ") == 4
     with open(dest / NAMES[3], "r+b") as f:  # one flipped byte
         f.seek(100)
         byte = f.read(1)

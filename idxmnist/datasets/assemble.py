@@ -11,62 +11,65 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import IdxError
 from ..idx import compression
+from ..idx.decode import Backend
 from ..idx.reader import read_idx
+from .layout import KEYS, PAIRS, Arrays, as_tuple
+from .registry import DATASETS
 
-__all__ = ["load_idx_dataset", "find_idx_files", "check_arrays", "ROLES", "Arrays"]
+__all__ = ["load_idx_dataset", "read_dataset", "find_idx_files", "check_arrays"]
 
-Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-#: role -> (stem, IDX kind) of the upstream file name, in keras's tuple order
-ROLES = {
-    "x_train": ("train-images", "idx3-ubyte"),
-    "y_train": ("train-labels", "idx1-ubyte"),
-    "x_test": ("t10k-images", "idx3-ubyte"),
-    "y_test": ("t10k-labels", "idx1-ubyte"),
-}
 #: preferred first: uncompressed reads fastest
 SUFFIXES = ("", ".gz", ".xz", ".bz2")
 #: besides the directory itself, where other tools keep the files
 SUBDIRS = (".", "raw", "MNIST/raw")
 
 
-def _candidates(role: str) -> list[str]:
-    stem, kind = ROLES[role]
-    return [f"{stem}{sep}{kind}{suffix}" for suffix in SUFFIXES for sep in ("-", ".")]
+def _candidates(stem: str) -> list[str]:
+    """``train-images-idx3-ubyte`` -> its names as found: dotted too, compressed too."""
+    dotted = stem.replace("-idx", ".idx", 1)
+    return [f"{name}{suffix}" for suffix in SUFFIXES for name in dict.fromkeys((stem, dotted))]
 
 
-def find_idx_files(source_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Map each role (``x_train`` ...) to the file that holds it in ``source_dir``.
+def find_idx_files(
+    source_dir: str | os.PathLike[str], stems: Mapping[str, str] | None = None
+) -> dict[str, Path]:
+    """Map each key (``x_train`` ...) to the file that holds it in ``source_dir``.
 
-    Raises ``FileNotFoundError`` naming what is missing and what was looked for.
+    ``stems`` maps each key to its file name without compression suffix (a
+    registry entry's ``stems``); MNIST's by default. Raises
+    ``FileNotFoundError`` naming what is missing and what was looked for.
     """
+    stems = DATASETS["mnist"].stems if stems is None else stems
     root = Path(source_dir)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such directory (expected the four MNIST IDX files)")
+        raise FileNotFoundError(f"{root}: no such directory (expected the four IDX files)")
+    found: dict[str, Path] = {}
     for sub in SUBDIRS:
         base = root / sub
         found = {}
-        for role in ROLES:
-            for name in _candidates(role):
+        for key in KEYS:
+            for name in _candidates(stems[key]):
                 if (base / name).is_file():
-                    found[role] = base / name
+                    found[key] = base / name
                     break
-        if len(found) == len(ROLES):
+        if len(found) == len(KEYS):
             return found
         if found:
+            root = base
             break  # a partial set here: report what this directory lacks
-    missing = [r for r in ROLES if r not in found]
+    missing = [k for k in KEYS if k not in found]
     looked = "; ".join(
-        f"{r}: {' or '.join(_candidates(r)[:2])} (.gz/.xz/.bz2 too)" for r in missing
+        f"{k}: {' or '.join(_candidates(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
-        f"{root}: missing IDX files: {looked}. Put the four upstream MNIST files "
+        f"{root}: missing IDX files: {looked}. Put the four upstream files "
         "there (as downloaded, .gz is fine)"
     )
 
@@ -78,8 +81,7 @@ def check_arrays(
 
     ``names`` maps each role to the file (or npz member) it came from.
     """
-    for split in ("train", "test"):
-        xr, yr = f"x_{split}", f"y_{split}"
+    for xr, yr in PAIRS:
         x, y = arrays[xr], arrays[yr]
         if x.dtype != np.uint8 or x.ndim != 3:
             raise IdxError(f"{names[xr]}: expected 3-D uint8 images, got {x.dtype} {x.shape}")
@@ -92,14 +94,15 @@ def check_arrays(
             )
         if y.size and int(y.max()) >= num_classes:
             raise IdxError(f"{names[yr]}: holds label {int(y.max())}, outside 0..{num_classes - 1}")
-    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+    (xa, _), (xb, _) = PAIRS
+    if arrays[xa].shape[1:] != arrays[xb].shape[1:]:
         raise IdxError(
-            f"{names['x_train']} holds {arrays['x_train'].shape[1:]} images but "
-            f"{names['x_test']} holds {arrays['x_test'].shape[1:]}; they do not belong together"
+            f"{names[xa]} holds {arrays[xa].shape[1:]} images but "
+            f"{names[xb]} holds {arrays[xb].shape[1:]}; they do not belong together"
         )
 
 
-def _read_all(files: dict[str, Path], backend: str) -> dict[str, np.ndarray]:
+def _read_all(files: dict[str, Path], backend: Backend) -> dict[str, np.ndarray]:
     # largest first, so the biggest file starts at once and the small ones fill
     # the other core; libdeflate releases the GIL, the streaming path mostly
     # does not, so threads are used only with libdeflate. Plain threads, not
@@ -107,7 +110,7 @@ def _read_all(files: dict[str, Path], backend: str) -> dict[str, np.ndarray]:
     roles = sorted(files, key=lambda r: files[r].stat().st_size, reverse=True)
     workers = min(len(roles), os.cpu_count() or 1)
     if workers < 2 or compression.libdeflate() is None:
-        return {r: read_idx(files[r], backend=backend) for r in ROLES}
+        return {k: read_idx(files[k], backend=backend) for k in KEYS}
     queue = iter(roles)
     lock = threading.Lock()
     results: dict[str, np.ndarray] = {}
@@ -130,14 +133,23 @@ def _read_all(files: dict[str, Path], backend: str) -> dict[str, np.ndarray]:
     work()
     for t in threads:
         t.join()
-    for role in ROLES:  # the first failure in keras's order
-        if role in errors:
-            raise errors[role]
-    return {r: results[r] for r in ROLES}
+    for key in KEYS:  # the first failure in keras's order
+        if key in errors:
+            raise errors[key]
+    return {k: results[k] for k in KEYS}
+
+
+def read_dataset(
+    files: Mapping[str, Path], *, backend: Backend = "auto", num_classes: int = 10
+) -> Arrays:
+    """Read the four files ``find_idx_files`` found and check that they fit together."""
+    arrays = _read_all(dict(files), backend)
+    check_arrays(arrays, {k: os.fspath(p) for k, p in files.items()}, num_classes)
+    return as_tuple(arrays)
 
 
 def load_idx_dataset(
-    source_dir: str | os.PathLike[str], *, backend: str = "auto", num_classes: int = 10
+    source_dir: str | os.PathLike[str], *, backend: Backend = "auto", num_classes: int = 10
 ) -> Arrays:
     """Read the four MNIST-style IDX files in ``source_dir``.
 
@@ -149,7 +161,4 @@ def load_idx_dataset(
 
     >>> (x_train, y_train), (x_test, y_test) = load_idx_dataset("mnist/")  # doctest: +SKIP
     """
-    files = find_idx_files(source_dir)
-    arrays = _read_all(files, backend)
-    check_arrays(arrays, {r: os.fspath(p) for r, p in files.items()}, num_classes)
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return read_dataset(find_idx_files(source_dir), backend=backend, num_classes=num_classes)

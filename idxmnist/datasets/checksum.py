@@ -9,17 +9,20 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from ..errors import ChecksumError
 from .registry import DatasetSpec, RemoteFile
 
-__all__ = ["hash_file", "mismatch", "verify_file", "verify_dir", "FileReport"]
+__all__ = ["hash_file", "mismatch", "verify_dir", "detect", "FileReport"]
 
 CHUNK = 1 << 20
 
 
-def hash_file(path: str | os.PathLike[str], algorithms: Iterable[str] = ("sha256",)) -> dict:
+def hash_file(
+    path: str | os.PathLike[str], algorithms: Iterable[str] = ("sha256",)
+) -> dict[str, str]:
     """``{algorithm: hexdigest}`` of the file at ``path``, in one pass."""
     hashes = {alg: hashlib.new(alg, usedforsecurity=False) for alg in algorithms}
     with open(path, "rb") as f:
@@ -40,23 +43,14 @@ def mismatch(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
     return None
 
 
-def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> None:
-    """Raise :class:`ChecksumError` naming the file unless it is exactly ``remote``."""
-    reason = mismatch(path, remote)
-    if reason is not None:
-        raise ChecksumError(
-            f"{os.fspath(path)}: {reason}; the file is corrupt, truncated or a different "
-            "file: delete it and download it again (idxmnist fetch)"
-        )
-
-
+@dataclass(slots=True)
 class FileReport:
     """The verdict on one file: ``status`` is "ok", "mismatch" or "missing"."""
 
-    __slots__ = ("path", "remote", "status", "reason")
-
-    def __init__(self, path: Path, remote: RemoteFile, status: str, reason: str = "") -> None:
-        self.path, self.remote, self.status, self.reason = path, remote, status, reason
+    path: Path
+    remote: RemoteFile
+    status: Literal["ok", "mismatch", "missing"]
+    reason: str = ""
 
     def __str__(self) -> str:
         if self.status == "ok":
@@ -86,7 +80,7 @@ def detect(directory: str | os.PathLike[str], specs: Iterable[DatasetSpec]) -> D
     The three datasets share file names, so this goes by size and checksum.
     """
     best, best_hits = None, 0
-    digests: dict[Path, dict] = {}
+    digests: dict[Path, dict[str, str]] = {}
     for spec in specs:
         hits = 0
         for remote in spec.files:

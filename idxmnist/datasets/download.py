@@ -13,25 +13,21 @@ the verified file.
 The file name written is always the registry's, checked to be a plain name:
 a server's redirect or ``Content-Disposition`` never chooses a path.
 
-``urllib.request``, ``filelock`` and ``tqdm`` are imported only when a
-download or a lock is needed, so ``import idxmnist`` stays cheap.
+``urllib.request`` and ``tqdm`` are imported only when a download starts, so
+``import idxmnist`` stays cheap.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..atomic import atomic_write, sweep_stale
-from ..errors import DownloadError
-from . import checksum, registry
-from .cache import cache_dir
+from ..atomic import atomic_write, file_lock, sweep_stale
+from ..errors import ChecksumError, DownloadError, warn
+from . import checksum
 from .registry import DatasetSpec, RemoteFile
 
 __all__ = [
@@ -41,9 +37,6 @@ __all__ = [
     "timeout",
     "is_url",
     "plain_name",
-    "file_lock",
-    "cli_fetch",
-    "cli_verify",
     "LOCK_NAME",
 ]
 
@@ -105,22 +98,16 @@ def plain_name(name: str) -> str:
     return name
 
 
-@contextmanager
-def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an exclusive inter-process lock on ``path`` (created if needed)."""
-    from filelock import FileLock
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(os.fspath(path)):
-        yield
-
-
 class _Failed(Exception):
-    """One mirror failed for one file. ``dead``: the mirror itself is unreachable."""
+    """One mirror failed for one file.
 
-    def __init__(self, reason: str, dead: bool = False) -> None:
+    ``dead``: the mirror itself is unreachable. ``wrong_bytes``: it served a
+    body of the wrong size or checksum.
+    """
+
+    def __init__(self, reason: str, dead: bool = False, wrong_bytes: bool = False) -> None:
         super().__init__(reason)
-        self.reason, self.dead = reason, dead
+        self.reason, self.dead, self.wrong_bytes = reason, dead, wrong_bytes
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -189,7 +176,7 @@ def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None
             raise _Failed("an HTML page, not data")
         length = (resp.headers.get("Content-Length") or "").strip()
         if length.isdigit() and int(length) != size:
-            raise _Failed(f"got {int(length)} bytes, expected {size}")
+            raise _Failed(f"got {int(length)} bytes, expected {size}", wrong_bytes=True)
         digest = hashlib.new(remote.algorithm, usedforsecurity=False)
         got = 0
         bar = _progress(size, remote.name)
@@ -216,7 +203,9 @@ def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None
                         raise _Failed("an HTML page, not data")
                     got += len(chunk)
                     if got > size:
-                        raise _Failed(f"got more than {size} bytes, expected {size}")
+                        raise _Failed(
+                            f"got more than {size} bytes, expected {size}", wrong_bytes=True
+                        )
                     digest.update(chunk)
                     f.write(chunk)
                     if bar is not None:
@@ -224,9 +213,11 @@ def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None
                 if got < size:
                     if length.isdigit():
                         raise _Failed(f"connection closed after {got} of {size} bytes")
-                    raise _Failed(f"got {got} bytes, expected {size}")
+                    raise _Failed(f"got {got} bytes, expected {size}", wrong_bytes=True)
                 if digest.hexdigest() != remote.digest:
-                    raise _Failed(f"{remote.algorithm} mismatch (right size, wrong bytes)")
+                    raise _Failed(
+                        f"{remote.algorithm} mismatch (right size, wrong bytes)", wrong_bytes=True
+                    )
         finally:
             if bar is not None:
                 bar.close()
@@ -253,28 +244,34 @@ def fetch_file(
 
     ``dead`` maps mirrors already found unreachable (in this fetch) to why;
     they are skipped, and mirrors found unreachable now are added. Raises
-    :class:`DownloadError` listing each mirror and why it failed.
+    :class:`DownloadError` listing each mirror and why it failed; when every
+    mirror tried answered with wrong bytes, the :class:`ChecksumError`
+    subclass of it.
     """
     name = plain_name(remote.name)
     dest = Path(dest_dir) / name
     seconds = timeout() if seconds is None else seconds
     dead = {} if dead is None else dead
     failures = []
+    wrong = tried = 0
     for base in mirrors:
         url = _base(base) + _quote(name)
         if base in dead:
             failures.append(f"  {url} -> skipped, unreachable earlier ({dead[base]})")
             continue
+        tried += 1
         try:
             _fetch_one(url, remote, dest, seconds)
             return dest
         except _Failed as exc:
             failures.append(f"  {url} -> {exc.reason}")
+            wrong += exc.wrong_bytes
             if exc.dead:
                 dead[base] = exc.reason
-    tried = "\n".join(failures) if failures else "  (no mirrors configured)"
-    raise DownloadError(
-        f"could not download {name} from any mirror; tried, in order:\n{tried}"
+    listing = "\n".join(failures) if failures else "  (no mirrors configured)"
+    error = ChecksumError if tried and wrong == tried else DownloadError
+    raise error(
+        f"could not download {name} from any mirror; tried, in order:\n{listing}"
         + (f"\n{hint}" if hint else "")
     )
 
@@ -317,9 +314,7 @@ def fetch_dataset(
                 reason = checksum.mismatch(path, remote)
                 if reason is None:
                     continue
-                warnings.warn(
-                    f"{path}: {reason}; downloading it again", RuntimeWarning, stacklevel=2
-                )
+                warn(f"{path}: {reason}; downloading it again")
                 bad = True
             try:
                 downloaded.append(
@@ -330,56 +325,3 @@ def fetch_dataset(
                     path.unlink(missing_ok=True)
                 raise
     return downloaded
-
-
-# -- command line ---------------------------------------------------------------------------
-
-
-def cli_fetch(args: argparse.Namespace) -> int:
-    """``idxmnist fetch [--dataset NAME] [--dir DIR]``: download, verify, print the directory."""
-    spec = registry.get(args.dataset)
-    dest = Path(args.dir) if args.dir else cache_dir() / plain_name(spec.subdir)
-    downloaded = fetch_dataset(spec, dest)
-    print(
-        f"idxmnist: {spec.name}: {len(spec.files)} files verified in {dest} "
-        f"({len(downloaded)} downloaded)",
-        file=sys.stderr,
-    )
-    print(dest)
-    return 0
-
-
-def cli_verify(args: argparse.Namespace) -> int:
-    """``idxmnist verify DIR [--dataset NAME]``: check the files present; 1 on any mismatch."""
-    directory = Path(args.dir)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: no such directory")
-    if args.dataset:
-        spec = registry.get(args.dataset)
-    else:
-        spec = checksum.detect(directory, registry.DATASETS.values())
-        if spec is None:
-            by_dir = [s for s in registry.DATASETS.values() if s.subdir == directory.name]
-            spec = by_dir[0] if by_dir else registry.get("mnist")
-            print(f"idxmnist: no file matches a known dataset; checking as {spec.name}")
-        else:
-            print(f"idxmnist: {directory} holds {spec.name}")
-    reports = checksum.verify_dir(directory, spec)
-    for report in reports:
-        print(report)
-    present = [r for r in reports if r.status != "missing"]
-    bad = [r for r in reports if r.status == "mismatch"]
-    if not present:
-        print(
-            f"idxmnist: error: none of the {spec.name} files is in {directory}",
-            file=sys.stderr,
-        )
-        return 1
-    if bad:
-        print(
-            f"idxmnist: error: {len(bad)} of {len(present)} files do not match the registry: "
-            "delete them and run idxmnist fetch",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

@@ -3,41 +3,34 @@
 from __future__ import annotations
 
 import os
-import warnings
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import numpy as np
-
-from ..atomic import sweep_stale
-from ..errors import IdxError
+from ..atomic import file_lock, sweep_stale
+from ..errors import IdxError, warn
 from . import registry
-from .assemble import Arrays, check_arrays, load_idx_dataset
+from .assemble import check_arrays, find_idx_files, load_idx_dataset, read_dataset
+from .cache import cache_dir as resolve_cache_dir
 from .cache import cache_path
+from .layout import KEYS, Arrays, as_dict, as_tuple
 from .npzfile import load_npz, write_npz
 
-__all__ = ["load_data", "load_dataset", "build_npz", "KEYS"]
+__all__ = ["load_data", "load_dataset", "load_cached", "build_npz"]
 
-KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def _as_tuple(arrays: dict[str, np.ndarray]) -> Arrays:
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-
-def _as_dict(data: Arrays) -> dict[str, np.ndarray]:
-    (x_train, y_train), (x_test, y_test) = data
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+PathLike = str | os.PathLike[str]
 
 
 def load_cached(path: Path, spec: registry.DatasetSpec) -> Arrays:
     """Load and check a cache file; IdxError if it is not a valid dataset."""
     arrays = load_npz(path, KEYS)
     check_arrays(arrays, {k: f"{path}[{k}]" for k in KEYS}, spec.num_classes)
-    return _as_tuple(arrays)
+    return as_tuple(arrays)
 
 
-def _build(spec: registry.DatasetSpec, source, cache_dir) -> Arrays:
+def _build(
+    spec: registry.DatasetSpec, source: PathLike | None, cache_dir: PathLike | None
+) -> Arrays:
     """The arrays from ``source`` (a directory or a base URL), else the cache's IDX files.
 
     Without a local directory the four files are kept, verified, in
@@ -46,15 +39,17 @@ def _build(spec: registry.DatasetSpec, source, cache_dir) -> Arrays:
     they are already there and match the registry.
     """
     from . import download
-    from .cache import cache_dir as _cache_dir
 
     if source is None:
         source = _env_source(spec)
     if source is not None and not download.is_url(source):
-        return load_idx_dataset(source, num_classes=spec.num_classes)
-    files_dir = _cache_dir(cache_dir) / download.plain_name(spec.subdir)
-    download.fetch_dataset(spec, files_dir, None if source is None else [source])
-    return load_idx_dataset(files_dir, num_classes=spec.num_classes)
+        files = find_idx_files(source, spec.stems)
+    else:
+        files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
+        mirrors = None if source is None else [os.fspath(source)]
+        download.fetch_dataset(spec, files_dir, mirrors)
+        files = find_idx_files(files_dir, spec.stems)
+    return read_dataset(files, num_classes=spec.num_classes)
 
 
 def _env_source(spec: registry.DatasetSpec) -> str | None:
@@ -75,24 +70,22 @@ def _env_source(spec: registry.DatasetSpec) -> str | None:
 
 
 @contextmanager
-def _cache_lock(target: Path):
+def _cache_lock(target: Path) -> Iterator[None]:
     """Hold ``.<name>.lock`` beside the cache file; go unlocked where it cannot be created."""
-    from .download import file_lock
-
     with ExitStack() as stack:
         try:
             stack.enter_context(file_lock(target.parent / f".{target.name}.lock"))
         except OSError as exc:
-            warnings.warn(f"cannot lock {target}: {exc}", RuntimeWarning, stacklevel=4)
+            warn(f"cannot lock {target} ({exc}); building it without a lock")
         yield
 
 
 def load_dataset(
     spec: registry.DatasetSpec,
-    path: str | os.PathLike[str] | None = None,
+    path: PathLike | None = None,
     *,
-    source: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
+    source: PathLike | None = None,
+    cache_dir: PathLike | None = None,
 ) -> Arrays:
     """``load_data`` for any registered dataset.
 
@@ -113,55 +106,112 @@ def load_dataset(
             try:
                 return load_cached(target, spec)
             except IdxError as exc:
-                warnings.warn(f"{exc}; rebuilding it", RuntimeWarning, stacklevel=3)
+                warn(f"{exc}; rebuilding it")
         data = _build(spec, source, cache_dir)
         try:
-            write_npz(target, _as_dict(data))
+            write_npz(target, as_dict(data))
         except OSError as exc:
-            warnings.warn(
-                f"could not write the cache {target}: {exc}", RuntimeWarning, stacklevel=3
-            )
+            warn(f"could not write the cache {target}: {exc}; the arrays are returned uncached")
     return data
 
 
 def load_data(
-    path: str | os.PathLike[str] = "mnist.npz",
+    path: PathLike = "mnist.npz",
     *,
-    source: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
+    source: PathLike | None = None,
+    cache_dir: PathLike | None = None,
 ) -> Arrays:
-    """Drop-in for ``keras.datasets.mnist.load_data``.
+    """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shape
-    (60000, 28, 28), (60000,), (10000, 28, 28), (10000,). ``path`` is the
-    cache file, relative to the cache directory (``cache_dir``, else
-    ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
-    ``~/.keras/datasets``). A valid cache file is loaded, memory-mapped;
-    otherwise the arrays are built from the IDX files in ``source`` (or
-    ``$IDXMNIST_SOURCE``): a directory, or a base URL to download them from.
-    Without a source, the verified IDX files in ``<cache dir>/mnist/`` are
-    used, downloaded first (``$IDXMNIST_MIRRORS``, else the built-in mirrors,
-    in order) if missing. The cache is written atomically; a failed download
-    raises :class:`DownloadError` saying what each mirror did.
+    60,000 training and 10,000 test images of handwritten digits, 28x28
+    grayscale, built from the original IDX files.
+    A valid cache file is memory-mapped; otherwise the cache is built from
+    ``source`` (or the verified files kept in ``<cache dir>/mnist/``,
+    downloaded first if missing) and written atomically.
+
+    Args:
+        path: the cache file, relative to the cache directory (``cache_dir``,
+            else ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
+            ``~/.keras/datasets``, where keras keeps its own ``mnist.npz``);
+            an absolute path is used as is.
+        source: where to build the cache from when it is missing or invalid:
+            a directory holding the four IDX files (as downloaded, ``.gz`` is
+            fine) or a base URL serving them. Default: ``$IDXMNIST_SOURCE``,
+            else the built-in mirrors (``$IDXMNIST_MIRRORS`` replaces them).
+        cache_dir: the cache directory, overriding the environment.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``, four uint8 NumPy arrays:
+
+        **x_train**: the 60,000 training images, shape (60000, 28, 28),
+        grayscale, 0 (background) to 255 (ink).
+
+        **y_train**: their digits, 0 to 9, shape (60000,).
+
+        **x_test**: the 10,000 test images, shape (10000, 28, 28).
+
+        **y_test**: their digits, 0 to 9, shape (10000,).
+
+        The arrays are plain, writable ``numpy.ndarray``s; on a cache hit
+        they map the cache file copy-on-write, so writing to them never
+        changes it.
+
+    Raises:
+        IdxError: a source file is malformed, truncated or does not fit the
+            others (the message names the file and what to do).
+        DownloadError: no mirror delivered a verified file; the message lists
+            each mirror tried and why it failed.
+        FileNotFoundError: ``source`` lacks one of the four files.
+
+    Example:
+
+    ```python
+    from idxmnist import mnist
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    assert x_train.shape == (60000, 28, 28)
+    assert x_test.shape == (10000, 28, 28)
+    assert y_train.shape == (60000,)
+    assert y_test.shape == (10000,)
+    ```
 
     >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
+
+    License:
+        MNIST is by Yann LeCun and Corinna Cortes (with Christopher J.C.
+        Burges), a derivative of NIST data, under the Creative Commons
+        Attribution-Share Alike 3.0 license
+        (https://creativecommons.org/licenses/by-sa/3.0/).
     """
     return load_dataset(registry.get("mnist"), path, source=source, cache_dir=cache_dir)
 
 
-def build_npz(
-    source_dir: str | os.PathLike[str],
-    out: str | os.PathLike[str],
-    *,
-    compress: bool = False,
-) -> Path:
-    """Build an ``mnist.npz`` at ``out`` from the IDX files in ``source_dir``.
+def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:
+    """Builds an ``mnist.npz`` from the four IDX files in a directory.
 
-    ``compress=False`` writes the fast, memory-mappable layout; ``True`` the
-    small deflate-compressed one keras distributes. Either loads with
-    ``numpy.load`` and keras. The file is written atomically.
+    The result holds ``x_train``, ``y_train``, ``x_test``, ``y_test`` and
+    loads with ``numpy.load`` and keras alike. It is written atomically: a
+    reader never sees half a file, and a failure leaves ``out`` as it was.
+
+    Args:
+        source_dir: directory holding the four IDX files (upstream names,
+            raw or ``.gz``/``.xz``/``.bz2``).
+        out: the npz file to write.
+        compress: ``False`` (default) writes stored members aligned to 64
+            bytes, which ``load_data`` memory-maps; ``True`` writes the small
+            deflate-compressed file keras distributes.
+
+    Returns:
+        The path written, as a ``Path``.
+
+    Raises:
+        IdxError: a source file is malformed or they do not fit together.
+        FileNotFoundError: ``source_dir`` lacks one of the four files.
+        OSError: ``out`` cannot be written (full disk, file-size limit); the
+            temporary file is removed.
+
+    Example:
 
     >>> build_npz("mnist/", "mnist.npz")  # doctest: +SKIP
     PosixPath('mnist.npz')
     """
-    return write_npz(out, _as_dict(load_idx_dataset(source_dir)), compress=compress)
+    return write_npz(out, as_dict(load_idx_dataset(source_dir)), compress=compress)

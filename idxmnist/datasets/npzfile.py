@@ -24,6 +24,7 @@ import os
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,8 +33,9 @@ from numpy.lib import format as npy
 
 from ..atomic import atomic_write
 from ..errors import IdxError
+from ..idx.compression import DEFLATE_MAX_RATIO
 
-__all__ = ["write_npz", "load_npz", "npz_members", "Member", "ALIGN"]
+__all__ = ["write_npz", "load_npz", "npz_members", "corrupt_npz", "Member", "ALIGN"]
 
 ALIGN = 64
 _ALIGN_EXTRA_ID = 0xD935
@@ -84,14 +86,21 @@ def write_npz(
     return path
 
 
+@dataclass(slots=True)
 class Member:
-    """One ``.npy`` member of an npz, as found in the zip directory."""
+    """One ``.npy`` member of an npz, as found in the zip directory.
 
-    __slots__ = ("key", "info", "dtype", "shape", "fortran", "data_offset")
+    ``dtype``, ``shape`` and ``fortran`` come from its ``.npy`` header;
+    ``data_offset`` is where a stored member's array starts in the file
+    (None for a compressed member).
+    """
 
-    def __init__(self, key, info, dtype=None, shape=None, fortran=False, data_offset=None):
-        self.key, self.info = key, info
-        self.dtype, self.shape, self.fortran, self.data_offset = dtype, shape, fortran, data_offset
+    key: str
+    info: zipfile.ZipInfo
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.uint8))
+    shape: tuple[int, ...] = ()
+    fortran: bool = False
+    data_offset: int | None = None
 
     @property
     def stored(self) -> bool:
@@ -102,7 +111,8 @@ class Member:
         return self.data_offset is not None and self.data_offset % ALIGN == 0
 
 
-def _bad(path: str, what: str) -> IdxError:
+def corrupt_npz(path: str, what: str) -> IdxError:
+    """The error for a bad npz: ``path``, ``what`` is wrong, and that it is not a cache."""
     return IdxError(f"{path}: {what}; the npz file is corrupt or not a dataset cache")
 
 
@@ -116,14 +126,12 @@ def _read_npy_header(fp: BinaryIO, path: str, key: str) -> tuple[np.dtype, tuple
         else:
             raise ValueError(f"unsupported .npy version {version}")
     except (ValueError, OSError, EOFError, SyntaxError, struct.error) as exc:
-        raise _bad(path, f"member {key!r} has a bad .npy header ({exc})") from None
+        raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:
-        raise _bad(path, f"member {key!r} holds Python objects (refused: no pickle)")
+        raise corrupt_npz(path, f"member {key!r} holds Python objects (refused: no pickle)")
     return dtype, tuple(shape), fortran
 
 
-#: DEFLATE expands at most 1032:1; a member declaring more is lying (a zip bomb)
-_DEFLATE_MAX_RATIO = 1032
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
     OSError,
@@ -138,25 +146,25 @@ _ZIP_ERRORS = (
 
 def _nbytes(shape: tuple, dtype: np.dtype, path: str, key: str) -> int:
     if any(d < 0 for d in shape):
-        raise _bad(path, f"member {key!r} has a negative dimension in shape {shape}")
+        raise corrupt_npz(path, f"member {key!r} has a negative dimension in shape {shape}")
     return math.prod(shape) * dtype.itemsize
 
 
 def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
     """Refuse what would make zipfile or numpy fail oddly, or inflate without bound."""
     if info.flag_bits & 0x1:
-        raise _bad(path, f"member {key!r} is encrypted")
+        raise corrupt_npz(path, f"member {key!r} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _bad(
+        raise corrupt_npz(
             path,
             f"member {key!r} uses zip compression method {info.compress_type}; "
             "only stored and deflate members are read",
         )
     if (
         info.compress_type == zipfile.ZIP_DEFLATED
-        and info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024
+        and info.file_size > DEFLATE_MAX_RATIO * info.compress_size + 1024
     ):
-        raise _bad(
+        raise corrupt_npz(
             path,
             f"member {key!r} declares {info.file_size} bytes inflated from "
             f"{info.compress_size}, more than deflate can produce (a zip bomb?)",
@@ -167,11 +175,11 @@ def _locate_stored(f: BinaryIO, member: Member, path: str, size: int | None) -> 
     """Find a stored member's data and check it lies inside the file, as declared."""
     info, key = member.info, member.key
     if info.header_offset < 0 or (size is not None and info.header_offset >= size):
-        raise _bad(path, f"member {key!r} has a local header offset outside the file")
+        raise corrupt_npz(path, f"member {key!r} has a local header offset outside the file")
     f.seek(info.header_offset)
     local = f.read(_LOCAL_HEADER.size)
     if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
-        raise _bad(path, f"member {key!r} has a bad local header")
+        raise corrupt_npz(path, f"member {key!r} has a bad local header")
     name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
     start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
     f.seek(start)
@@ -181,7 +189,9 @@ def _locate_stored(f: BinaryIO, member: Member, path: str, size: int | None) -> 
     if member.data_offset - start + nbytes != info.file_size or (
         size is not None and member.data_offset + nbytes > size
     ):
-        raise _bad(path, f"member {key!r} is cut short or its size does not match its header")
+        raise corrupt_npz(
+            path, f"member {key!r} is cut short or its size does not match its header"
+        )
 
 
 def _check_deflated(zf: zipfile.ZipFile, member: Member, path: str) -> None:
@@ -191,7 +201,9 @@ def _check_deflated(zf: zipfile.ZipFile, member: Member, path: str) -> None:
         member.dtype, member.shape, member.fortran = _read_npy_header(fp, path, key)
         header_len = fp.tell()
     if header_len + _nbytes(member.shape, member.dtype, path, key) != info.file_size:
-        raise _bad(path, f"member {key!r}: its .npy header does not match its size in the zip")
+        raise corrupt_npz(
+            path, f"member {key!r}: its .npy header does not match its size in the zip"
+        )
 
 
 def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
@@ -200,15 +212,15 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
         zf = zipfile.ZipFile(f)
         infos = zf.infolist()
     except _ZIP_ERRORS as exc:
-        raise _bad(path, f"not a readable zip archive ({exc})") from None
+        raise corrupt_npz(path, f"not a readable zip archive ({exc})") from None
     size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     members = {}
     for info in infos:
         if not info.filename.endswith(".npy"):
-            raise _bad(path, f"unexpected member {info.filename!r}")
+            raise corrupt_npz(path, f"unexpected member {info.filename!r}")
         key = info.filename[:-4]
         if key in members:
-            raise _bad(path, f"member {key!r} appears twice")
+            raise corrupt_npz(path, f"member {key!r} appears twice")
         member = Member(key, info)
         members[key] = member
         _check_zip_entry(info, path, key)
@@ -220,7 +232,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
         except IdxError:
             raise
         except _ZIP_ERRORS as exc:
-            raise _bad(path, f"member {key!r} cannot be read ({exc})") from None
+            raise corrupt_npz(path, f"member {key!r} cannot be read ({exc})") from None
     return members
 
 
@@ -234,7 +246,7 @@ def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, n
     with open(path, "rb") as f:
         members = npz_members(f, name)
         if set(members) != set(keys):
-            raise _bad(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
+            raise corrupt_npz(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
         if all(m.data_offset is not None for m in members.values()):
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
             out = {}
@@ -249,4 +261,4 @@ def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, n
             with np.load(f, allow_pickle=False) as z:
                 return {key: z[key] for key in keys}
         except _ZIP_ERRORS as exc:
-            raise _bad(name, f"could not read its arrays ({exc})") from None
+            raise corrupt_npz(name, f"could not read its arrays ({exc})") from None

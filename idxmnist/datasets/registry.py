@@ -1,36 +1,75 @@
-"""Known datasets in the IDX format: their files, sizes, checksums and mirrors."""
+"""Known datasets, as data: their files, sizes, checksums, mirrors and classes.
+
+Everything idxmnist knows about a dataset is one :class:`DatasetSpec` entry in
+:data:`DATASETS`; the loaders, downloads, ``idxmnist verify`` and ``preview``
+all read it from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
-__all__ = ["RemoteFile", "DatasetSpec", "DATASETS", "get"]
+from .layout import KEYS
+
+__all__ = ["Algorithm", "RemoteFile", "DatasetSpec", "DATASETS", "get", "names"]
+
+Algorithm: TypeAlias = Literal["sha256", "md5"]
+#: the file-name endings of compressed containers (the name without one is the stem)
+COMPRESSED_SUFFIXES = (".gz", ".xz", ".bz2")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteFile:
     """One upstream file: its name, size in bytes and checksum."""
 
     name: str
     size: int
-    algorithm: str  # "sha256" or "md5"
+    algorithm: Algorithm
     digest: str
 
+    @property
+    def stem(self) -> str:
+        """The name without its compression suffix: ``train-images-idx3-ubyte``."""
+        for suffix in COMPRESSED_SUFFIXES:
+            if self.name.endswith(suffix):
+                return self.name[: -len(suffix)]
+        return self.name
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class DatasetSpec:
-    """A dataset of four IDX files, in keras's order (x_train, y_train, x_test, y_test)."""
+    """A dataset of four IDX files, one per key of ``layout.KEYS``, in that order.
+
+    ``classes[label]`` is the human name of each label.
+    """
 
     name: str
     npz_name: str  # default cache file name, relative to the cache directory
     subdir: str  # where its IDX files are kept inside the cache directory
-    files: tuple[RemoteFile, RemoteFile, RemoteFile, RemoteFile]
+    files: tuple[RemoteFile, ...]
     mirrors: tuple[str, ...]
-    num_classes: int = 10
+    classes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.files) != len(KEYS):
+            raise ValueError(f"{self.name}: expected {len(KEYS)} files, got {len(self.files)}")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def stems(self) -> dict[str, str]:
+        """Each key's file name without compression suffix: where to look in a folder."""
+        return {key: f.stem for key, f in zip(KEYS, self.files, strict=True)}
 
 
-def _four(algorithm: str, *entries: tuple[str, int, str]) -> tuple[RemoteFile, ...]:
+def _four(algorithm: Algorithm, *entries: tuple[str, int, str]) -> tuple[RemoteFile, ...]:
     return tuple(RemoteFile(name, size, algorithm, digest) for name, size, digest in entries)
+
+
+DIGITS = tuple(str(d) for d in range(10))
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -66,6 +105,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "https://storage.googleapis.com/cvdf-datasets/mnist/",
             "http://yann.lecun.com/exdb/mnist/",
         ),
+        classes=DIGITS,
     ),
     "fashion_mnist": DatasetSpec(
         name="fashion_mnist",
@@ -79,6 +119,18 @@ DATASETS: dict[str, DatasetSpec] = {
             ("t10k-labels-idx1-ubyte.gz", 5148, "bb300cfdad3c16e7a12a480ee83cd310"),
         ),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
     ),
     "kmnist": DatasetSpec(
         name="kmnist",
@@ -92,12 +144,31 @@ DATASETS: dict[str, DatasetSpec] = {
             ("t10k-labels-idx1-ubyte.gz", 5120, "7320c461ea6c1c855c0b718fb2a4b134"),
         ),
         mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
+        # kmnist_classmap.csv: the hiragana each label stands for (o, ki, su, tsu,
+        # na, ha, ma, ya, re, wo)
+        classes=(
+            "\u304a",
+            "\u304d",
+            "\u3059",
+            "\u3064",
+            "\u306a",
+            "\u306f",
+            "\u307e",
+            "\u3084",
+            "\u308c",
+            "\u3092",
+        ),
     ),
 }
 
 
+def names() -> tuple[str, ...]:
+    """The registered dataset names, as the command line accepts them."""
+    return tuple(DATASETS)
+
+
 def get(name: str) -> DatasetSpec:
-    """The spec of dataset ``name`` (``mnist``, ``fashion_mnist``, ``kmnist``)."""
+    """The spec of dataset ``name`` (``mnist``, ``fashion_mnist`` or ``fashion-mnist``, ...)."""
     key = name.replace("-", "_").lower()
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")

@@ -26,22 +26,23 @@ from typing import BinaryIO
 
 from ..errors import IdxError, TruncatedError
 
-__all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "GZIP_MAX_RATIO"]
+__all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "DEFLATE_MAX_RATIO"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 BZ2_MAGIC = b"BZh"
 
-#: DEFLATE cannot expand data by more than 1032:1, so a gzip file of n bytes
-#: can never hold more than this many times n bytes (plus a small constant).
-GZIP_MAX_RATIO = 1032
+#: DEFLATE cannot expand data by more than 1032:1, so a gzip file (or a zip
+#: member) of n compressed bytes never holds more than this many times n bytes
+#: (plus a small constant).
+DEFLATE_MAX_RATIO = 1032
 #: The most each container can expand, with a safety margin, so a header that
 #: declares more than the file can hold is refused before anything is allocated.
 #: xz: an LZMA2 match of 273 bytes costs at least 14 range-coder decisions of
 #: >= 0.022 bits each (about 7100:1; 1 GB of zeros measures 6860:1). bz2: a
 #: block yields at most 45.9 MB (900k bytes of runs of 255) and takes at
 #: least ~25 bytes (about 1.8M:1; 400 MB of zeros measures 1.24M:1).
-MAX_RATIO = {"raw": 1, "gzip": GZIP_MAX_RATIO, "xz": 1 << 14, "bz2": 1 << 22}
+MAX_RATIO = {"raw": 1, "gzip": DEFLATE_MAX_RATIO, "xz": 1 << 14, "bz2": 1 << 22}
 MAX_RATIO_SLACK = 1 << 16
 #: compressed bytes handed to zlib to read the IDX header of an in-memory file
 PEEK_INPUT = 1 << 16

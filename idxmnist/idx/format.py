@@ -37,7 +37,16 @@ import numpy as np
 
 from ..errors import IdxError
 
-__all__ = ["IdxHeader", "TYPE_CODES", "MAX_NDIM", "parse_header", "encode_header"]
+__all__ = [
+    "IdxHeader",
+    "TYPE_CODES",
+    "MAX_NDIM",
+    "parse_magic",
+    "parse_dims",
+    "parse_header",
+    "encode_header",
+    "file_dtype_of",
+]
 
 #: type code -> big-endian dtype as stored in the file
 TYPE_CODES: dict[int, np.dtype] = {
@@ -123,9 +132,18 @@ def parse_magic(magic: bytes, name: str) -> tuple[int, int]:
     return code, ndim
 
 
-def parse_header(magic: bytes, dims: bytes, name: str) -> IdxHeader:
-    """Build an :class:`IdxHeader` from the magic and the dimension bytes."""
-    code, ndim = parse_magic(magic, name)
+def parse_header(buf: bytes, name: str) -> IdxHeader:
+    """The :class:`IdxHeader` at the start of ``buf`` (which may hold more than the header).
+
+    >>> parse_header(bytes([0, 0, 8, 1, 0, 0, 0, 10]), "labels").shape
+    (10,)
+    """
+    code, ndim = parse_magic(buf[:4], name)
+    return parse_dims(code, ndim, buf[4 : 4 + 4 * ndim], name)
+
+
+def parse_dims(code: int, ndim: int, dims: bytes, name: str) -> IdxHeader:
+    """The :class:`IdxHeader` of a checked magic (:func:`parse_magic`) and its dimension bytes."""
     if len(dims) < 4 * ndim:
         raise IdxError(
             f"{name}: file ends inside the IDX header ({4 + len(dims)} of "

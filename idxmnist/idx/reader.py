@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import IdxError, TruncatedError, describe
 from . import compression, decode
-from .format import MAX_NDIM, IdxHeader, parse_header, parse_magic
+from .format import MAX_NDIM, IdxHeader, parse_dims, parse_header, parse_magic
 
 __all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
 
@@ -106,15 +106,10 @@ def _sniff(f: BinaryIO, size: int | None) -> tuple[str, BinaryIO]:
     return compression.sniff(lead), f
 
 
-def _header_from(buf: bytes, name: str) -> IdxHeader:
-    _, ndim = parse_magic(buf[:4], name)
-    return parse_header(buf[:4], buf[4 : 4 + 4 * ndim], name)
-
-
 def _stream_header(stream: compression.Stream) -> IdxHeader:
     magic = stream.read_exact(4)
-    _, ndim = parse_magic(magic, stream.name)
-    return parse_header(magic, stream.read_exact(4 * ndim), stream.name)
+    code, ndim = parse_magic(magic, stream.name)
+    return parse_dims(code, ndim, stream.read_exact(4 * ndim), stream.name)
 
 
 def _check_fits(header: IdxHeader, kind: str, size: int | None, name: str) -> None:
@@ -162,7 +157,7 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndar
     lead = compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name)
     if len(lead) < 4 + 4 * MAX_NDIM and len(data) > compression.PEEK_INPUT:
         return None  # a long gzip header field: let the streaming path read it
-    header = _header_from(lead, name)
+    header = parse_header(lead, name)
     _check_fits(header, "gzip", size, name)
     total = header.total_size
     isize = int.from_bytes(data[-4:], "little")
