@@ -10,6 +10,9 @@ payload lands straight in it:
 * everything else: chunk-by-chunk decompression into the array's memory.
 
 On little-endian hosts multi-byte payloads are then byte-swapped in place.
+``transpose=True`` (EMNIST's images) swaps the last two axes while decoding:
+each chunk of whole images is transposed into its place in the output
+(:mod:`.transpose`), never as a second pass.
 """
 
 from __future__ import annotations
@@ -19,15 +22,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Union
+from typing import Any, BinaryIO, Literal, Protocol, Union
 
 import numpy as np
 
 from ..errors import IdxError, TruncatedError, describe
 from . import compression, decode
+from .decode import Backend
 from .format import MAX_NDIM, IdxHeader, parse_dims, parse_header, parse_magic
 
-__all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
+__all__ = ["read_idx", "read_idx_from", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -178,14 +182,64 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndar
     return arr
 
 
-def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: str) -> np.ndarray:
+def _truncated(name: str, got: int, header: IdxHeader) -> TruncatedError:
+    return TruncatedError(
+        f"{name}: the data ends after {got} of {header.payload_size} payload "
+        f"bytes declared by the IDX header (shape {header.shape}); the file "
+        "is truncated (an interrupted download?), delete it and fetch it again"
+    )
+
+
+def _transposed_shape(header: IdxHeader, name: str) -> tuple[int, int, int]:
+    if header.ndim != 3:
+        raise IdxError(
+            f"{name}: transpose=True needs images, shape (count, height, width); "
+            f"the IDX header declares shape {header.shape}"
+        )
+    n, h, w = header.shape
+    return n, w, h
+
+
+def _read_transposed(
+    stream: compression.Stream,
+    header: IdxHeader,
+    name: str,
+    chosen: Literal["numpy", "numba"],
+) -> np.ndarray:
+    """The payload, each image transposed as it lands (see :mod:`.transpose`)."""
+    from .transpose import THREAD_MIN_BYTES, TransposingLanding
+
+    shape = _transposed_shape(header, name)
+    arr = _allocate(IdxHeader(header.type_code, shape, header.file_dtype), name)
+    item = shape[1] * shape[2] * header.dtype.itemsize
+    threaded = header.payload_size >= THREAD_MIN_BYTES
+    with TransposingLanding(arr, threaded=threaded) as land:
+        for start in range(0, shape[0], land.per):
+            count = min(land.per, shape[0] - start)
+            buf = land.buffer()
+            flat = buf[:count].reshape(-1)
+            got = stream.readinto(flat.view(np.uint8).data)
+            if got < count * item:
+                raise _truncated(name, start * item + got, header)
+            decode.swap_inplace(flat, chosen)
+            land.submit(buf, start, count)
+    return arr
+
+
+def _read_stream(
+    f: BinaryIO, kind: str, name: str, size: int | None, backend: str, transpose: bool = False
+) -> np.ndarray:
     stream = compression.Stream(f, kind, name)
     header = _stream_header(stream)
     _check_fits(header, kind, size, name)
-    arr = _allocate(header, name)
-    flat = arr.reshape(-1)
     itemsize = header.dtype.itemsize
     chosen = decode.resolve_backend(backend, header.payload_size, itemsize)
+    if transpose:
+        arr = _read_transposed(stream, header, name, chosen)
+        stream.finish()
+        return arr
+    arr = _allocate(header, name)
+    flat = arr.reshape(-1)
     done = 0
 
     def decode_landed(start: int, stop: int) -> None:
@@ -198,21 +252,19 @@ def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: s
     on_chunk = decode_landed if itemsize > 1 and decode.NEEDS_SWAP else None
     got = stream.readinto(flat.view(np.uint8), on_chunk)
     if got < header.payload_size:
-        raise TruncatedError(
-            f"{name}: the data ends after {got} of {header.payload_size} payload "
-            f"bytes declared by the IDX header (shape {header.shape}); the file "
-            "is truncated (an interrupted download?), delete it and fetch it again"
-        )
+        raise _truncated(name, got, header)
     stream.finish()
     return arr
 
 
-def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
+def read_idx(source: Source, *, backend: str = "auto", transpose: bool = False) -> np.ndarray:
     """Read one IDX file (raw, gzip, xz or bz2) into a new NumPy array.
 
     Returns a native-endian, C-contiguous, writable array of the dtype and
     shape the header declares. ``backend`` chooses the decoder for multi-byte
     types: ``"numpy"``, ``"numba"`` (needs ``idxmnist[numba]``) or ``"auto"``.
+    ``transpose=True`` reads images ``(count, h, w)`` as ``(count, w, h)``,
+    each transposed while it is decoded (EMNIST stores its images so).
     Raises :class:`IdxError` for malformed, truncated or corrupt data.
 
     >>> x = read_idx("train-images-idx3-ubyte.gz")  # doctest: +SKIP
@@ -222,6 +274,8 @@ def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
     decode.resolve_backend(backend, 0, 1)  # reject a bad name before any I/O
     with _opened(source) as (f, name, size):
         kind, f = _sniff(f, size)
+        if transpose:
+            return _read_stream(f, kind, name, size, backend, transpose=True)
         whole = kind == "gzip" and size is not None and size <= WHOLE_BUFFER_MAX
         if whole and compression.libdeflate() is not None:
             start = f.tell()
@@ -230,6 +284,60 @@ def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
                 return arr
             f.seek(start)
         return _read_stream(f, kind, name, size, backend)
+
+
+class _Chained:
+    """The bytes already read by the sniff, then the rest of an unseekable stream.
+
+    ``read`` hands the underlying stream's chunks through without copying.
+    """
+
+    def __init__(self, lead: bytes, f: Readable) -> None:
+        self._lead, self._f = lead, f
+
+    def read(self, n: int = -1) -> bytes:
+        if self._lead:
+            cut = len(self._lead) if n < 0 else n
+            lead, self._lead = self._lead[:cut], self._lead[cut:]
+            return lead
+        return self._f.read(n)
+
+    def readinto(self, buffer: memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Readable(Protocol):
+    """What :func:`read_idx_from` needs of a stream: ``read(n)``."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def read_idx_from(
+    f: Readable,
+    name: str,
+    size: int | None,
+    *,
+    backend: Backend = "auto",
+    transpose: bool = False,
+) -> np.ndarray:
+    """Read an IDX file from an open, unseekable binary stream (a zip member).
+
+    ``name`` names it in errors; ``size`` is the stream's length in bytes if
+    known (a header that declares more than that can hold is refused before
+    anything is allocated). Always decodes chunk by chunk; otherwise as
+    :func:`read_idx`.
+    """
+    decode.resolve_backend(backend, 0, 1)
+    lead = b""
+    while len(lead) < 6:
+        part = f.read(6 - len(lead))
+        if not part:
+            break
+        lead += part
+    chained: Any = _Chained(lead, f)
+    return _read_stream(chained, compression.sniff(lead), name, size, backend, transpose)
 
 
 def read_idx_header(source: Source) -> IdxHeader:
