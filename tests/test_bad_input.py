@@ -780,10 +780,10 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
         load_cached(cache_file, registry.get("mnist"))
     assert str(cache_file) in str(info.value)
     builds = []
-    real = idxmnist.datasets.loader.read_dataset
+    real = idxmnist.datasets.loader.read_arrays
     monkeypatch.setattr(
         idxmnist.datasets.loader,
-        "read_dataset",
+        "read_arrays",
         lambda *a, **k: builds.append(1) or real(*a, **k),
     )
     with pytest.warns(RuntimeWarning, match="rebuilding"):
