@@ -224,7 +224,8 @@ def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None
 
 
 def _offline_hint(spec_name: str, names: Sequence[str]) -> str:
-    what = f"the {len(names)} {spec_name} files" if len(names) > 1 else f"{spec_name}'s file"
+    count = {2: "two", 4: "four"}.get(len(names), str(len(names)))
+    what = f"the {count} {spec_name} files" if len(names) > 1 else f"{spec_name}'s archive"
     return (
         "To load from local files instead: load_data(source='DIR') or IDXMNIST_SOURCE=DIR "
         f"with {what} ({', '.join(names)}) in DIR; "

@@ -146,14 +146,18 @@ def load_arrays(
     return data
 
 
+def _check_extended(spec: registry.DatasetSpec, extended: bool) -> None:
+    if extended and not spec.columns:
+        raise ValueError(f"{spec.name} has plain class labels; extended=True needs a label matrix")
+
+
 def present(
     arrays: Mapping[str, np.ndarray], spec: registry.DatasetSpec, *, extended: bool = False
 ) -> dict[str, np.ndarray]:
     """The arrays as a loader hands them out: each split's ``rows`` cut (views), and
     label matrices as their class column (uint8) or, ``extended``, named records.
     """
-    if extended and not spec.columns:
-        raise ValueError(f"{spec.name} has plain class labels; extended=True needs a label matrix")
+    _check_extended(spec, extended)
     out = {}
     for split in spec.splits:
         xk, yk = pair_of(split.name)
@@ -211,6 +215,7 @@ def load_dataset(
             f"{spec.name} has splits {', '.join(s.name for s in spec.splits)}, not train "
             "and test; load it with load_arrays"
         )
+    _check_extended(spec, extended)
     arrays = load_arrays(spec, path, source=source, cache_dir=cache_dir, upright=upright)
     return as_tuple(present(arrays, spec, extended=extended))
 

@@ -306,9 +306,9 @@ class MemberReader(io.RawIOBase):
     def _finish(self) -> None:
         """At the end: nothing left over, the declared size, the CRC."""
         self._done = True
-        leftover = self._left + len(self._tail)
-        if self._d is not None:
-            leftover += len(self._d.unused_data)
+        leftover = self._left
+        if self._d is not None:  # input past the stream's end (zlib keeps it in one of the two)
+            leftover += len(self._d.unused_data) or len(self._tail)
         if leftover:
             raise IdxError(
                 f"{self.name}: the member's deflate stream ends {leftover} bytes before its "
