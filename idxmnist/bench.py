@@ -27,7 +27,9 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -59,7 +61,9 @@ def keras_style(source: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _each_gzip_file(parse: Callable) -> Callable[[Path], dict[str, np.ndarray]]:
+def _each_gzip_file(
+    parse: Callable[[gzip.GzipFile], np.ndarray],
+) -> Callable[[Path], dict[str, np.ndarray]]:
     """A loader that hands each of the four gzip files, opened, to ``parse``."""
 
     def run(source: Path) -> dict[str, np.ndarray]:
@@ -118,19 +122,26 @@ def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
 
 def inflaters() -> dict[str, Callable[[bytes, int], object]]:
     """Every whole-buffer gzip inflater installed: name -> f(compressed, size)."""
-    found: dict[str, Callable[[bytes, int], object]] = {
-        "zlib": lambda b, n: zlib.decompress(b, 31, n)
-    }
+    found: dict[str, Callable[[bytes, int], object]] = {"zlib": partial(_zlib_like, zlib)}
     for name in ("isal", "zlib-ng"):
         try:
-            mod = compression.gzip_backend(name)
+            found[name] = partial(_zlib_like, compression.gzip_backend(name))
         except ImportError:
             continue
-        found[name] = lambda b, n, mod=mod: mod.decompress(b, 31, n)
     lib = compression.libdeflate()
     if lib is not None:
-        found["libdeflate"] = lambda b, n, lib=lib: lib.gzip_decompress(b, n)
+        found["libdeflate"] = lib.gzip_decompress
     return found
+
+
+def _zlib_like(module: ModuleType, data: bytes, size: int) -> object:
+    return module.decompress(data, 31, size)
+
+
+def _inflate_all(
+    inflater: Callable[[bytes, int], object], blobs: list[tuple[bytes, int]]
+) -> list[object]:
+    return [inflater(b, n) for b, n in blobs]
 
 
 def read_compressed(source: Path) -> list[tuple[bytes, int]]:
@@ -367,9 +378,9 @@ def measure(
     for name in ("idx2numpy", "mnist"):
         fn = peers[name]
         if fn is not None:
-            cases[name] = lambda fn=fn: fn(source)
+            cases[name] = partial(fn, source)
     for name, inflater in inflate.items():
-        cases[f"inflate {name}"] = lambda f=inflater: [f(b, n) for b, n in blobs]
+        cases[f"inflate {name}"] = partial(_inflate_all, inflater, blobs)
     cases["idxmnist load_idx_dataset (numpy)"] = lambda: load_idx_dataset(source, backend="numpy")
     if decode.numba_available():
         cases["idxmnist load_idx_dataset (numba)"] = lambda: load_idx_dataset(
