@@ -107,14 +107,10 @@ def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
             # it returns flat int64 rows; the conversion to keras's layout is part
             # of what its users pay, so it is timed too
             m = mnist_loader.MNIST(os.fspath(source), return_type="numpy", gz=True)
-            x_train, y_train = m.load_training()
-            x_test, y_test = m.load_testing()
-            return {
-                "x_train": np.asarray(x_train, np.uint8).reshape(-1, 28, 28),
-                "y_train": np.asarray(y_train, np.uint8),
-                "x_test": np.asarray(x_test, np.uint8).reshape(-1, 28, 28),
-                "y_test": np.asarray(y_test, np.uint8),
-            }
+            (x, y), (xt, yt) = m.load_training(), m.load_testing()
+            images = [np.asarray(a, np.uint8).reshape(-1, 28, 28) for a in (x, xt)]
+            labels = [np.asarray(a, np.uint8) for a in (y, yt)]
+            return as_dict(((images[0], labels[0]), (images[1], labels[1])))
 
         return run
     raise ValueError(name)
