@@ -493,7 +493,10 @@ def reference(data: bytes) -> np.ndarray | None:
         count *= d
     if len(raw) != 4 + 4 * ndim + count * dtype.itemsize:
         return None
-    return np.frombuffer(raw, dtype, count, 4 + 4 * ndim).reshape(shape)
+    try:
+        return np.frombuffer(raw, dtype, count, 4 + 4 * ndim).reshape(shape)
+    except ValueError:  # an empty shape NumPy refuses (zero-size, dims too large)
+        return None
 
 
 @st.composite

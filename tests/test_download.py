@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -550,27 +549,6 @@ def test_import_does_not_load_the_network_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-@pytest.mark.realdata
-def test_readme_offline_command_as_written(mnist_dir, tmp_path):
-    """ "Where the files come from": the four files in a folder, one command, no network."""
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("<!-- section: sources -->") : readme.index("<!-- /section")]
-    command = re.findall(r"```sh\n(.*?)```", section, re.S)[0].strip()
-    assert command.startswith("IDXMNIST_SOURCE=path/to/mnist python -c ")
-    code = shlex.split(command)[-1]
-    env = child_env(
-        HOME=str(tmp_path / "home"),
-        IDXMNIST_SOURCE=str(mnist_dir),
-        IDXMNIST_MIRRORS=closed_port_url(),  # as good as no network
-    )
-    for var in ("IDXMNIST_HOME", "KERAS_HOME"):
-        env.pop(var, None)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]"
-    assert (tmp_path / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
 
 
 @pytest.mark.parametrize("module,size", [("fashion_mnist", 26421880), ("kmnist", 18165135)])
