@@ -173,12 +173,6 @@ def medians(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, fl
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def once(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
 def _python(code: str, env: dict[str, str] | None = None) -> str:
     full = {**os.environ, **(env or {})}
     full = {k: v for k, v in full.items() if v != "" or k not in (env or {})}
@@ -366,14 +360,20 @@ def measure(
     blobs = read_compressed(source)
     inflate = inflaters()
     cases: dict[str, Callable[[], object]] = {"keras-style": lambda: keras_style(source)}
-    peers = {name: peer(name) for name in ("idx2numpy", "mnist", "python-mnist")}
-    for name, fn in list(peers.items()):
-        if fn is not None and not same_arrays(fn(source), reference):
+    parse: dict[str, float | None] = {}
+    for name in ("idx2numpy", "mnist", "python-mnist"):
+        fn = peer(name)
+        parse[name] = None
+        if fn is None:
+            continue
+        start = time.perf_counter()
+        arrays = fn(source)  # checked once; python-mnist (seconds a run) is timed here too
+        elapsed = time.perf_counter() - start
+        if not same_arrays(arrays, reference):
             log(f"{name} returned different arrays: left out")
-            peers[name] = None
-    for name in ("idx2numpy", "mnist"):
-        fn = peers[name]
-        if fn is not None:
+        elif name == "python-mnist":
+            parse[name] = elapsed
+        else:
             cases[name] = partial(fn, source)
     for name, inflater in inflate.items():
         cases[f"inflate {name}"] = partial(_inflate_all, inflater, blobs)
@@ -382,11 +382,7 @@ def measure(
         cases["idxmnist load_idx_dataset (numba)"] = lambda: load_idx_dataset(
             source, backend="numba"
         )
-    parse: dict[str, float | None] = dict(medians(cases, rounds))
-    slow = peers["python-mnist"]  # one round: it takes seconds
-    parse["python-mnist"] = None if slow is None else once(lambda: slow(source))
-    for name in ("idx2numpy", "mnist"):
-        parse.setdefault(name, None)
+    parse.update(medians(cases, rounds))
     floor = min(inflate, key=lambda n: parse[f"inflate {n}"] or float("inf"))
 
     log("cache hit: mnist.npz -> arrays")
