@@ -40,6 +40,24 @@ from .datasets.registry import DATASETS
 from .errors import IdxError
 from .idx import compression, decode
 
+__all__ = [
+    "Report",
+    "measure",
+    "render",
+    "keras_style",
+    "peer",
+    "inflaters",
+    "read_compressed",
+    "same_arrays",
+    "medians",
+    "import_cost_ms",
+    "peak_memory",
+    "numba_times",
+    "numba_jit_times",
+    "machine",
+    "check_source",
+]
+
 #: upstream names, in keras's tuple order
 FILES = tuple(f.name for f in DATASETS["mnist"].files)
 SWAP_BYTES = 64 << 20

@@ -28,7 +28,17 @@ from typing import Any, BinaryIO, Literal, TypeAlias
 
 from ..errors import IdxError, TruncatedError
 
-__all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "DEFLATE_MAX_RATIO"]
+__all__ = [
+    "Container",
+    "sniff",
+    "Stream",
+    "inflate_gzip_whole",
+    "peek_gzip",
+    "gzip_backend",
+    "libdeflate",
+    "DEFLATE_MAX_RATIO",
+    "MAX_RATIO",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 XZ_MAGIC = b"\xfd7zXZ\x00"
