@@ -49,6 +49,7 @@ def find_idx_files(source_dir: str | os.PathLike[str]) -> dict[str, Path]:
     root = Path(source_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such directory (expected the four MNIST IDX files)")
+    where = root  # the directory the error names: the one holding a partial set, if any
     for sub in SUBDIRS:
         base = root / sub
         found = {}
@@ -60,13 +61,14 @@ def find_idx_files(source_dir: str | os.PathLike[str]) -> dict[str, Path]:
         if len(found) == len(ROLES):
             return found
         if found:
+            where = base
             break  # a partial set here: report what this directory lacks
     missing = [r for r in ROLES if r not in found]
     looked = "; ".join(
         f"{r}: {' or '.join(_candidates(r)[:2])} (.gz/.xz/.bz2 too)" for r in missing
     )
     raise FileNotFoundError(
-        f"{root}: missing IDX files: {looked}. Put the four upstream MNIST files "
+        f"{where}: missing IDX files: {looked}. Put the four upstream MNIST files "
         "there (as downloaded, .gz is fine)"
     )
 
