@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import sweep_stale
-from ..errors import IdxError
+from ..errors import DownloadError, IdxError
 from . import registry
 from .assemble import Arrays, check_arrays, load_idx_dataset
 from .cache import cache_path
@@ -50,6 +50,11 @@ def _build(spec: registry.DatasetSpec, source, cache_dir) -> Arrays:
 
     if source is None:
         source = _env_source(spec)
+    if isinstance(source, str) and "://" in source and not download.is_url(source):
+        raise DownloadError(
+            f"source: {source!r} is not a directory nor a base URL to download from "
+            "(http://, https:// or file://)"
+        )
     if source is not None and not download.is_url(source):
         return load_idx_dataset(source, num_classes=spec.num_classes)
     files_dir = _cache_dir(cache_dir) / download.plain_name(spec.subdir)
