@@ -57,8 +57,10 @@ def dead_mirror_url() -> str:
 
 
 def pytest_sessionfinish(session, exitstatus):
+    global _DEAD
     if _DEAD is not None:
         _DEAD.close()
+        _DEAD = None
 
 
 @pytest.fixture(autouse=True)
