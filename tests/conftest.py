@@ -109,10 +109,14 @@ def mnist_sha256(mnist_dir: Path) -> dict[str, str]:
     return sums
 
 
-def run_cli(*args, **kw) -> subprocess.CompletedProcess:
+def run_cli(*args, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     """Run ``python -m idxmnist ARGS...`` as a user would: a real subprocess, text output."""
     return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)], capture_output=True, text=True, **kw
+        [sys.executable, "-m", "idxmnist", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -204,15 +205,18 @@ def test_sigkill_during_build_npz_never_leaves_a_partial_file(raw_mnist, tmp_pat
             stdout=subprocess.PIPE,
             env=env,
         )
+        ready, _, _ = select.select([child.stdout], [], [], 60)
+        assert ready, "the child never said it was ready"
         assert child.stdout.readline() == b"ready\n"
         if attempt % 2 == 0:  # kill at once when a temporary file is being written
+            deadline = time.monotonic() + 60
             while not list(tmp_path.glob(".mnist.npz.*.part")):
                 time.sleep(0.001)
-                assert child.poll() is None
+                assert child.poll() is None and time.monotonic() < deadline
         else:  # or at a random moment
             time.sleep(rng.uniform(0.0, 1.0))
         os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+        child.wait(timeout=30)
         child.stdout.close()
         leftovers = list(tmp_path.glob(".mnist.npz.*.part"))
         mid_write += bool(leftovers)

@@ -108,7 +108,9 @@ def test_readme_quickstart_against_synthetic_data(tmp_path):
     assert code
     for block in code:
         block += "\nprint(x_train.shape, y_test.shape)\n"
-        r = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, env=env)
+        r = subprocess.run(
+            [sys.executable, "-c", block], capture_output=True, text=True, env=env, timeout=120
+        )
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == "(120, 28, 28) (30,)"
     cache = tmp_path / "home" / ".keras" / "datasets" / "mnist.npz"
