@@ -36,17 +36,20 @@ SCRATCH = ROOT / ".mutation"
 #: module -> the test files that exercise it (the only ones run against its mutants)
 MODULES: dict[str, list[str]] = {
     "idxmnist/idx/format.py": [
+        "tests/test_messages.py",
         "tests/test_bad_input.py",
         "tests/test_roundtrip.py",
         "tests/test_guards.py",
     ],
     "idxmnist/idx/reader.py": [
+        "tests/test_messages.py",
         "tests/test_bad_input.py",
         "tests/test_roundtrip.py",
         "tests/test_backends.py",
         "tests/test_guards.py",
     ],
     "idxmnist/idx/compression.py": [
+        "tests/test_messages.py",
         "tests/test_bad_input.py",
         "tests/test_roundtrip.py",
         "tests/test_backends.py",
@@ -58,6 +61,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_guards.py",
     ],
     "idxmnist/datasets/assemble.py": [
+        "tests/test_messages.py",
         "tests/test_bad_input.py",
         "tests/test_load_data.py",
         "tests/test_guards.py",
