@@ -399,3 +399,45 @@ def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path):
         data = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
     assert same(data, want)
     assert same(idxmnist.load_data(cache_dir=tmp_path / "cache"), want)  # and it was cached
+
+
+def test_an_empty_split_is_a_valid_cache(tmp_path):
+    """A zero dimension is not a negative one: (0, 28, 28) images load from the cache."""
+    want = arrays()
+    want["x_test"], want["y_test"] = want["x_test"][:0], want["y_test"][:0]
+    np.savez(tmp_path / "mnist.npz", **want)
+    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+
+
+def test_a_stored_member_running_past_the_end_of_the_file_is_refused(tmp_path):
+    """Its .npy header, local header and directory entry agree, but the file ends first:
+    mapping it would read past the end. Only the check against the file size sees it."""
+    want = arrays()
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for key in KEYS:
+            npy = io.BytesIO()
+            np.save(npy, want[key])
+            z.writestr(f"{key}.npy", npy.getvalue())
+    data = bytearray(path.read_bytes())
+    extra = 100_000  # far more than the central directory that follows the last member
+    local = data.find(b"y_test.npy") - 30  # the local header, just before its name
+    assert data[local : local + 4] == b"PK\x03\x04"
+    head_start = data.index(b"\x93NUMPY", local)
+    header_len = struct.unpack_from("<H", data, head_start + 8)[0]
+    text = bytes(data[head_start + 10 : head_start + 10 + header_len]).decode("latin1")
+    assert "'shape': (3,)" in text
+    text = text.replace("'shape': (3,)", f"'shape': ({3 + extra},)").rstrip(" \n")
+    text = text + " " * (header_len - 1 - len(text)) + "\n"
+    data[head_start + 10 : head_start + 10 + header_len] = text.encode("latin1")
+    size = struct.unpack_from("<L", data, local + 22)[0] + extra
+    struct.pack_into("<LL", data, local + 18, size, size)
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<LL", data, cd + 20, size, size)
+    path.write_bytes(bytes(data))
+    with pytest.raises(idxmnist.IdxError) as exc:
+        load_npz(path, KEYS)
+    assert str(exc.value) == (
+        f"{path}: member 'y_test' is cut short or its size does not match its header; "
+        "the npz file is corrupt or not a dataset cache"
+    )
