@@ -146,6 +146,7 @@ def test_png_without_pillow_is_one_line(tmp_path):
         [sys.executable, "-c", BLOCK_PIL, "preview", "--source", tmp_path / "src", "--out", out],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert r.returncode == 1
     assert r.stderr == "idxmnist: error: --out needs Pillow: pip install 'idxmnist[preview]'\n"
@@ -155,6 +156,7 @@ def test_png_without_pillow_is_one_line(tmp_path):
         [sys.executable, "-c", BLOCK_PIL, "preview", "--source", tmp_path / "src", "--n", "5"],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     assert len(header_labels(r.stdout)) == 5

@@ -74,9 +74,11 @@ def timeout() -> float:
     return seconds
 
 
-def _base(url: str) -> str:
+def _base(url: str, where: str = "mirror") -> str:
     if not is_url(url):
-        raise ValueError(f"{url!r} is not a base URL (http://, https:// or file://)")
+        raise DownloadError(
+            f"{where}: {url!r} is not a base URL to download from (http://, https:// or file://)"
+        )
     return url if url.endswith("/") else url + "/"
 
 
@@ -85,7 +87,7 @@ def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
     env = os.environ.get(ENV_MIRRORS, "")
     urls = [u.strip() for u in env.split(",") if u.strip()]
     if urls:
-        return tuple(_base(u) for u in urls)
+        return tuple(_base(u, ENV_MIRRORS) for u in urls)
     return tuple(_base(u) for u in spec.mirrors)
 
 

@@ -8,7 +8,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ..atomic import file_lock, sweep_stale
-from ..errors import IdxError, warn
+from ..errors import DownloadError, IdxError, warn
 from . import registry
 from .assemble import check_arrays, find_idx_files, load_idx_dataset, read_dataset
 from .cache import cache_dir as resolve_cache_dir
@@ -42,6 +42,11 @@ def _build(
 
     if source is None:
         source = _env_source(spec)
+    if isinstance(source, str) and "://" in source and not download.is_url(source):
+        raise DownloadError(
+            f"source: {source!r} is not a directory nor a base URL to download from "
+            "(http://, https:// or file://)"
+        )
     if source is not None and not download.is_url(source):
         files = find_idx_files(source, spec.stems)
     else:

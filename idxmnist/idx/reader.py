@@ -168,6 +168,8 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: Backend) -> np.
     lead = compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name)
     if len(lead) < 4 + 4 * MAX_NDIM and len(data) > compression.PEEK_INPUT:
         return None  # a long gzip header field: let the streaming path read it
+    if len(lead) < 4:
+        return None  # empty, or cut off in the gzip header: the streaming path says which
     header = parse_header(lead, name)
     _check_fits(header, "gzip", size, name)
     total = header.total_size
