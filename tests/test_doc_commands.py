@@ -10,7 +10,9 @@ What is checked: each command exits 0 without a traceback; each ``idxmnist``
 command prints its result on stdout; a Python line ``print(...)  # TEXT``
 prints exactly TEXT; ``pip install`` lines name extras that exist, and the
 Development line is the one ``.ci/run`` runs. The only change to a command is
-fewer benchmark rounds (``--rounds 1``), so the suite stays quick.
+fewer benchmark rounds (``--rounds 1``), so the suite stays quick; the
+mutation commands (an hour each) are not run, but the tool must list every
+module they name.
 """
 
 from __future__ import annotations
@@ -88,6 +90,29 @@ def check_install_line(command: str) -> None:
         assert "pip install --quiet -e '.[dev]'" in CI and "-e '.[dev]'" in command
 
 
+def check_mutation_line(command: str, work: Path, env: dict[str, str]) -> None:
+    """Mutation runs take an hour, so they are not run here: the tool's own listing
+    must work and must know every module the command names."""
+    listing = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "mutation.py"), "--list"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    stems = {
+        Path(line.split(" <- ")[0]).stem for line in listing.stdout.splitlines() if " <- " in line
+    }
+    if command.startswith("cd .mutation/"):
+        named = [command.removeprefix("cd .mutation/").split()[0]]
+        assert " && mutmut show idxmnist." in command, command
+    else:
+        named = [a for a in shlex.split(command)[2:] if not a.startswith("-")]
+    assert set(named) <= stems, (command, stems)
+
+
 def expected_prints(code: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"^\s*print\(.*\)\s+#\s*(.+)$", code, re.M)]
 
@@ -147,6 +172,8 @@ def test_every_documented_command_runs_as_written(machine):
                 assert r.stdout.splitlines() == expected, (where, r.stdout)
         elif text.startswith(("pip install", "python3.11 -m venv")):
             check_install_line(text)
+        elif text.startswith(("python tools/mutation.py", "cd .mutation/")):
+            check_mutation_line(text, work, env)
         elif "python -m pytest" in text:  # the suite itself: CI runs exactly this
             assert text == "IDXMNIST_TEST_DATA=../shared/mnist python -m pytest --benchmark-disable"
             assert "python -m pytest --benchmark-disable" in CI
