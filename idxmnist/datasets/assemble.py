@@ -64,6 +64,9 @@ class MemberRef:
 Source = Path | MemberRef
 
 
+_COUNT = {2: "two", 4: "four"}
+
+
 def _candidates(stem: str) -> list[str]:
     """``train-images-idx3-ubyte`` -> its names as found: dotted too, compressed too."""
     dotted = stem.replace("-idx", ".idx", 1)
@@ -84,6 +87,7 @@ def find_idx_files(
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such directory (expected the dataset's files)")
     found: dict[str, Path] = {}
+    where = root  # the directory the error names: the one holding a partial set, if any
     for sub in SUBDIRS:
         base = root / sub
         found = {}
@@ -95,15 +99,15 @@ def find_idx_files(
         if len(found) == len(stems):
             return found
         if found:
-            root = base
+            where = base
             break  # a partial set here: report what this directory lacks
     missing = [k for k in stems if k not in found]
     looked = "; ".join(
         f"{k}: {' or '.join(_candidates(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
-        f"{root}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "
-        f"{len(stems)} upstream files there (as downloaded, .gz is fine)"
+        f"{where}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "
+        f"{_COUNT.get(len(stems), len(stems))} upstream files there (as downloaded, .gz is fine)"
     )
 
 

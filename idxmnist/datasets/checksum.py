@@ -72,8 +72,10 @@ def verify_dir(directory: str | os.PathLike[str], spec: DatasetSpec) -> list[Fil
             reports.append(FileReport(path, remote, "missing"))
             continue
         reason = mismatch(path, remote)
-        status = "ok" if reason is None else "mismatch"
-        reports.append(FileReport(path, remote, status, reason or ""))
+        if reason is None:
+            reports.append(FileReport(path, remote, "ok"))
+        else:
+            reports.append(FileReport(path, remote, "mismatch", reason))
     return reports
 
 

@@ -24,11 +24,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from ..atomic import atomic_write, file_lock, sweep_stale
 from ..errors import ChecksumError, DownloadError, warn
 from . import checksum
 from .registry import DatasetSpec, RemoteFile
+
+if TYPE_CHECKING:
+    import http.client
+
+    from tqdm import tqdm
 
 __all__ = [
     "fetch_dataset",
@@ -68,9 +74,11 @@ def timeout() -> float:
     return seconds
 
 
-def _base(url: str) -> str:
+def _base(url: str, where: str = "mirror") -> str:
     if not is_url(url):
-        raise ValueError(f"{url!r} is not a base URL (http://, https:// or file://)")
+        raise DownloadError(
+            f"{where}: {url!r} is not a base URL to download from (http://, https:// or file://)"
+        )
     return url if url.endswith("/") else url + "/"
 
 
@@ -79,7 +87,7 @@ def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
     env = os.environ.get(ENV_MIRRORS, "")
     urls = [u.strip() for u in env.split(",") if u.strip()]
     if urls:
-        return tuple(_base(u) for u in urls)
+        return tuple(_base(u, ENV_MIRRORS) for u in urls)
     return tuple(_base(u) for u in spec.mirrors)
 
 
@@ -115,7 +123,7 @@ def _looks_like_html(head: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml"))
 
 
-def _progress(total: int, desc: str):
+def _progress(total: int, desc: str) -> tqdm[NoReturn] | None:
     if not sys.stderr.isatty():
         return None
     try:
@@ -133,7 +141,7 @@ def _progress(total: int, desc: str):
     )
 
 
-def _open(url: str, seconds: float):
+def _open(url: str, seconds: float) -> http.client.HTTPResponse:
     import socket
     import urllib.error
     import urllib.request
@@ -142,7 +150,8 @@ def _open(url: str, seconds: float):
         url, headers={"User-Agent": "idxmnist", "Accept-Encoding": "identity"}
     )
     try:
-        return urllib.request.urlopen(request, timeout=seconds)
+        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=seconds)
+        return response
     except urllib.error.HTTPError as exc:
         exc.close()
         raise _Failed(f"HTTP {exc.code}") from None

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import file_lock, sweep_stale
-from ..errors import IdxError, warn
+from ..errors import DownloadError, IdxError, warn
 from . import labels, registry
 from .assemble import check_arrays, find_idx_files, find_sources, load_idx_dataset, read_arrays
 from .cache import cache_dir as resolve_cache_dir
@@ -70,6 +70,11 @@ def _build(
 
     if source is None:
         source = _env_source(spec)
+    if isinstance(source, str) and "://" in source and not download.is_url(source):
+        raise DownloadError(
+            f"source: {source!r} is not a directory nor a base URL to download from "
+            "(http://, https:// or file://)"
+        )
     if source is not None and not download.is_url(source):
         sources = find_sources(source, spec)
     else:
