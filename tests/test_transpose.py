@@ -23,10 +23,12 @@ from .family import gz, idx_bytes
 
 @pytest.fixture(params=["inline", "threaded"])
 def landing(request, monkeypatch):
-    """Both ways of landing: inline, and on the helper thread in 3-image chunks."""
+    """Both ways of turning: inline, and on the helper thread; in 3-image batches,
+    so that many batches (and many chunks of the decoder) go by."""
+    monkeypatch.setattr(transpose, "BATCH_BYTES", 3 * 5 * 7 * 8)
+    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * 5 * 7 * 8)
     if request.param == "threaded":
         monkeypatch.setattr(transpose, "THREAD_MIN_BYTES", 0)
-        monkeypatch.setattr(transpose, "STAGE_BYTES", 3 * 5 * 7 * 8)
     return request.param
 
 
@@ -111,49 +113,55 @@ def test_trailing_bytes(sized, pattern, landing):
 
 def test_an_error_on_the_helper_thread_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(transpose, "THREAD_MIN_BYTES", 0)
-    monkeypatch.setattr(transpose, "STAGE_BYTES", 2 * 35)
+    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 2 * 35)
     calls = []
 
-    def failing(self, buf, start, count):
-        calls.append(start)
-        if len(calls) == 2:
-            raise MemoryError("no room")
-        np.copyto(self.out[start : start + count], buf[:count].transpose(0, 2, 1))
+    def failing(self, start, stop, scratch):
+        calls.append(threading.current_thread() is threading.main_thread())
+        raise MemoryError("no room")
 
-    monkeypatch.setattr(transpose.TransposingLanding, "_land", failing)
+    monkeypatch.setattr(transpose.InPlaceTransposer, "_turn", failing)
     before = threading.active_count()
     with pytest.raises(MemoryError, match="no room"):
         idxmnist.read_idx(io.BytesIO(idx_bytes(images("uint8"))), transpose=True)
     assert threading.active_count() == before
-    assert calls[:2] == [0, 2]
+    assert calls == [False]  # it failed on the helper thread, once
 
 
-def test_landing_drops_what_is_queued_after_a_decoding_error():
-    out = np.zeros((10, 2, 2), np.uint8)
+def test_the_helper_stops_when_the_decoder_fails(monkeypatch):
+    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 8)
+    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
+    flat = np.zeros(10 * 4, np.uint8)
     before = threading.active_count()
-    with pytest.raises(KeyError), transpose.TransposingLanding(out, threaded=True) as land:
-        assert land.per == 10 or land.per >= 1
-        buf = land.buffer()
-        buf[:] = 1
+    with pytest.raises(KeyError), transpose.InPlaceTransposer(flat, (10, 2, 2), threaded=True) as t:
+        assert t._thread is not None and threading.active_count() == before + 1
+        t.landed(40)
         raise KeyError("the decoder failed")
     assert threading.active_count() == before
 
 
-def test_landing_refuses_non_image_outputs():
-    with pytest.raises(ValueError, match="expected \\(count, width, height\\) images"):
-        transpose.TransposingLanding(np.zeros((2, 2)), threaded=False)
+@pytest.mark.parametrize("threaded", [False, True])
+def test_batches_turn_whole_images_once(threaded, monkeypatch):
+    monkeypatch.setattr(transpose, "BATCH_BYTES", 3 * 4)
+    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * 4)
+    x = np.arange(10 * 2 * 2, dtype=np.uint8).reshape(10, 2, 2)
+    flat = x.reshape(-1).copy()
+    with transpose.InPlaceTransposer(flat, (10, 2, 2), threaded=threaded) as t:
+        assert t.per == 3 and t._scratch.shape == (3, 2, 2)  # memory: one batch
+        t.landed(4 * 2 - 1)  # one image and most of another: not a batch yet
+        assert t.done == 0
+        t.landed(4 * 3 + 1)  # three whole images: one batch handed over
+        assert t.done == 3
+        t.landed(4 * 3 + 2)  # nothing new
+        assert t.done == 3
+        t.landed(40)  # the end: the last images, fewer than a batch
+        assert t.done == 10
+        t.landed(40)
+    assert np.array_equal(flat.reshape(10, 2, 2), x.transpose(0, 2, 1))
 
 
-def test_landing_uses_a_bounded_number_of_buffers(monkeypatch):
-    monkeypatch.setattr(transpose, "STAGE_BYTES", 4)
-    out = np.zeros((50, 2, 2), np.uint8)
-    seen = set()
-    with transpose.TransposingLanding(out, threaded=True) as land:
-        assert land.per == 1
-        for i in range(50):
-            buf = land.buffer()
-            seen.add(id(buf))
-            buf[0] = i
-            land.submit(buf, i, 1)
-    assert len(seen) <= transpose.BUFFERS
-    assert np.array_equal(out[:, 0, 0], np.arange(50))
+def test_one_core_turns_inline(monkeypatch):
+    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 1)
+    flat = np.zeros(100 * 4, np.uint8)
+    with transpose.InPlaceTransposer(flat, (100, 2, 2), threaded=True) as t:
+        assert t._thread is None and t.per == transpose.BATCH_BYTES // 4

@@ -250,7 +250,10 @@ def _size(source: Source, remote: RemoteFile) -> int:
 
 
 def _run_all(
-    jobs: Mapping[str, Callable[[], np.ndarray]], sizes: Mapping[str, int]
+    jobs: Mapping[str, Callable[[], np.ndarray]],
+    sizes: Mapping[str, int],
+    *,
+    parallel: bool = True,
 ) -> dict[str, np.ndarray]:
     # largest first, so the biggest file starts at once and the small ones fill
     # the other core; libdeflate releases the GIL, the streaming path mostly
@@ -258,7 +261,7 @@ def _run_all(
     # concurrent.futures: that import alone costs ~3 ms of ``import idxmnist``.
     roles = sorted(jobs, key=lambda r: sizes[r], reverse=True)
     workers = min(len(roles), os.cpu_count() or 1)
-    if workers < 2 or compression.libdeflate() is None:
+    if not parallel or workers < 2 or compression.libdeflate() is None:
         return {k: jobs[k]() for k in jobs}
     queue = iter(roles)
     lock = threading.Lock()
@@ -304,7 +307,10 @@ def read_arrays(
     """
     jobs = {k: _reader(spec, k, sources[k], upright, backend) for k in spec.keys}
     sizes = {k: _size(sources[k], f) for k, f in zip(spec.keys, spec.files, strict=True)}
-    arrays = _run_all(jobs, sizes)
+    # members of an archive stream (never libdeflate's whole-buffer path), and
+    # images turned upright keep the second core for their transpose: one at a time
+    serial = upright and spec.transposed or any(isinstance(s, MemberRef) for s in sources.values())
+    arrays = _run_all(jobs, sizes, parallel=not serial)
     check_arrays(arrays, {k: str(sources[k]) for k in spec.keys}, spec=spec)
     return arrays
 

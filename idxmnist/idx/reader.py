@@ -20,9 +20,9 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -212,32 +212,6 @@ def _transposed_shape(header: IdxHeader, name: str) -> tuple[int, int, int]:
     return n, w, h
 
 
-def _read_transposed(
-    stream: compression.Stream,
-    header: IdxHeader,
-    name: str,
-    chosen: Literal["numpy", "numba"],
-) -> np.ndarray:
-    """The payload, each image transposed as it lands (see :mod:`.transpose`)."""
-    from .transpose import THREAD_MIN_BYTES, TransposingLanding
-
-    shape = _transposed_shape(header, name)
-    arr = _allocate(IdxHeader(header.type_code, shape, header.file_dtype), name)
-    item = shape[1] * shape[2] * header.dtype.itemsize
-    threaded = header.payload_size >= THREAD_MIN_BYTES
-    with TransposingLanding(arr, threaded=threaded) as land:
-        for start in range(0, shape[0], land.per):
-            count = min(land.per, shape[0] - start)
-            buf = land.buffer()
-            flat = buf[:count].reshape(-1)
-            got = stream.readinto(flat.view(np.uint8).data)
-            if got < count * item:
-                raise _truncated(name, start * item + got, header)
-            decode.swap_inplace(flat, chosen)
-            land.submit(buf, start, count)
-    return arr
-
-
 def _read_stream(
     f: BinaryIO,
     kind: Container,
@@ -249,29 +223,38 @@ def _read_stream(
     stream = compression.Stream(f, kind, name)
     header = _stream_header(stream)
     _check_fits(header, kind, size, name)
-    itemsize = header.dtype.itemsize
-    chosen = decode.resolve_backend(backend, header.payload_size, itemsize)
-    if transpose:
-        arr = _read_transposed(stream, header, name, chosen)
-        stream.finish()
-        return arr
+    shape: tuple[int, ...] = _transposed_shape(header, name) if transpose else header.shape
     arr = _allocate(header, name)
     flat = arr.reshape(-1)
+    itemsize = header.dtype.itemsize
+    chosen = decode.resolve_backend(backend, header.payload_size, itemsize)
+    swap = itemsize > 1 and decode.NEEDS_SWAP
     done = 0
+    with ExitStack() as stack:
+        turner = None
+        if transpose:
+            from .transpose import THREAD_MIN_BYTES, InPlaceTransposer
 
-    def decode_landed(start: int, stop: int) -> None:
-        nonlocal done
-        end = stop - stop % itemsize
-        if end > done:
-            decode.swap_inplace(flat[done // itemsize : end // itemsize], chosen)
-            done = end
+            threaded = header.payload_size >= THREAD_MIN_BYTES
+            stored = (shape[0], shape[2], shape[1])
+            turner = stack.enter_context(InPlaceTransposer(flat, stored, threaded=threaded))
 
-    on_chunk = decode_landed if itemsize > 1 and decode.NEEDS_SWAP else None
-    got = stream.readinto(flat.view(np.uint8).data, on_chunk)
-    if got < header.payload_size:
-        raise _truncated(name, got, header)
+        def decode_landed(start: int, stop: int) -> None:
+            nonlocal done
+            end = stop - stop % itemsize
+            if end > done:
+                if swap:
+                    decode.swap_inplace(flat[done // itemsize : end // itemsize], chosen)
+                done = end
+                if turner is not None:
+                    turner.landed(done // itemsize)
+
+        on_chunk = decode_landed if swap or transpose else None
+        got = stream.readinto(flat.view(np.uint8).data, on_chunk)
+        if got < header.payload_size:
+            raise _truncated(name, got, header)
     stream.finish()
-    return arr
+    return arr.reshape(shape)
 
 
 def read_idx(source: Source, *, backend: Backend = "auto", transpose: bool = False) -> NDArray[Any]:
