@@ -455,19 +455,18 @@ def measure(
         tempfile.TemporaryDirectory(prefix="idxmnist-family-") as tmp,
         scaled(SMALL_SCALE if small else 1.0),
     ):
+        # each part is built just before it is measured, so that its timings
+        # are not taken in a process (and a page cache) churned by the others
         t0 = time.perf_counter()
         log(f"building byclass ({n_train:,} + {n_test:,} images) in {tmp}")
         byclass = build_byclass(mnist, Path(tmp) / "emnist", n_train, n_test)
-        log(f"building xnist ({sizes['nist']:,} images)")
-        nist = build_nist(mnist, Path(tmp) / "qmnist", int(sizes["nist"]))
-        log("building every dataset's cache and compressed npz")
-        caches = build_caches(mnist, Path(tmp) / "caches")
         built = time.perf_counter() - t0
 
         log("EMNIST byclass cold parse from gzip.zip: floor, upright, as stored")
         for upright in (True, False):
             check_byclass(parse(byclass, upright), byclass, upright)
         blobs = read_members(byclass)
+        raw = sum(raw for _, _, raw in blobs)
         floor = libdeflate_floor(blobs)
         if floor is None:
             raise RuntimeError("the libdeflate floor needs the deflate package (idxmnist[fast])")
@@ -477,23 +476,30 @@ def measure(
             "as stored": lambda: parse(byclass, False),
         }
         times = medians(cases, rounds)
-        del blobs
-        raw = sum(raw for _, _, raw in read_members(byclass))
+        del blobs, cases, floor
 
         log("peak memory of an upright parse, in a fresh interpreter")
         peak = peak_memory(byclass)
 
+        t0 = time.perf_counter()
+        log(f"building xnist ({sizes['nist']:,} images)")
+        nist = build_nist(mnist, Path(tmp) / "qmnist", int(sizes["nist"]))
+        built += time.perf_counter() - t0
         log("load_nist: xz decode against Python's lzma")
         got = parse_nist(nist)
         assert np.array_equal(got["x_nist"], nist.images)
         assert np.array_equal(got["y_nist"], nist.labels)
+        nist_bytes = sum(a.nbytes for a in got.values())
+        del got
         nist_times = medians(
             {"lzma floor": lzma_floor(nist), "load_nist cold": lambda: parse_nist(nist)},
             max(3, rounds // 3),
         )
-        nist_bytes = sum(a.nbytes for a in got.values())
-        del got
 
+        t0 = time.perf_counter()
+        log("building every dataset's cache and compressed npz")
+        caches = build_caches(mnist, Path(tmp) / "caches")
+        built += time.perf_counter() - t0
         log("cache hits, every dataset, against np.load of a compressed npz")
         hits = {}
         for hit in HITS:
