@@ -1,7 +1,9 @@
 """Describe a file for ``idxmnist info``: IDX files and npz caches.
 
 ``describe_file`` looks at the first bytes, not the name: a zip archive
-(``PK\\x03\\x04``) is reported as an npz, anything else as an IDX file. Label
+(``PK\\x03\\x04``) is reported as an npz (or, holding other files than
+``.npy`` members, as an archive of dataset files: EMNIST's ``gzip.zip``),
+anything else as an IDX file. Label
 arrays (1-D integer ``y_*`` npz members, 1-D uint8 IDX files) also get a
 histogram: the count of each label. A label matrix (QMNIST's ``(N, 8)``
 int32 files) gets its columns named, as the registry names them.
@@ -26,6 +28,7 @@ from .idx.reader import inspect_idx, read_idx
 
 __all__ = [
     "describe_file",
+    "describe_archive",
     "describe_idx",
     "describe_npz",
     "describe_columns",
@@ -194,5 +197,41 @@ def describe_file(path: str | os.PathLike[str]) -> str:
     with open(path, "rb") as f:
         lead = f.read(4)
     if lead == ZIP_MAGIC:
+        from .idx.ziparchive import ZipArchive
+
+        names = ZipArchive(path).names()
+        if names and not all(n.endswith(".npy") for n in names):
+            return describe_archive(path)
         return describe_npz(path)
     return describe_idx(path)
+
+
+def describe_archive(path: str | os.PathLike[str]) -> str:
+    """A zip of dataset files (EMNIST's ``gzip.zip``): each member, and the entry that pins it.
+
+    Sizes come from the zip's directory; a member the registry pins is shown
+    with its dataset and whether its size is the pinned one (``idxmnist
+    verify`` checks checksums).
+    """
+    from .idx.ziparchive import ZipArchive
+
+    archive = ZipArchive(path)
+    pinned = {
+        spec.archive.member(f): (spec.name, f.size)
+        for spec in DATASETS.values()
+        if spec.archive is not None
+        for f in spec.files
+    }
+    names = archive.names()
+    lines = [f"{os.fspath(path)}: zip archive, {len(names)} members, {_mb(archive.size)}"]
+    width = max(len(n) for n in names)
+    for name in names:
+        entry = archive.entry(name)
+        method = "deflated" if entry.method == 8 else "stored"
+        line = f"  {name:<{width}}  {method:<8}  {_mb(entry.file_size)}"
+        if name in pinned:
+            dataset, size = pinned[name]
+            same = "its pinned size" if size == entry.file_size else f"pinned at {size:,} B"
+            line += f"  {dataset}, {same}"
+        lines.append(line)
+    return "\n".join(lines)
