@@ -273,3 +273,15 @@ def test_crc_of_each_inflater_is_the_same(monkeypatch, tmp_path):
     monkeypatch.setattr(compression, "libdeflate", lambda: None)
     assert ziparchive._crc32()(DATA, 0) == zlib.crc32(DATA)
     assert read(path, "d") == DATA
+
+
+@pytest.mark.parametrize("member", ["s", "d"])
+def test_archive_losing_the_members_last_byte_while_read(member, tmp_path):
+    path = write(tmp_path, BOTH)
+    f = ZipArchive(path).open(member)
+    entry = ZipArchive(path).entry(member)
+    os.truncate(path, entry.data_offset + entry.compress_size - 1)
+    with pytest.raises(TruncatedError, match=r"\[[sd]\]: the archive ends inside the member"):
+        while f.read(1 << 16):
+            pass
+    f.close()
