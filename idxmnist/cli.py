@@ -27,10 +27,10 @@ __all__ = ["main", "parser", "status"]
 EXAMPLES = {
     "build": "idxmnist build --source ~/data/mnist --out mnist.npz",
     "info": "idxmnist info train-images-idx3-ubyte.gz ~/.keras/datasets/mnist.npz",
-    "fetch": "idxmnist fetch --dataset fashion_mnist",
+    "fetch": "idxmnist fetch --dataset emnist-letters",
     "verify": "idxmnist verify ~/.keras/datasets/mnist",
     "bench": "idxmnist bench --source ~/data/mnist",
-    "preview": "idxmnist preview --source ~/data/mnist --out grid.png",
+    "preview": "idxmnist preview --dataset emnist-letters --n 26",
 }
 EXIT_CODES = "exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage"
 
@@ -98,7 +98,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
     downloaded = fetch_dataset(spec, dest)
     status(
-        f"{spec.name}: {len(spec.files)} files verified in {dest} ({len(downloaded)} downloaded)"
+        f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
+        f"({len(downloaded)} downloaded)"
     )
     print(dest)
     return 0
@@ -147,31 +148,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from . import preview
+    from .datasets import loader
+    from .datasets.layout import pair_of
 
     spec = registry.get(args.dataset)
+    split = args.split if args.split is not None else spec.splits[0].name
+    if split not in [s.name for s in spec.splits]:
+        args.parser.error(
+            f"argument --split: {spec.name} has splits "
+            f"{', '.join(s.name for s in spec.splits)}, not {split!r}"
+        )
     if args.out is not None and not preview.pillow_available():
         print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
         return 1
     if args.source is not None:
-        from .datasets.assemble import load_idx_dataset
+        from .datasets.assemble import find_sources, read_arrays
 
-        data = load_idx_dataset(args.source, num_classes=spec.num_classes)
+        arrays = read_arrays(spec, find_sources(args.source, spec))
     else:
-        from .datasets.loader import load_dataset
-
-        data = load_dataset(spec)
-    (x_train, y_train), (x_test, y_test) = data
-    images, labels = (x_train, y_train) if args.split == "train" else (x_test, y_test)
+        arrays = loader.load_arrays(spec)
+    xk, yk = pair_of(split)
+    shown = loader.present(arrays, spec)
+    images, labels = shown[xk], shown[yk]
     rows = preview.select_samples(labels, args.n)
     if args.out is not None:
         out = preview.render_png(images, labels, rows, args.out)
         count = sum(len(r) for r in rows)
-        status(f"wrote {count} {args.split} images, one row per class")
+        status(f"wrote {count} {split} images, one row per class")
         print(out)
         return 0
-    digits = all(name == str(label) for label, name in enumerate(spec.classes))
+    classes = spec.class_names
+    digits = all(name == str(label) for label, name in classes.items())
     width = shutil.get_terminal_size((80, 24)).columns
-    names = None if digits else spec.classes
+    names = None if digits else classes
     print(preview.render_text(images, labels, rows, width=width, names=names))
     return 0
 
@@ -207,9 +216,16 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func, parser=p)
         return p
 
+    listed = ", ".join(name.replace("_", "-") for name in datasets)
+
     def dataset_option(p: argparse.ArgumentParser, default: str | None, help_: str) -> None:
         p.add_argument(
-            "--dataset", type=dataset_name, choices=datasets, default=default, help=help_
+            "--dataset",
+            type=dataset_name,
+            choices=datasets,
+            default=default,
+            metavar="NAME",
+            help=f"{help_}; one of: {listed}",
         )
 
     p = add("build", "build an mnist.npz from the four IDX files in a directory", cmd_build)
@@ -259,12 +275,21 @@ def parser() -> argparse.ArgumentParser:
         "show sample images with their labels (terminal or PNG)",
         cmd_preview,
         "Show sample images with their labels: the first N/10 of each class, one row\n"
-        "per class. Without --out, print them with Unicode block characters (into a\n"
-        "pipe too); with --out, write a PNG grid.",
+        "per class, each labelled with its class name where the dataset has names\n"
+        "(letters, kana). Images are shown upright (EMNIST's turned as MNIST's).\n"
+        "Without --out, print them with Unicode block characters (into a pipe too);\n"
+        "with --out, write a PNG grid.",
     )
     dataset_option(p, "mnist", "which dataset, via its load_data() (default: mnist)")
-    p.add_argument("--source", type=directory, metavar="DIR", help="read the IDX files in DIR")
-    p.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
+    p.add_argument(
+        "--source",
+        type=directory,
+        metavar="DIR",
+        help="read the dataset's files in DIR (EMNIST: or its gzip.zip)",
+    )
+    p.add_argument(
+        "--split", metavar="SPLIT", help="train (default), test, or the dataset's own (nist)"
+    )
     p.add_argument("--out", metavar="PNG", help="write a PNG grid (needs idxmnist[preview])")
     p.add_argument("--n", type=positive_int, default=100, help="number of images (default 100)")
     return top

@@ -61,9 +61,12 @@ class FileReport:
 
 
 def verify_dir(directory: str | os.PathLike[str], spec: DatasetSpec) -> list[FileReport]:
-    """Check each of ``spec``'s files present in ``directory``."""
+    """Check each of ``spec``'s files present in ``directory`` (and its archive, if there)."""
     reports = []
-    for remote in spec.files:
+    remotes = list(spec.remote_files)
+    if spec.archive is not None and (Path(directory) / spec.archive.file.name).is_file():
+        remotes.append(spec.archive.file)
+    for remote in remotes:
         path = Path(directory) / remote.name
         if not path.is_file():
             reports.append(FileReport(path, remote, "missing"))
@@ -85,7 +88,7 @@ def detect(directory: str | os.PathLike[str], specs: Iterable[DatasetSpec]) -> D
     digests: dict[Path, dict[str, str]] = {}
     for spec in specs:
         hits = 0
-        for remote in spec.files:
+        for remote in spec.remote_files:
             path = Path(directory) / remote.name
             if not path.is_file() or path.stat().st_size != remote.size:
                 continue

@@ -233,9 +233,11 @@ def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None
 
 
 def _offline_hint(spec_name: str, names: Sequence[str]) -> str:
+    count = {2: "two", 4: "four"}.get(len(names), str(len(names)))
+    what = f"the {count} {spec_name} files" if len(names) > 1 else f"{spec_name}'s archive"
     return (
         "To load from local files instead: load_data(source='DIR') or IDXMNIST_SOURCE=DIR "
-        f"with the four {spec_name} files ({', '.join(names)}) in DIR; "
+        f"with {what} ({', '.join(names)}) in DIR; "
         f"or set {ENV_MIRRORS} to base URLs that serve them"
     )
 
@@ -296,27 +298,33 @@ def fetch_dataset(
     dest_dir: str | os.PathLike[str],
     mirrors: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Make ``dest_dir`` hold ``spec``'s four files, verified; return the ones downloaded.
+    """Make ``dest_dir`` hold ``spec``'s files, verified; return the ones downloaded.
 
     Files already there and matching the registry are kept (no request). A
     file there that does not match is replaced by a fresh download, with a
     RuntimeWarning; if that download fails too, the bad file is removed and
     :class:`DownloadError` raised. Holds ``dest_dir/.idxmnist.lock``
-    throughout, so concurrent callers download each file once.
+    throughout, so concurrent callers download each file once. A dataset
+    published as an archive gets the members it lacks from the archive,
+    downloaded and verified (see :mod:`.archive`).
     """
     dest_dir = Path(dest_dir)
     urls = mirrors_for(spec) if mirrors is None else tuple(_base(u) for u in mirrors)
-    names = [plain_name(r.name) for r in spec.files]
+    names = [plain_name(r.name) for r in spec.remote_files]
+    if spec.archive is not None:
+        names = [plain_name(spec.archive.file.name)]
     hint = _offline_hint(spec.name, names)
     seconds = timeout()
     dead: dict[str, str] = {}
     downloaded = []
     dest_dir.mkdir(parents=True, exist_ok=True)
+    archive = spec.archive
     with file_lock(dest_dir / LOCK_NAME):
-        for remote in spec.files:
+        for remote in (*spec.remote_files, *([archive.file] if archive else [])):
             # under the lock nobody else writes here: any temporary file is a leftover
             sweep_stale(dest_dir / remote.name, older_than=0)
-        for remote in spec.files:
+        wanted = []
+        for remote in spec.remote_files:
             path = dest_dir / remote.name
             bad = False
             if path.is_file():
@@ -325,6 +333,9 @@ def fetch_dataset(
                     continue
                 warn(f"{path}: {reason}; downloading it again")
                 bad = True
+            if archive is not None:
+                wanted.append(remote)  # taken from the archive below
+                continue
             try:
                 downloaded.append(
                     fetch_file(remote, dest_dir, urls, seconds=seconds, dead=dead, hint=hint)
@@ -332,5 +343,16 @@ def fetch_dataset(
             except DownloadError:
                 if bad:
                     path.unlink(missing_ok=True)
+                raise
+        if wanted:
+            from .archive import fetch_members
+
+            try:
+                downloaded += fetch_members(
+                    spec, wanted, dest_dir, urls, seconds=seconds, dead=dead, hint=hint
+                )
+            except DownloadError:
+                for remote in wanted:
+                    (dest_dir / remote.name).unlink(missing_ok=True)
                 raise
     return downloaded
