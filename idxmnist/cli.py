@@ -94,9 +94,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     spec = registry.get(args.dataset)
     dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
-    downloaded = fetch_dataset(spec, dest)
+    fetched = fetch_dataset(spec, dest)
     status(
-        f"{spec.name}: {len(spec.files)} files verified in {dest} ({len(downloaded)} downloaded)"
+        f"{spec.name}: {len(spec.files)} files verified in {dest} "
+        f"({len(fetched.downloaded)} downloaded)"
     )
     print(dest)
     return 0

@@ -16,6 +16,7 @@ def load_data(
     *,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Load fashion-mnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``.
 
@@ -26,4 +27,6 @@ def load_data(
     >>> from idxmnist import fashion_mnist  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # doctest: +SKIP
     """
-    return load_dataset(registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )

@@ -16,6 +16,7 @@ def load_data(
     *,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Load kmnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``.
 
@@ -24,4 +25,6 @@ def load_data(
     >>> from idxmnist import kmnist  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = kmnist.load_data()  # doctest: +SKIP
     """
-    return load_dataset(registry.get("kmnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("kmnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )

@@ -10,6 +10,7 @@ sizes and sha256 (a ``DatasetSpec`` built here); the real MNIST files from
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -182,7 +183,8 @@ def test_an_unreachable_mirror_is_tried_once_per_fetch(synth, tmp_path):
     with FaultServer(files) as server:
         got = download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
         assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
-    assert [p.name for p in got] == list(NAMES)
+    assert [p.name for p in got.downloaded] == list(NAMES)
+    assert list(got.files.values()) == got.downloaded
 
 
 def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
@@ -257,8 +259,8 @@ def test_file_urls_work(synth, tmp_path, monkeypatch):
 def test_verified_files_are_not_downloaded_again(synth, tmp_path, monkeypatch):
     files, arrays, spec = synth
     with FaultServer(files) as server:
-        assert len(download.fetch_dataset(spec, tmp_path / "synth", [server.url()])) == 4
-        assert download.fetch_dataset(spec, tmp_path / "synth", [server.url()]) == []
+        assert len(download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded) == 4
+        assert download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded == []
         # no npz yet, the IDX files are there: load_data builds offline, no request
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("404"))
         assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
@@ -483,12 +485,17 @@ def mnist_server(mnist_dir):
 @pytest.mark.realdata
 def test_registry_matches_the_upstream_files(mnist_dir, mnist_sha256):
     spec = registry.get("mnist")
-    assert len(spec.mirrors) == 3 and all(f.algorithm == "sha256" for f in spec.files)
+    assert all(f.algorithm == "sha256" for f in spec.files)
     for remote in spec.files:
         assert remote.size == (mnist_dir / remote.name).stat().st_size
         assert remote.digest == mnist_sha256[remote.name]
-    assert {f.algorithm for f in registry.get("fashion_mnist").files} == {"md5"}
-    assert {f.algorithm for f in registry.get("kmnist").files} == {"md5"}
+        # the content pin: sha256 of the bytes the standard library's gzip inflates
+        idx = gzip.decompress((mnist_dir / remote.name).read_bytes())
+        assert (remote.content_size, remote.content) == (len(idx), hashlib.sha256(idx).hexdigest())
+    for name in ("fashion_mnist", "kmnist"):
+        files = registry.get(name).files
+        assert {f.algorithm for f in files} == {"sha256"}
+        assert {f.content for f in files} == {None}  # no verified copy to compute them from
 
 
 @pytest.mark.realdata
@@ -499,8 +506,11 @@ def test_real_mnist_downloads_over_loopback(mnist_server, tmp_path, monkeypatch)
     assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
     assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     after = mnist_server.gets()
+    # MNIST pins its content too, so a mirror without the .gz is asked for the
+    # same file uncompressed, .xz and .bz2 before the next mirror is tried
+    asked = [n.removesuffix(".gz") + s for n in NAMES for s in (".gz", "", ".xz", ".bz2")]
     assert {p: after[p] - before.get(p, 0) for p in after} == {
-        **{f"/404/{n}": 1 for n in NAMES},
+        **{f"/404/{n}": 1 for n in asked},
         **{f"/ok/{n}": 1 for n in NAMES},
     }
     assert listing(tmp_path) == with_files(*NAMES, subdir="mnist")

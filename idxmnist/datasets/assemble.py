@@ -23,7 +23,7 @@ from ..idx.reader import read_idx
 from .layout import KEYS, PAIRS, Arrays, as_tuple
 from .registry import DATASETS
 
-__all__ = ["load_idx_dataset", "read_dataset", "find_idx_files", "check_arrays"]
+__all__ = ["load_idx_dataset", "read_dataset", "find_idx_files", "check_arrays", "candidate_names"]
 
 #: preferred first: uncompressed reads fastest
 SUFFIXES = ("", ".gz", ".xz", ".bz2")
@@ -31,7 +31,7 @@ SUFFIXES = ("", ".gz", ".xz", ".bz2")
 SUBDIRS = (".", "raw", "MNIST/raw")
 
 
-def _candidates(stem: str) -> list[str]:
+def candidate_names(stem: str) -> list[str]:
     """``train-images-idx3-ubyte`` -> its names as found: dotted too, compressed too."""
     dotted = stem.replace("-idx", ".idx", 1)
     return [f"{name}{suffix}" for suffix in SUFFIXES for name in dict.fromkeys((stem, dotted))]
@@ -55,7 +55,7 @@ def find_idx_files(
         base = root / sub
         found = {}
         for key in KEYS:
-            for name in _candidates(stems[key]):
+            for name in candidate_names(stems[key]):
                 if (base / name).is_file():
                     found[key] = base / name
                     break
@@ -66,7 +66,7 @@ def find_idx_files(
             break  # a partial set here: report what this directory lacks
     missing = [k for k in KEYS if k not in found]
     looked = "; ".join(
-        f"{k}: {' or '.join(_candidates(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
+        f"{k}: {' or '.join(candidate_names(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
         f"{root}: missing IDX files: {looked}. Put the four upstream files "

@@ -29,27 +29,39 @@ def load_cached(path: Path, spec: registry.DatasetSpec) -> Arrays:
 
 
 def _build(
-    spec: registry.DatasetSpec, source: PathLike | None, cache_dir: PathLike | None
+    spec: registry.DatasetSpec,
+    source: PathLike | None,
+    cache_dir: PathLike | None,
+    offline: bool | None = None,
 ) -> Arrays:
-    """The arrays from ``source`` (a directory or a base URL), else the cache's IDX files.
+    """The arrays from ``source``, else the verified files kept in the cache.
 
-    Without a local directory the four files are kept, verified, in
-    ``<cache dir>/<spec.subdir>/``: downloaded there (from ``source`` if it is
-    a URL, else ``$IDXMNIST_MIRRORS``, else the registry's mirrors) unless
-    they are already there and match the registry.
+    ``source`` is a directory (read as it is), a local ``.npz``/``.zip``/``.tar``
+    holding the whole dataset, or a mirror URL. Without a directory the four
+    files are kept, verified, in ``<cache dir>/<spec.subdir>/``: fetched
+    there (from ``source``, else ``$IDXMNIST_MIRRORS``, else the registry's
+    mirrors; never over the network when offline) unless already there.
     """
     from . import download
 
     if source is None:
         source = _env_source(spec)
-    if source is not None and not download.is_url(source):
-        files = find_idx_files(source, spec.stems)
-    else:
-        files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
-        mirrors = None if source is None else [os.fspath(source)]
-        download.fetch_dataset(spec, files_dir, mirrors)
-        files = find_idx_files(files_dir, spec.stems)
-    return read_dataset(files, num_classes=spec.num_classes)
+    mirrors = None
+    if source is not None and download.is_url(source):
+        mirrors = [os.fspath(source)]
+    elif source is not None:
+        local = Path(source).expanduser()
+        if not local.is_file():
+            return read_dataset(find_idx_files(local, spec.stems), num_classes=spec.num_classes)
+        mirrors = [local.resolve().as_uri()]
+        if not download.is_whole(mirrors[0]):
+            raise ValueError(
+                f"source={os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
+                "holding the whole dataset (or pass the directory that holds the IDX files)"
+            )
+    files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
+    fetched = download.fetch_dataset(spec, files_dir, mirrors, offline=offline)
+    return read_dataset(fetched.files, num_classes=spec.num_classes)
 
 
 def _env_source(spec: registry.DatasetSpec) -> str | None:
@@ -86,6 +98,7 @@ def load_dataset(
     *,
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """``load_data`` for any registered dataset.
 
@@ -107,7 +120,7 @@ def load_dataset(
                 return load_cached(target, spec)
             except IdxError as exc:
                 warn(f"{exc}; rebuilding it")
-        data = _build(spec, source, cache_dir)
+        data = _build(spec, source, cache_dir, offline)
         try:
             write_npz(target, as_dict(data))
         except OSError as exc:
@@ -120,6 +133,7 @@ def load_data(
     *,
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
 
@@ -136,9 +150,15 @@ def load_data(
             an absolute path is used as is.
         source: where to build the cache from when it is missing or invalid:
             a directory holding the four IDX files (as downloaded, ``.gz`` is
-            fine) or a base URL serving them. Default: ``$IDXMNIST_SOURCE``,
-            else the built-in mirrors (``$IDXMNIST_MIRRORS`` replaces them).
+            fine), a local ``.npz``/``.zip``/``.tar`` holding the whole
+            dataset (keras's ``mnist.npz`` is one), or a mirror URL: a base
+            URL serving the four files, or the URL of one such whole-dataset
+            file. Default: ``$IDXMNIST_SOURCE``, else the built-in mirrors
+            (``$IDXMNIST_MIRRORS`` replaces them). Whatever is fetched is
+            verified by its exact bytes or by its decompressed IDX content.
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``, four uint8 NumPy arrays:
@@ -160,7 +180,8 @@ def load_data(
         IdxError: a source file is malformed, truncated or does not fit the
             others (the message names the file and what to do).
         DownloadError: no mirror delivered a verified file; the message lists
-            each mirror tried and why it failed.
+            each mirror tried and why it failed (which check failed, for
+            wrong bytes). Offline, a missing file.
         FileNotFoundError: ``source`` lacks one of the four files.
 
     Example:
@@ -182,7 +203,9 @@ def load_data(
         Attribution-Share Alike 3.0 license
         (https://creativecommons.org/licenses/by-sa/3.0/).
     """
-    return load_dataset(registry.get("mnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("mnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:
