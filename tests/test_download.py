@@ -433,15 +433,20 @@ def test_concurrent_processes_download_each_file_once(synth, tmp_path):
     assert listing(cache) == with_files(*NAMES)
 
 
-def test_sigkill_mid_download_leaves_no_partial_file(tmp_path, monkeypatch):
-    # big enough to take a few seconds from the slow mirror
+def test_sigkill_mid_download_leaves_no_partial_file_and_the_next_run_resumes(
+    tmp_path, monkeypatch
+):
+    # big enough to take a few seconds from the slow mirror, and to pass the
+    # first fsync'ed MiB before the kill
     files, arrays = synthetic(tmp_path / "upstream", n_train=2000, n_test=20, seed=1)
     spec = spec_for(files)
+    size = len(files[NAMES[0]])
     dest = tmp_path / "cache" / "synth"
     dest.mkdir(parents=True)
     previous = b"\x1f\x8b" + b"a previous, bad copy"
     (dest / NAMES[1]).write_bytes(previous)
     conf = child_config(tmp_path, spec, what="fetch", dir=str(dest))
+    record = dest / f".{NAMES[0]}.part.json"
     with FaultServer(files) as server:
         proc = subprocess.Popen(
             [sys.executable, str(tmp_path / "child.py"), str(conf)],
@@ -449,26 +454,38 @@ def test_sigkill_mid_download_leaves_no_partial_file(tmp_path, monkeypatch):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         path = f"/slow/{NAMES[0]}"
-        while not (server.sent[path] > 200_000 and list(dest.glob("*.part"))):
+        while not (record.is_file() and json.loads(record.read_text() or "{}").get("synced")):
             assert time.monotonic() < deadline and proc.poll() is None, "no download seen"
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        assert server.sent[path] < len(files[NAMES[0]])  # it really was mid-download
-    left = listing(dest)
-    assert NAMES[0] not in left  # never a final-named partial file
-    assert (dest / NAMES[1]).read_bytes() == previous  # the previous file is intact
-    stale = {n for n in left if n.endswith(".part")}
-    assert len(stale) == 1 and stale.pop().startswith(f".{NAMES[0]}.")
-    assert left - {n for n in left if n.endswith(".part")} == {".idxmnist.lock", NAMES[1]}
+        assert server.sent[path] < size  # it really was mid-download
+        left = listing(dest)
+        assert NAMES[0] not in left  # never a final-named partial file
+        assert (dest / NAMES[1]).read_bytes() == previous  # the previous file is intact
+        assert left == {
+            ".idxmnist.lock",
+            NAMES[1],
+            f".{NAMES[0]}.part",
+            f".{NAMES[0]}.part.json",
+        }
+        synced = json.loads(record.read_text())["synced"]
+        assert 0 < synced <= (dest / f".{NAMES[0]}.part").stat().st_size
+        assert (dest / f".{NAMES[0]}.part").read_bytes()[:synced] == files[NAMES[0]][:synced]
 
-    # the next run sweeps the leftover, heals the bad file and completes
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        # the next run, same mirror: resumes from the verified length, heals the
+        # bad file, completes
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("slow"))
+        server.slow_pause = 0
         with pytest.warns(RuntimeWarning, match="downloading it again"):
             assert same(load_dataset(spec, cache_dir=tmp_path / "cache"), arrays)
+        assert [h.get("Range") for h in server.headers_of(NAMES[0], "slow")] == [
+            None,
+            f"bytes={synced}-",
+        ]
+        assert server.sent_per_request(NAMES[0], "slow")[1] == size - synced
     assert listing(tmp_path / "cache") == with_files(*NAMES)
 
 
