@@ -14,6 +14,7 @@ how the server misbehaves, so one server is several mirrors. Modes:
 ``slow``     the file, in small pieces with pauses (for killing a client mid-download)
 ``latency``  the file, after a pause of ``latency_seconds`` (to make clients overlap)
 ``evil``     a redirect to ``/ok/<name>`` with a Content-Disposition naming ``../../``
+``redirect`` a redirect to ``server.redirect_base + <name>`` (another server, say)
 
 ``ok``, ``slow`` and ``latency`` speak HTTP ranges as a real server does:
 ``Accept-Ranges: bytes``, an ``ETag`` (from the body's sha256) and a
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 import threading
 import time
 from collections import Counter
@@ -220,7 +222,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _redirect(self, name, body):
+    self.send_response(302)
+    self.send_header("Location", self.server.redirect_base + name)
+    self.send_header("Content-Length", "0")
+    self.end_headers()
+
+
 MODES = {
+    "redirect": _redirect,
     "ok": _Handler.ok,
     "404": _Handler.not_found,
     "500": _Handler.server_error,
@@ -236,12 +246,22 @@ MODES = {
 
 
 class FaultServer(ThreadingHTTPServer):
-    """Serve ``files`` (name -> bytes) on 127.0.0.1, an ephemeral port, in a thread."""
+    """Serve ``files`` (name -> bytes) on 127.0.0.1, an ephemeral port, in a thread.
+
+    With ``tls=(certfile, keyfile)`` it serves HTTPS with that certificate.
+    """
 
     daemon_threads = True
 
-    def __init__(self, files: dict[str, bytes]):
+    def __init__(self, files: dict[str, bytes], tls: tuple[str, str] | None = None):
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.scheme = "http"
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.socket = ctx.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
+        self.redirect_base = ""
         self.files = dict(files)
         self.modified = dict.fromkeys(self.files, formatdate(1_700_000_000, usegmt=True))
         self.hits: Counter[str] = Counter()
@@ -286,7 +306,7 @@ class FaultServer(ThreadingHTTPServer):
 
     def url(self, mode: str = "ok") -> str:
         """The base URL of the mirror that behaves as ``mode``."""
-        return f"http://127.0.0.1:{self.server_address[1]}/{mode}/"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/{mode}/"
 
     def gets(self, mode: str | None = None) -> dict[str, int]:
         """Requests seen, ``{path: count}``, optionally only those under ``/<mode>/``."""
