@@ -22,7 +22,7 @@ from .test_load_data import make_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-COMMANDS = ("build", "info", "fetch", "verify", "bench", "preview")
+COMMANDS = ("build", "info", "fetch", "verify", "import", "export", "bench", "preview")
 
 
 def public_callables():

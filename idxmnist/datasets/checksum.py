@@ -13,12 +13,11 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from .registry import DatasetSpec, RemoteFile
+from .registry import RemoteFile
 
-__all__ = ["hash_file", "mismatch", "verdict", "Verdict", "verify_dir", "detect", "FileReport"]
+__all__ = ["hash_file", "mismatch", "verdict", "Verdict"]
 
 CHUNK = 1 << 20
 
@@ -85,56 +84,3 @@ def verdict(path: str | os.PathLike[str], remote: RemoteFile) -> Verdict:
     return Verdict(
         None, kind, f"container check failed: {container}; content check failed: {content}"
     )
-
-
-@dataclass(slots=True)
-class FileReport:
-    """The verdict on one file: ``status`` is "ok", "mismatch" or "missing"."""
-
-    path: Path
-    remote: RemoteFile
-    status: Literal["ok", "mismatch", "missing"]
-    reason: str = ""
-
-    def __str__(self) -> str:
-        if self.status == "ok":
-            return f"ok        {self.path}"
-        if self.status == "missing":
-            return f"missing   {self.path}"
-        return f"MISMATCH  {self.path}: {self.reason}"
-
-
-def verify_dir(directory: str | os.PathLike[str], spec: DatasetSpec) -> list[FileReport]:
-    """Check each of ``spec``'s files present in ``directory``."""
-    reports = []
-    for remote in spec.files:
-        path = Path(directory) / remote.name
-        if not path.is_file():
-            reports.append(FileReport(path, remote, "missing"))
-            continue
-        reason = mismatch(path, remote)
-        status = "ok" if reason is None else "mismatch"
-        reports.append(FileReport(path, remote, status, reason or ""))
-    return reports
-
-
-def detect(directory: str | os.PathLike[str], specs: Iterable[DatasetSpec]) -> DatasetSpec | None:
-    """The registered dataset most of whose files in ``directory`` match; None if none does.
-
-    The three datasets share file names, so this goes by size and checksum.
-    """
-    best, best_hits = None, 0
-    digests: dict[Path, dict[str, str]] = {}
-    for spec in specs:
-        hits = 0
-        for remote in spec.files:
-            path = Path(directory) / remote.name
-            if not path.is_file() or path.stat().st_size != remote.size:
-                continue
-            if path not in digests:
-                digests[path] = hash_file(path, ("md5", "sha256"))
-            if digests[path].get(remote.algorithm) == remote.digest:
-                hits += 1
-        if hits > best_hits:
-            best, best_hits = spec, hits
-    return best

@@ -14,7 +14,7 @@ import hashlib
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, Protocol
 
 from ..errors import IdxError, TruncatedError
 from ..idx import compression
@@ -26,6 +26,12 @@ __all__ = ["IdxContent", "idx_digest", "content_mismatch", "SUFFIX", "reason_of"
 CHUNK = 1 << 20
 #: the file-name suffix of each container kind
 SUFFIX = {"gzip": ".gz", "xz": ".xz", "bz2": ".bz2", "raw": ""}
+
+
+class Writable(Protocol):
+    """Anything with a ``write(bytes)``: a file, a ``GzipFile``, a hash wrapper."""
+
+    def write(self, data: Any, /) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ def idx_digest(
     path: str | os.PathLike[str],
     *,
     sizes: Collection[int] | None = None,
-    out: BinaryIO | None = None,
+    out: Writable | None = None,
 ) -> IdxContent:
     """The container, header and content sha256 of the IDX file at ``path``.
 

@@ -403,20 +403,24 @@ def fetch_file(
     dest_dir: str | os.PathLike[str],
     mirrors: Sequence[str],
     *,
+    spec: DatasetSpec | None = None,
     seconds: float | None = None,
     hint: str = "",
 ) -> Path:
     """Download ``remote`` into ``dest_dir`` from the first mirror that delivers it verified.
 
-    Returns where it was kept. Raises :class:`DownloadError` listing each
-    mirror and why it failed; when every mirror tried answered with wrong
-    bytes, the :class:`ChecksumError` subclass of it. Call it holding the
-    directory's lock (``fetch_dataset`` does).
+    Returns where it was kept. ``spec``, the dataset it belongs to, lets a
+    whole-dataset mirror stand in (its other verified members are kept too).
+    Raises :class:`DownloadError` listing each mirror and why it failed; when
+    every mirror tried answered with wrong bytes, the :class:`ChecksumError`
+    subclass of it. Call it holding the directory's lock (``fetch_dataset``
+    does).
     """
     plain_name(remote.name)
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    session = _Session(dest, (remote,), (), timeout() if seconds is None else seconds)
+    files, wholes = (spec.files, spec.whole_files) if spec is not None else ((remote,), ())
+    session = _Session(dest, files, wholes, timeout() if seconds is None else seconds)
     return session.get(remote, tuple(_base(u) for u in mirrors), hint)
 
 

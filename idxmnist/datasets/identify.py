@@ -98,7 +98,8 @@ class Catalog:
         except TruncatedError as exc:
             return Unknown(f"truncated: {reason_of(exc, name)}")
         except IdxError as exc:
-            return Unknown(f"not an IDX file: {reason_of(exc, name)}")
+            why = reason_of(exc, name)
+            return Unknown(why if why.startswith("not an IDX file") else f"not an IDX file: {why}")
         entry = None if found.sha256 is None else self._by_content.get(found.sha256)
         if entry is not None:
             return Known(entry[0], entry[1], "content", found.kind)
