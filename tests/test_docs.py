@@ -136,3 +136,22 @@ def test_readme_quickstart_against_synthetic_data(tmp_path):
     line = r.stdout.split("label counts")[1].splitlines()[0]
     counts = [int(tok.split(":")[1]) for tok in line.split()]
     assert counts == np.bincount(arrays["train-labels-idx1-ubyte"], minlength=10).tolist()
+
+
+def test_the_sources_page_states_what_the_code_does():
+    """docs/sources.md: each dataset's mirrors in the registry's order, torchvision's names."""
+    from idxmnist.datasets import registry
+    from idxmnist.datasets.export import torchvision_dir
+
+    page = (ROOT / "docs" / "sources.md").read_text()
+    for spec in registry.DATASETS.values():
+        assert ", ".join(f"`{m}`" for m in spec.mirrors) in page, spec.name
+        assert torchvision_dir(spec, "DIR").as_posix() == f"DIR/{spec.torchvision}/raw"
+        assert f"`{spec.torchvision}`" in page
+        for remote in spec.files:
+            assert f"`{remote.stem}`" in page
+        pinned = {r.content is not None for r in spec.files}
+        assert len(pinned) == 1  # all four or none
+    for var in ("IDXMNIST_OFFLINE", "IDXMNIST_MIRRORS", "SSL_CERT_FILE", "IDXMNIST_TIMEOUT"):
+        assert f"`{var}`" in page
+    assert "](docs/sources.md)" in README
