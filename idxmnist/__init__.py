@@ -2,7 +2,7 @@
 
 The whole public API::
 
-    load_data(path="mnist.npz", *, source=None, cache_dir=None)   # keras drop-in
+    load_data(path="mnist.npz", *, source=None, cache_dir=None, offline=None)  # keras drop-in
     mnist.load_data, fashion_mnist.load_data, kmnist.load_data     # one module per dataset
     load_idx_dataset(source_dir)    # four IDX files -> ((x_train, y_train), (x_test, y_test))
     build_npz(source_dir, out, *, compress=False)                 # regenerate mnist.npz

@@ -27,7 +27,9 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -37,6 +39,24 @@ from .datasets.loader import build_npz, load_data
 from .datasets.registry import DATASETS
 from .errors import IdxError
 from .idx import compression, decode
+
+__all__ = [
+    "Report",
+    "measure",
+    "render",
+    "keras_style",
+    "peer",
+    "inflaters",
+    "read_compressed",
+    "same_arrays",
+    "medians",
+    "import_cost_ms",
+    "peak_memory",
+    "numba_times",
+    "numba_jit_times",
+    "machine",
+    "check_source",
+]
 
 #: upstream names, in keras's tuple order
 FILES = tuple(f.name for f in DATASETS["mnist"].files)
@@ -59,7 +79,9 @@ def keras_style(source: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _each_gzip_file(parse: Callable) -> Callable[[Path], dict[str, np.ndarray]]:
+def _each_gzip_file(
+    parse: Callable[[gzip.GzipFile], np.ndarray],
+) -> Callable[[Path], dict[str, np.ndarray]]:
     """A loader that hands each of the four gzip files, opened, to ``parse``."""
 
     def run(source: Path) -> dict[str, np.ndarray]:
@@ -103,14 +125,10 @@ def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
             # it returns flat int64 rows; the conversion to keras's layout is part
             # of what its users pay, so it is timed too
             m = mnist_loader.MNIST(os.fspath(source), return_type="numpy", gz=True)
-            x_train, y_train = m.load_training()
-            x_test, y_test = m.load_testing()
-            return {
-                "x_train": np.asarray(x_train, np.uint8).reshape(-1, 28, 28),
-                "y_train": np.asarray(y_train, np.uint8),
-                "x_test": np.asarray(x_test, np.uint8).reshape(-1, 28, 28),
-                "y_test": np.asarray(y_test, np.uint8),
-            }
+            (x, y), (xt, yt) = m.load_training(), m.load_testing()
+            images = [np.asarray(a, np.uint8).reshape(-1, 28, 28) for a in (x, xt)]
+            labels = [np.asarray(a, np.uint8) for a in (y, yt)]
+            return as_dict(((images[0], labels[0]), (images[1], labels[1])))
 
         return run
     raise ValueError(name)
@@ -118,19 +136,26 @@ def peer(name: str) -> Callable[[Path], dict[str, np.ndarray]] | None:
 
 def inflaters() -> dict[str, Callable[[bytes, int], object]]:
     """Every whole-buffer gzip inflater installed: name -> f(compressed, size)."""
-    found: dict[str, Callable[[bytes, int], object]] = {
-        "zlib": lambda b, n: zlib.decompress(b, 31, n)
-    }
+    found: dict[str, Callable[[bytes, int], object]] = {"zlib": partial(_zlib_like, zlib)}
     for name in ("isal", "zlib-ng"):
         try:
-            mod = compression.gzip_backend(name)
+            found[name] = partial(_zlib_like, compression.gzip_backend(name))
         except ImportError:
             continue
-        found[name] = lambda b, n, mod=mod: mod.decompress(b, 31, n)
     lib = compression.libdeflate()
     if lib is not None:
-        found["libdeflate"] = lambda b, n, lib=lib: lib.gzip_decompress(b, n)
+        found["libdeflate"] = lib.gzip_decompress
     return found
+
+
+def _zlib_like(module: ModuleType, data: bytes, size: int) -> object:
+    return module.decompress(data, 31, size)
+
+
+def _inflate_all(
+    inflater: Callable[[bytes, int], object], blobs: list[tuple[bytes, int]]
+) -> list[object]:
+    return [inflater(b, n) for b, n in blobs]
 
 
 def read_compressed(source: Path) -> list[tuple[bytes, int]]:
@@ -164,12 +189,6 @@ def medians(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, fl
             fn()
             times[name].append(time.perf_counter() - t)
     return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def once(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> str:
@@ -359,27 +378,29 @@ def measure(
     blobs = read_compressed(source)
     inflate = inflaters()
     cases: dict[str, Callable[[], object]] = {"keras-style": lambda: keras_style(source)}
-    peers = {name: peer(name) for name in ("idx2numpy", "mnist", "python-mnist")}
-    for name, fn in list(peers.items()):
-        if fn is not None and not same_arrays(fn(source), reference):
+    parse: dict[str, float | None] = {}
+    for name in ("idx2numpy", "mnist", "python-mnist"):
+        fn = peer(name)
+        parse[name] = None
+        if fn is None:
+            continue
+        start = time.perf_counter()
+        arrays = fn(source)  # checked once; python-mnist (seconds a run) is timed here too
+        elapsed = time.perf_counter() - start
+        if not same_arrays(arrays, reference):
             log(f"{name} returned different arrays: left out")
-            peers[name] = None
-    for name in ("idx2numpy", "mnist"):
-        fn = peers[name]
-        if fn is not None:
-            cases[name] = lambda fn=fn: fn(source)
+        elif name == "python-mnist":
+            parse[name] = elapsed
+        else:
+            cases[name] = partial(fn, source)
     for name, inflater in inflate.items():
-        cases[f"inflate {name}"] = lambda f=inflater: [f(b, n) for b, n in blobs]
+        cases[f"inflate {name}"] = partial(_inflate_all, inflater, blobs)
     cases["idxmnist load_idx_dataset (numpy)"] = lambda: load_idx_dataset(source, backend="numpy")
     if decode.numba_available():
         cases["idxmnist load_idx_dataset (numba)"] = lambda: load_idx_dataset(
             source, backend="numba"
         )
-    parse: dict[str, float | None] = dict(medians(cases, rounds))
-    slow = peers["python-mnist"]  # one round: it takes seconds
-    parse["python-mnist"] = None if slow is None else once(lambda: slow(source))
-    for name in ("idx2numpy", "mnist"):
-        parse.setdefault(name, None)
+    parse.update(medians(cases, rounds))
     floor = min(inflate, key=lambda n: parse[f"inflate {n}"] or float("inf"))
 
     log("cache hit: mnist.npz -> arrays")

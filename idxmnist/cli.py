@@ -22,6 +22,8 @@ from pathlib import Path
 from .datasets import registry
 from .errors import DownloadError, IdxError
 
+__all__ = ["main", "parser", "status"]
+
 EXAMPLES = {
     "build": "idxmnist build --source ~/data/mnist --out mnist.npz",
     "info": "idxmnist info train-images-idx3-ubyte.gz ~/.keras/datasets/mnist.npz",

@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 
-__all__ = ["IdxError", "TruncatedError", "ChecksumError", "DownloadError", "warn"]
+__all__ = ["IdxError", "TruncatedError", "ChecksumError", "DownloadError", "warn", "describe"]
 
 
 class IdxError(ValueError):

@@ -8,7 +8,7 @@ from .datasets import registry
 from .datasets.layout import Arrays
 from .datasets.loader import load_dataset
 
-__all__ = ["load_data"]
+__all__ = ["load_data", "class_names"]
 
 
 def load_data(
@@ -18,15 +18,37 @@ def load_data(
     cache_dir: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
 ) -> Arrays:
-    """Load fashion-mnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``.
+    """Loads Fashion-MNIST, as ``idxmnist.load_data`` loads MNIST.
 
-    The same arguments and cache directory; the cache file is ``fashion-mnist.npz``.
-    Labels 0-9 are T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt,
-    Sneaker, Bag, Ankle boot.
+    Zalando's 70,000 28x28 grayscale images of clothing in 10 classes (see
+    :func:`class_names`), in MNIST's layout. The same arguments and cache
+    directory; the cache file is ``fashion-mnist.npz``, the kept files are in
+    ``<cache dir>/fashion-mnist/`` (where keras keeps them too).
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shape
+        (60000, 28, 28), (60000,), (10000, 28, 28), (10000,); labels 0-9.
+
+    Example:
 
     >>> from idxmnist import fashion_mnist  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # doctest: +SKIP
+    >>> fashion_mnist.class_names()[y_train[0]]  # doctest: +SKIP
+    'Ankle boot'
+
+    License:
+        MIT, by Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf).
     """
     return load_dataset(
         registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir, offline=offline
     )
+
+
+def class_names() -> tuple[str, ...]:
+    """What each label stands for: ``class_names()[label]``.
+
+    >>> from idxmnist import fashion_mnist
+    >>> fashion_mnist.class_names()[0]
+    'T-shirt/top'
+    """
+    return registry.get("fashion_mnist").classes

@@ -78,7 +78,8 @@ def _read_labels(f: BinaryIO, z: Any, m: Member) -> np.ndarray:
     if m.data_offset is not None:
         f.seek(m.data_offset)
         return np.fromfile(f, dtype=m.dtype, count=m.shape[0])
-    return z[m.key]
+    labels: np.ndarray = z[m.key]
+    return labels
 
 
 def describe_npz(path: str | os.PathLike[str]) -> str:

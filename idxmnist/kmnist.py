@@ -8,7 +8,7 @@ from .datasets import registry
 from .datasets.layout import Arrays
 from .datasets.loader import load_dataset
 
-__all__ = ["load_data"]
+__all__ = ["load_data", "class_names"]
 
 
 def load_data(
@@ -18,13 +18,35 @@ def load_data(
     cache_dir: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
 ) -> Arrays:
-    """Load kmnist: ``(x_train, y_train), (x_test, y_test)``, as ``idxmnist.load_data``.
+    """Loads Kuzushiji-MNIST, as ``idxmnist.load_data`` loads MNIST.
 
-    The same arguments and cache directory; the cache file is ``kmnist.npz``.
+    70,000 28x28 grayscale images of 10 cursive hiragana (see
+    :func:`class_names`), in MNIST's layout. The same arguments and cache
+    directory; the cache file is ``kmnist.npz``, the kept files are in
+    ``<cache dir>/kmnist/``.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shape
+        (60000, 28, 28), (60000,), (10000, 28, 28), (10000,); labels 0-9.
+
+    Example:
 
     >>> from idxmnist import kmnist  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = kmnist.load_data()  # doctest: +SKIP
+
+    License:
+        CC BY-SA 4.0, by CODH, from the Kuzushiji dataset (NIJL and others).
     """
     return load_dataset(
         registry.get("kmnist"), path, source=source, cache_dir=cache_dir, offline=offline
     )
+
+
+def class_names() -> tuple[str, ...]:
+    """What each label stands for: ``class_names()[label]``.
+
+    >>> from idxmnist import kmnist
+    >>> kmnist.class_names()[0]
+    'お'
+    """
+    return registry.get("kmnist").classes

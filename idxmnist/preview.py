@@ -24,8 +24,12 @@ import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 __all__ = ["select_samples", "render_text", "render_png", "pillow_available", "PILLOW_HINT"]
 
@@ -69,7 +73,8 @@ def _halve(image: np.ndarray) -> np.ndarray:
     h, w = image.shape
     padded = np.zeros((h + h % 2, w + w % 2), dtype=np.float32)
     padded[:h, :w] = image
-    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).mean(axis=(1, 3))
+    halved: np.ndarray = padded.reshape(h // 2 + h % 2, 2, w // 2 + w % 2, 2).mean(axis=(1, 3))
+    return halved
 
 
 def _ink(image: np.ndarray) -> np.ndarray:
@@ -104,11 +109,11 @@ def _pack(rows: list[np.ndarray], per_line: int) -> list[list[int]]:
     """
     lines: list[list[int]] = []
     for row in rows:
-        row = [int(i) for i in row]
-        if lines and len(lines[-1]) + len(row) <= per_line:
-            lines[-1].extend(row)
+        ids = [int(i) for i in row]
+        if lines and len(lines[-1]) + len(ids) <= per_line:
+            lines[-1].extend(ids)
             continue
-        lines.extend(row[start : start + per_line] for start in range(0, len(row), per_line))
+        lines.extend(ids[start : start + per_line] for start in range(0, len(ids), per_line))
     return lines
 
 
@@ -181,7 +186,7 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + " " * (width - used)
 
 
-def _font(size: int):
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     from PIL import ImageFont
 
     try:

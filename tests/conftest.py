@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,20 +29,63 @@ def _real_data_dir() -> Path | None:
     return path if all((path / n).is_file() for n in MNIST_FILES) else None
 
 
+#: variables of the suite itself, kept; every other IDXMNIST_* is the developer's and goes
+SUITE_VARIABLES = ("IDXMNIST_TEST_DATA", "IDXMNIST_NO_SKIPS")
+#: false values of $CI; anything else set there means "this is CI"
+FALSY = ("", "0", "false", "no", "off")
+
+
+def in_ci() -> bool:
+    """True when $CI holds any truthy value (true, 1, yes, on, any case...)."""
+    return os.environ.get("CI", "").strip().lower() not in FALSY
+
+
+_DEAD: socket.socket | None = None
+
+
+def dead_mirror_url() -> str:
+    """A loopback URL that refuses every connection, reliably, for the whole session.
+
+    The port is bound (so nothing else can take it) but never listened on, so a
+    connection is refused at once. A port that was merely closed could be reused.
+    """
+    global _DEAD
+    if _DEAD is None:
+        _DEAD = socket.socket()
+        _DEAD.bind(("127.0.0.1", 0))
+    return f"http://127.0.0.1:{_DEAD.getsockname()[1]}/"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _DEAD
+    if _DEAD is not None:
+        _DEAD.close()
+        _DEAD = None
+
+
 @pytest.fixture(autouse=True)
-def _no_internet(monkeypatch):
-    """No test reaches beyond loopback: unless a test (or the caller) sets its own
-    mirrors, downloads go to a file:// mirror that does not exist."""
-    if not os.environ.get("IDXMNIST_MIRRORS"):
-        monkeypatch.setenv("IDXMNIST_MIRRORS", "file:///nonexistent-idxmnist-test-mirror/")
+def _isolated(monkeypatch, tmp_path_factory):
+    """No test reaches the internet or the developer's cache, whatever the environment.
+
+    Every IDXMNIST_* variable (but the suite's own) and KERAS_HOME are removed,
+    HOME points at an empty directory (so ``~/.keras`` is not the real one), and
+    the mirrors are a loopback port that refuses connections. A test that needs
+    a mirror, a source or a cache directory sets its own.
+    """
+    for name in list(os.environ):
+        if name.startswith("IDXMNIST_") and name not in SUITE_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.setenv("IDXMNIST_MIRRORS", dead_mirror_url())
 
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The directory with the four upstream MNIST .gz files.
 
-    Skipped locally when $IDXMNIST_TEST_DATA is not set; under CI=true a
-    missing directory fails the run instead.
+    Skipped locally when $IDXMNIST_TEST_DATA is not set; when $CI is set to
+    any truthy value (true, 1, yes, on...) a missing directory fails instead.
     """
     path = _real_data_dir()
     if path is None:
@@ -49,7 +93,7 @@ def mnist_dir() -> Path:
             "the upstream MNIST files are not available: set IDXMNIST_TEST_DATA to "
             "a directory holding " + ", ".join(MNIST_FILES)
         )
-        if os.environ.get("CI", "").lower() == "true":
+        if in_ci():
             pytest.fail(msg)
         pytest.skip(msg)
     return path
@@ -65,10 +109,14 @@ def mnist_sha256(mnist_dir: Path) -> dict[str, str]:
     return sums
 
 
-def run_cli(*args, **kw) -> subprocess.CompletedProcess:
+def run_cli(*args, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     """Run ``python -m idxmnist ARGS...`` as a user would: a real subprocess, text output."""
     return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)], capture_output=True, text=True, **kw
+        [sys.executable, "-m", "idxmnist", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
     )
 
 

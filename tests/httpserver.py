@@ -13,6 +13,9 @@ how the server misbehaves, so one server is several mirrors. Modes:
 ``wrong``    200 with bytes of the right length and the wrong content
 ``slow``     the file, in small pieces with pauses (for killing a client mid-download)
 ``latency``  the file, after a pause of ``latency_seconds`` (to make clients overlap)
+``nolength`` the file with no Content-Length: the body ends when the connection closes
+``long``     the right Content-Length, then 1000 bytes more than it says
+``longnolength`` no Content-Length, the file and 1000 bytes more
 ``evil``     a redirect to ``/ok/<name>`` with a Content-Disposition naming ``../../``
 ``redirect`` a redirect to ``server.redirect_base + <name>`` (another server, say)
 
@@ -214,6 +217,21 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(self.server.latency_seconds)
         self.ok(name, body)
 
+    def no_length(self, name, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.end_headers()
+        self._write(body)
+        self.close_connection = True
+
+    def long(self, name, body):
+        self._headers(len(body))
+        self._write(body + bytes(1000))
+        self.close_connection = True
+
+    def long_no_length(self, name, body):
+        self.no_length(name, body + bytes(1000))
+
     def evil(self, name, body):
         self.send_response(302)
         self.send_header("Location", f"/ok/{name}")
@@ -241,6 +259,9 @@ MODES = {
     "wrong": _Handler.wrong,
     "slow": _Handler.slow,
     "latency": _Handler.latency,
+    "nolength": _Handler.no_length,
+    "long": _Handler.long,
+    "longnolength": _Handler.long_no_length,
     "evil": _Handler.evil,
 }
 

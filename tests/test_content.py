@@ -71,10 +71,10 @@ def test_the_bytes_can_be_written_out_in_the_same_pass(tmp_path):
 @pytest.mark.parametrize(
     "body,kind,message",
     [
-        (gzip.compress(RAW)[:-50], TruncatedError, "truncated"),
+        (gzip.compress(RAW, mtime=0)[:-50], TruncatedError, "truncated"),
         (RAW[:-1], TruncatedError, "ends after 23519 of the 23520 payload bytes"),
         (RAW + b"\0", Exception, "more data than its IDX header declares"),
-        (gzip.compress(RAW) + gzip.compress(b"x"), Exception, "several gzip members"),
+        (gzip.compress(RAW, mtime=0) + gzip.compress(b"x"), Exception, "several gzip members"),
         (b"<!DOCTYPE html><html></html>", Exception, "HTML page"),
         (b"", Exception, "too short for an IDX header"),
     ],
@@ -126,7 +126,7 @@ def remote_for(body: bytes, *, pinned_content: bool = True) -> RemoteFile:
 
 
 def test_verdict_container_then_content_then_which_failed(tmp_path):
-    upstream = gzip.compress(RAW, 9)
+    upstream = gzip.compress(RAW, 9, mtime=0)
     remote = remote_for(upstream)
     path = tmp_path / "f"
     path.write_bytes(upstream)
@@ -199,7 +199,7 @@ def test_an_npz_with_objects_is_refused_without_unpickling(tmp_path):
 
 
 def members_dict() -> dict[str, bytes]:
-    return {"data/train-images-idx3-ubyte.gz": gzip.compress(RAW), "README": b"hello"}
+    return {"data/train-images-idx3-ubyte.gz": gzip.compress(RAW, mtime=0), "README": b"hello"}
 
 
 def test_zip_members(tmp_path):
@@ -230,7 +230,7 @@ def test_tar_members_in_any_compression(tmp_path, mode):
 
 
 @pytest.mark.parametrize(
-    "body", [b"", RAW, gzip.compress(RAW), b"PK\x03\x04garbage" + bytes(100)], ids=str
+    "body", [b"", RAW, gzip.compress(RAW, mtime=0), b"PK\x03\x04garbage" + bytes(100)], ids=str
 )
 def test_other_files_are_not_archives(tmp_path, body):
     path = tmp_path / "f"
@@ -243,12 +243,12 @@ def test_other_files_are_not_archives(tmp_path, body):
 
 def two_specs() -> tuple[DatasetSpec, DatasetSpec]:
     labels = idx_bytes(LABELS)
-    gz = gzip.compress(RAW, 9)
+    gz = gzip.compress(RAW, 9, mtime=0)
     a = tuple(
         RemoteFile(n, len(b), "sha256", hashlib.sha256(b).hexdigest(), c, s)
         for n, b, c, s in [
             ("train-images-idx3-ubyte.gz", gz, SHA, len(RAW)),
-            ("train-labels-idx1-ubyte.gz", gzip.compress(labels), None, None),
+            ("train-labels-idx1-ubyte.gz", gzip.compress(labels, mtime=0), None, None),
             ("t10k-images-idx3-ubyte.gz", b"x", None, None),
             ("t10k-labels-idx1-ubyte.gz", b"y", None, None),
         ]
@@ -265,7 +265,7 @@ def test_identify_by_container_by_content_or_say_what_it_is(tmp_path):
     catalog = Catalog([one, two])
     path = tmp_path / "f"
     cases = {
-        gzip.compress(RAW, 9): ("container", "train-images-idx3-ubyte.gz"),
+        gzip.compress(RAW, 9, mtime=0): ("container", "train-images-idx3-ubyte.gz"),
         RAW: ("content", "train-images-idx3-ubyte"),
         bz2.compress(RAW): ("content", "train-images-idx3-ubyte.bz2"),
     }
@@ -278,7 +278,7 @@ def test_identify_by_container_by_content_or_say_what_it_is(tmp_path):
     assert catalog.identify(path) == Unknown(EMPTY)
     path.write_bytes(b"\n<html><body>403</body></html>")
     assert catalog.identify(path) == Unknown(HTML)
-    path.write_bytes(gzip.compress(RAW)[:-20])
+    path.write_bytes(gzip.compress(RAW, mtime=0)[:-20])
     found = catalog.identify(path)
     assert isinstance(found, Unknown) and found.reason.startswith("truncated: ")
     path.write_bytes(idx_bytes(IMAGES[:3]))
@@ -287,4 +287,7 @@ def test_identify_by_container_by_content_or_say_what_it_is(tmp_path):
     assert "one, two pin only their upstream .gz files" in found.reason
     path.write_bytes(b"\x00\x00\x99\x01abcd")
     found = catalog.identify(path)
-    assert isinstance(found, Unknown) and found.reason.startswith("not an IDX file: ")
+    assert isinstance(found, Unknown) and found.reason.startswith("unknown IDX type code 0x99")
+    path.write_bytes(b"PK\x03\x04")
+    found = catalog.identify(path)
+    assert isinstance(found, Unknown) and found.reason.startswith("not an IDX file: first bytes")

@@ -15,9 +15,7 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,6 +30,7 @@ from idxmnist.datasets import download, registry
 from idxmnist.datasets.loader import load_dataset
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
+from .conftest import dead_mirror_url
 from .conftest import run_cli as shared_run_cli
 from .httpserver import FaultServer
 
@@ -87,10 +86,8 @@ def with_files(*names: str, subdir="synth", npz=True) -> set[str]:
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    """A mirror that refuses connections: a port held bound, never listened on."""
+    return dead_mirror_url()
 
 
 def same(data, arrays) -> bool:
@@ -104,9 +101,15 @@ def synth(tmp_path_factory):
     return files, arrays, spec_for(files)
 
 
-@pytest.fixture
-def fast_timeout(monkeypatch):
-    monkeypatch.setenv("IDXMNIST_TIMEOUT", "0.5")
+#: the socket timeout of the stall cases only: the stalled mirror fails after this long,
+#: and it is long enough for a healthy loopback mirror on a loaded machine
+STALL_TIMEOUT = "2"
+
+
+def timeout_for(fault: str, monkeypatch) -> None:
+    """A short read timeout only where a mirror stalls; the default (10 s) elsewhere."""
+    if fault == "stall":
+        monkeypatch.setenv("IDXMNIST_TIMEOUT", STALL_TIMEOUT)
 
 
 # -- one test per fault mode: fallback to the next mirror, and failure when alone ------------
@@ -117,14 +120,15 @@ FAULTS = {
     "html": r"an HTML page, not data",
     "htmlgz": r"an HTML page, not data",
     "half": r"connection closed after \d+ of \d+ bytes",
-    "stall": r"timed out after 0\.5 s \(stalled after \d+ of \d+ bytes\)",
+    "stall": r"timed out after 2 s \(stalled after \d+ of \d+ bytes\)",
     "wrong": r"sha256 mismatch \(right size, wrong bytes\)",
 }
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_falls_back_to_the_next_mirror(fault, synth, tmp_path, fast_timeout, monkeypatch):
+def test_fault_falls_back_to_the_next_mirror(fault, synth, tmp_path, monkeypatch):
     files, arrays, spec = synth
+    timeout_for(fault, monkeypatch)
     cache = tmp_path / "cache"
     with FaultServer(files) as server:
         mirrors = f"{server.url(fault)},{server.url('ok')}"
@@ -140,10 +144,9 @@ def test_fault_falls_back_to_the_next_mirror(fault, synth, tmp_path, fast_timeou
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_alone_is_a_download_error_and_leaves_nothing(
-    fault, synth, tmp_path, fast_timeout, monkeypatch
-):
+def test_fault_alone_is_a_download_error_and_leaves_nothing(fault, synth, tmp_path, monkeypatch):
     files, _, spec = synth
+    timeout_for(fault, monkeypatch)
     cache = tmp_path / "cache"
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url(fault))
@@ -160,7 +163,7 @@ def test_fault_alone_is_a_download_error_and_leaves_nothing(
     assert listing(cache) == with_files(npz=False)
 
 
-def test_every_mirror_is_listed_in_order_with_its_reason(synth, tmp_path, fast_timeout):
+def test_every_mirror_is_listed_in_order_with_its_reason(synth, tmp_path):
     files, _, spec = synth
     dead = closed_port_url()
     with FaultServer(files) as server:
@@ -376,7 +379,9 @@ CHILD = textwrap.dedent(
         download.fetch_dataset(spec, cfg["dir"])
     else:
         import os, time
+        deadline = time.monotonic() + 60
         while not os.path.exists(cfg["go"]):   # start together
+            assert time.monotonic() < deadline, "never told to go"
             time.sleep(0.005)
         data = load_dataset(spec, cache_dir=cfg["dir"])
         h = hashlib.sha256()
@@ -546,7 +551,8 @@ def test_cli_fetch_then_verify(mnist_server, tmp_path):
     assert listing(dest) == {".idxmnist.lock", *NAMES}
     r = run_cli("verify", dest)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "holds mnist" in r.stderr and r.stdout.count("ok  ") == 4
+    assert "should hold mnist (by the checksums of its files)" in r.stderr
+    assert r.stdout.count("ok  ") == 4
     with open(dest / NAMES[3], "r+b") as f:  # one flipped byte
         f.seek(100)
         byte = f.read(1)
@@ -554,7 +560,9 @@ def test_cli_fetch_then_verify(mnist_server, tmp_path):
         f.write(bytes([byte[0] ^ 1]))
     r = run_cli("verify", dest)
     assert r.returncode == 1
-    assert f"MISMATCH  {dest / NAMES[3]}: sha256 " in r.stdout and "idxmnist fetch" in r.stderr
+    line = f"MISMATCH  {dest / NAMES[3]}: container check failed: sha256 "
+    assert line in r.stdout and "; content check failed: corrupt gzip data" in r.stdout
+    assert "idxmnist verify --repair fixes what it can" in r.stderr
     (dest / NAMES[0]).unlink()
     r = run_cli("verify", dest, "--dataset", "mnist")
     assert r.returncode == 1 and f"missing   {dest / NAMES[0]}" in r.stdout
@@ -575,29 +583,10 @@ def test_import_does_not_load_the_network_stack():
         "import sys, idxmnist; print([m for m in ('urllib.request', 'http.client', "
         "'filelock', 'tqdm', 'numba') if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-@pytest.mark.realdata
-def test_readme_offline_command_as_written(mnist_dir, tmp_path):
-    """ "Where the files come from": the four files in a folder, one command, no network."""
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("<!-- section: sources -->") : readme.index("<!-- /section")]
-    command = re.findall(r"```sh\n(.*?)```", section, re.S)[0].strip()
-    assert command.startswith("IDXMNIST_SOURCE=path/to/mnist python -c ")
-    code = shlex.split(command)[-1]
-    env = child_env(
-        HOME=str(tmp_path / "home"),
-        IDXMNIST_SOURCE=str(mnist_dir),
-        IDXMNIST_MIRRORS=closed_port_url(),  # as good as no network
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    for var in ("IDXMNIST_HOME", "KERAS_HOME"):
-        env.pop(var, None)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]"
-    assert (tmp_path / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("module,size", [("fashion_mnist", 26421880), ("kmnist", 18165135)])

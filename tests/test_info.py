@@ -90,6 +90,7 @@ def test_idx_label_histogram_and_cli_errors_per_file(tmp_path):
         + [str(tmp_path / n) for n in ("y-idx1-ubyte.gz", "bad.npz", "x.idx")],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert r.returncode == 1
     assert "y-idx1-ubyte.gz: IDX uint8" in r.stdout and "x.idx: IDX int16" in r.stdout

@@ -132,7 +132,9 @@ def test_import_is_cheap():
         "bad = [m for m in ('numba', 'llvmlite', 'urllib.request', 'http.client') "
         "if m in sys.modules]; print(bad)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "[]"
 
 

@@ -146,6 +146,7 @@ def test_png_without_pillow_is_one_line(tmp_path):
         [sys.executable, "-c", BLOCK_PIL, "preview", "--source", tmp_path / "src", "--out", out],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert r.returncode == 1
     assert r.stderr == "idxmnist: error: --out needs Pillow: pip install 'idxmnist[preview]'\n"
@@ -155,6 +156,7 @@ def test_png_without_pillow_is_one_line(tmp_path):
         [sys.executable, "-c", BLOCK_PIL, "preview", "--source", tmp_path / "src", "--n", "5"],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     assert len(header_labels(r.stdout)) == 5
@@ -166,3 +168,16 @@ def test_real_mnist_png(mnist_dir, tmp_path):
     r = run("preview", "--source", mnist_dir, "--out", out)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size < 100_000
+
+
+def test_wide_class_names_keep_the_columns_aligned():
+    """Kana take two terminal columns: a header never pushes the next block right."""
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[:, 4:24, 4:12] = 255  # 8 pixels wide: a 4-column block
+    rows = [np.array([0]), np.array([1])]
+    text = render_text(x, np.array([0, 1]), rows, names=("\u304a", "\u304d\u304d"))
+    head, glyphs = text.splitlines()[0], text.splitlines()[1]
+    assert glyphs == "\u2588" * 4 + " " + "\u2588" * 4
+    assert head == "0 \u304a 1 \u304d"  # "1 きき" cut to 4 columns: "1 き"
+    text = render_text(x, np.array([0, 1]), rows, names={1: "\u304d"})  # a mapping
+    assert text.splitlines()[0] == "0    1 \u304d"

@@ -51,6 +51,7 @@ def find_idx_files(
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such directory (expected the four IDX files)")
     found: dict[str, Path] = {}
+    where = root  # the directory the error names: the one holding a partial set, if any
     for sub in SUBDIRS:
         base = root / sub
         found = {}
@@ -62,14 +63,14 @@ def find_idx_files(
         if len(found) == len(KEYS):
             return found
         if found:
-            root = base
+            where = base
             break  # a partial set here: report what this directory lacks
     missing = [k for k in KEYS if k not in found]
     looked = "; ".join(
         f"{k}: {' or '.join(candidate_names(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
-        f"{root}: missing IDX files: {looked}. Put the four upstream files "
+        f"{where}: missing IDX files: {looked}. Put the four upstream files "
         "there (as downloaded, .gz is fine)"
     )
 

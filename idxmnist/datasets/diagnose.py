@@ -117,8 +117,9 @@ def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog
             what = f"holds {found.remote.stem}, not {remote.stem} (swapped or misnamed)"
         return Finding(remote, path, "bad", what, other=found)
     reason = found.reason
-    if not (reason in (EMPTY, HTML) or reason.startswith(("truncated", "not an IDX"))):
-        reason = result.reason  # an IDX file of the right kind: which check failed
+    if not (reason in (EMPTY, HTML) or reason.startswith("truncated")):
+        # which check failed, and how; without a content pin, also what the file is
+        reason = result.reason if remote.content else f"{reason}; {result.reason}"
     return Finding(remote, path, "bad", reason, empty_or_html=reason in (EMPTY, HTML))
 
 

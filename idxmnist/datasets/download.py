@@ -113,12 +113,12 @@ def offline_mode(value: bool | None = None) -> bool:
     raise ValueError(f"{ENV_OFFLINE}={text!r}: expected 1 or 0 (true/false, yes/no, on/off)")
 
 
-def _base(url: str) -> str:
+def _base(url: str, where: str = "mirror") -> str:
     """A mirror entry, normalised: a base URL ends in ``/``; a whole-dataset URL is kept."""
     if not is_url(url):
-        raise ValueError(
-            f"{url!r} is not a mirror URL (http://, https:// or file://; a base URL or "
-            "the URL of one .npz, .zip or .tar file)"
+        raise DownloadError(
+            f"{where}: {url!r} is not a URL to download from (http://, https:// or file://; "
+            "a base URL, or the URL of one .npz, .zip or .tar file)"
         )
     if is_whole(url) or url.endswith("/"):
         return url
@@ -130,7 +130,7 @@ def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
     env = os.environ.get(ENV_MIRRORS, "")
     urls = [u.strip() for u in env.split(",") if u.strip()]
     if urls:
-        return tuple(_base(u) for u in urls)
+        return tuple(_base(u, ENV_MIRRORS) for u in urls)
     return tuple(_base(u) for u in spec.mirrors)
 
 

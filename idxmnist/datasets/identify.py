@@ -97,9 +97,8 @@ class Catalog:
             found = idx_digest(path, sizes=self._content_sizes)
         except TruncatedError as exc:
             return Unknown(f"truncated: {reason_of(exc, name)}")
-        except IdxError as exc:
-            why = reason_of(exc, name)
-            return Unknown(why if why.startswith("not an IDX file") else f"not an IDX file: {why}")
+        except IdxError as exc:  # not IDX, or a damaged container: the message says which
+            return Unknown(reason_of(exc, name))
         entry = None if found.sha256 is None else self._by_content.get(found.sha256)
         if entry is not None:
             return Known(entry[0], entry[1], "content", found.kind)

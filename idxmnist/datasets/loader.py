@@ -8,7 +8,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ..atomic import file_lock, sweep_stale
-from ..errors import IdxError, warn
+from ..errors import DownloadError, IdxError, warn
 from . import registry
 from .assemble import check_arrays, find_idx_files, load_idx_dataset, read_dataset
 from .cache import cache_dir as resolve_cache_dir
@@ -46,6 +46,11 @@ def _build(
 
     if source is None:
         source = _env_source(spec)
+    if isinstance(source, str) and "://" in source and not download.is_url(source):
+        raise DownloadError(
+            f"source: {source!r} is not a directory, a file nor a URL to download from "
+            "(http://, https:// or file://)"
+        )
     mirrors = None
     if source is not None and download.is_url(source):
         mirrors = [os.fspath(source)]
@@ -55,8 +60,8 @@ def _build(
             return read_dataset(find_idx_files(local, spec.stems), num_classes=spec.num_classes)
         mirrors = [local.resolve().as_uri()]
         if not download.is_whole(mirrors[0]):
-            raise ValueError(
-                f"source={os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
+            raise DownloadError(
+                f"source: {os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
                 "holding the whole dataset (or pass the directory that holds the IDX files)"
             )
     files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)

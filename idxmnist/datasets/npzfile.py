@@ -24,9 +24,10 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 from numpy.lib import format as npy
@@ -70,7 +71,7 @@ def _write_stored_aligned(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
             info.extra = struct.pack("<HHH", _ALIGN_EXTRA_ID, 2 + pad, ALIGN) + bytes(pad)
             with zf.open(info, "w", force_zip64=zip64) as member:
                 member.write(header)
-                member.write(memoryview(arr.reshape(-1)).cast("B"))
+                member.write(arr.reshape(-1).data.cast("B"))
 
 
 def write_npz(
@@ -80,7 +81,10 @@ def write_npz(
     path = Path(path)
     with atomic_write(path) as f:
         if compress:
-            np.savez_compressed(f, **arrays)
+            # typed loosely: numpy >= 2.1 also takes allow_pickle=, older ones would
+            # store it as an array, so it is never passed (the arrays hold no objects)
+            savez: Callable[..., None] = np.savez_compressed
+            savez(f, **arrays)
         else:
             _write_stored_aligned(f, arrays)
     return path
@@ -116,7 +120,7 @@ def corrupt_npz(path: str, what: str) -> IdxError:
     return IdxError(f"{path}: {what}; the npz file is corrupt or not a dataset cache")
 
 
-def _read_npy_header(fp: BinaryIO, path: str, key: str) -> tuple[np.dtype, tuple, bool]:
+def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     try:
         version = npy.read_magic(fp)
         if version == (1, 0):
@@ -144,10 +148,10 @@ _ZIP_ERRORS = (
 )
 
 
-def _nbytes(shape: tuple, dtype: np.dtype, path: str, key: str) -> int:
+def _nbytes(shape: tuple[int, ...], dtype: np.dtype, path: str, key: str) -> int:
     if any(d < 0 for d in shape):
         raise corrupt_npz(path, f"member {key!r} has a negative dimension in shape {shape}")
-    return math.prod(shape) * dtype.itemsize
+    return math.prod(shape) * int(dtype.itemsize)
 
 
 def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
@@ -247,13 +251,14 @@ def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, n
         members = npz_members(f, name)
         if set(members) != set(keys):
             raise corrupt_npz(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
-        if all(m.data_offset is not None for m in members.values()):
+        offsets = {k: m.data_offset for k, m in members.items() if m.data_offset is not None}
+        if len(offsets) == len(members):
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
             out = {}
             for key in keys:
                 m = members[key]
                 count = math.prod(m.shape)
-                arr = np.frombuffer(mapped, m.dtype, count, m.data_offset)
+                arr = np.frombuffer(mapped, m.dtype, count, offsets[key])
                 out[key] = arr.reshape(m.shape, order="F" if m.fortran else "C")
             return out
         f.seek(0)

@@ -312,8 +312,13 @@ def _attempt(
                         raise Failed("an HTML page, not data")
                     got += len(chunk)
                     if got > limit:
-                        what = "than the server announced" if total is not None else "than allowed"
-                        raise Failed(f"got more bytes {what} ({limit})", wrong_bytes=True)
+                        if expect.size is not None:
+                            why = f"got more than {expect.size} bytes, expected {expect.size}"
+                        elif total is not None:
+                            why = f"got more bytes than the {total} the server announced"
+                        else:
+                            why = f"got more than {limit} bytes, more than a copy can be"
+                        raise Failed(why, wrong_bytes=True)
                     digest.update(chunk)
                     f.write(chunk)
                     if bar is not None:

@@ -13,14 +13,14 @@ import numpy as np
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _swap16(a):
+def _swap16(a: np.ndarray) -> None:
     for i in numba.prange(a.size):
         x = a[i]
         a[i] = ((x >> np.uint16(8)) | (x << np.uint16(8))) & np.uint16(0xFFFF)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _swap32(a):
+def _swap32(a: np.ndarray) -> None:
     for i in numba.prange(a.size):
         x = a[i]
         a[i] = (
@@ -32,7 +32,7 @@ def _swap32(a):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _swap64(a):
+def _swap64(a: np.ndarray) -> None:
     for i in numba.prange(a.size):
         x = a[i]
         lo = np.uint32(x & np.uint64(0xFFFFFFFF))
@@ -62,7 +62,7 @@ def swap_inplace(flat: np.ndarray) -> None:
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _u8_to_f32(src, out, divisor):
+def _u8_to_f32(src: np.ndarray, out: np.ndarray, divisor: np.float32) -> None:
     # one pass: read a byte, convert, divide (IEEE float32, no fastmath), store
     for i in numba.prange(src.size):
         out[i] = np.float32(src[i]) / divisor

@@ -21,12 +21,24 @@ import importlib
 import lzma
 import threading
 import zlib
+from collections.abc import Callable
 from functools import cache
-from typing import BinaryIO
+from types import ModuleType
+from typing import Any, BinaryIO, Literal, TypeAlias
 
 from ..errors import IdxError, TruncatedError
 
-__all__ = ["sniff", "Stream", "inflate_gzip_whole", "gzip_backend", "DEFLATE_MAX_RATIO"]
+__all__ = [
+    "Container",
+    "sniff",
+    "Stream",
+    "inflate_gzip_whole",
+    "peek_gzip",
+    "gzip_backend",
+    "libdeflate",
+    "DEFLATE_MAX_RATIO",
+    "MAX_RATIO",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -52,13 +64,21 @@ THREADED_SEARCH_MIN = 1 << 20
 
 CHUNK = 1 << 18  # compressed bytes read per step; output is bounded the same way
 
-_DECOMPRESS_ERRORS = (zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
+_DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+)
+
+Container: TypeAlias = Literal["gzip", "xz", "bz2", "raw"]
 
 # name -> module with a zlib-compatible decompressobj, fastest first
 _ZLIB_LIKE = {"zlib-ng": "zlib_ng.zlib_ng", "isal": "isal.isal_zlib", "zlib": "zlib"}
 
 
-def sniff(lead: bytes) -> str:
+def sniff(lead: bytes) -> Container:
     """``"gzip"``, ``"xz"``, ``"bz2"`` or ``"raw"`` from the first bytes."""
     if lead.startswith(GZIP_MAGIC):
         return "gzip"
@@ -70,7 +90,7 @@ def sniff(lead: bytes) -> str:
 
 
 @cache
-def gzip_backend(name: str = "auto"):
+def gzip_backend(name: str = "auto") -> ModuleType:
     """The zlib-compatible module used for streaming gzip.
 
     ``"auto"`` picks the fastest one installed (zlib-ng, then python-isal, then
@@ -87,7 +107,7 @@ def gzip_backend(name: str = "auto"):
 
 
 @cache
-def libdeflate():
+def libdeflate() -> ModuleType | None:
     """The ``deflate`` module (libdeflate), or None when it is not installed."""
     try:
         return importlib.import_module("deflate")
@@ -110,13 +130,16 @@ def _corrupt(name: str, kind: str, exc: BaseException) -> IdxError:
 class Stream:
     """Decompressed bytes of ``fileobj`` (of container ``kind``), pulled on demand."""
 
-    def __init__(self, fileobj: BinaryIO, kind: str, name: str, *, gzip_impl: str = "auto"):
+    def __init__(
+        self, fileobj: BinaryIO, kind: Container, name: str, *, gzip_impl: str = "auto"
+    ) -> None:
         self._f = fileobj
         self.kind = kind
         self.name = name
         self._tail = b""  # zlib-style leftover input
         self.consumed = 0  # compressed bytes read so far
         self._errors = _DECOMPRESS_ERRORS
+        self._d: Any  # a zlib-, lzma- or bz2-style decompressor object
         if kind == "gzip":
             module = gzip_backend(gzip_impl)
             self._errors = (*_DECOMPRESS_ERRORS, module.error)
@@ -149,7 +172,7 @@ class Stream:
             if not data and (self._zlib_api or d.needs_input):
                 raise _corrupt(self.name, self.kind, EOFError())
             try:
-                out = d.decompress(data, n)
+                out: bytes = d.decompress(data, n)
             except self._errors as exc:
                 raise _corrupt(self.name, self.kind, exc) from None
             if self._zlib_api:
@@ -170,7 +193,9 @@ class Stream:
             got += len(part)
         return b"".join(parts)
 
-    def readinto(self, buffer: memoryview, on_chunk=None) -> int:
+    def readinto(
+        self, buffer: memoryview, on_chunk: Callable[[int, int], None] | None = None
+    ) -> int:
         """Fill ``buffer``; return the number of bytes written (short at the end).
 
         ``on_chunk(start, stop)`` is called after each piece lands, while it is
@@ -180,7 +205,7 @@ class Stream:
         pos, size = 0, len(view)
         while pos < size:
             if self._d is None:
-                got = self._f.readinto(view[pos : min(size, pos + CHUNK)])
+                got = _readinto(self._f, view[pos : min(size, pos + CHUNK)])
                 if not got:
                     break
             else:
@@ -213,6 +238,16 @@ class Stream:
             )
 
 
+def _readinto(f: BinaryIO, view: memoryview) -> int:
+    """``f.readinto(view)``, also for a file object that only has ``read``."""
+    readinto = getattr(f, "readinto", None)
+    if readinto is not None:
+        return int(readinto(view) or 0)
+    data = f.read(len(view))
+    view[: len(data)] = data
+    return len(data)
+
+
 def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
     """Inflate a one-member gzip file whose output must be ``expected`` bytes.
 
@@ -223,6 +258,8 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
     ignores whatever follows it.
     """
     mod = libdeflate()
+    if mod is None:
+        return None
     trailer = data[-8:]
     # libdeflate checks the member's own trailer, which must equal the file's
     # last 8 bytes: if the member ended before the file does, those 8 bytes
@@ -245,7 +282,7 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
         searcher.start()
     inflating.set()
     try:
-        out = mod.gzip_decompress(data, expected)
+        out: bytearray = mod.gzip_decompress(data, expected)
     except mod.DeflateError:
         return None
     finally:

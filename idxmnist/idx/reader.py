@@ -19,13 +19,19 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import IdxError, TruncatedError, describe
 from . import compression, decode
+from .compression import Container
+from .decode import Backend
 from .format import MAX_NDIM, IdxHeader, parse_dims, parse_header, parse_magic
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
 
@@ -40,7 +46,7 @@ class IdxInfo:
     """What ``idxmnist info`` reports about one IDX file."""
 
     header: IdxHeader
-    compression: str  # "gzip", "xz", "bz2" or "raw"
+    compression: Container
     stored_size: int | None  # bytes on disk (None for an unsized stream)
 
     @property
@@ -57,7 +63,8 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        b = memoryview(buffer).cast("B")
         if self._lead:
             n = min(len(b), len(self._lead))
             b[:n] = self._lead[:n]
@@ -66,6 +73,10 @@ class _Prefixed(io.RawIOBase):
         data = self._f.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+
+def _binary_file(obj: object) -> bool:
+    return hasattr(obj, "read") and not isinstance(obj, io.TextIOBase)
 
 
 @contextmanager
@@ -78,7 +89,7 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
         with open(source, "rb", buffering=0) as f:
             yield f, os.fspath(source), os.fstat(f.fileno()).st_size
         return
-    if isinstance(source, io.TextIOBase) or not hasattr(source, "read"):
+    if not _binary_file(source):
         raise TypeError(f"read_idx needs a path or a binary file object, not {source!r}")
     size = None
     try:
@@ -91,7 +102,7 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
     yield source, describe(source), size
 
 
-def _sniff(f: BinaryIO, size: int | None) -> tuple[str, BinaryIO]:
+def _sniff(f: BinaryIO, size: int | None) -> tuple[Container, BinaryIO]:
     lead = b""
     pos = f.tell() if size is not None else 0
     while len(lead) < 6:  # a raw stream (pipe, socket) may return fewer bytes
@@ -112,7 +123,7 @@ def _stream_header(stream: compression.Stream) -> IdxHeader:
     return parse_dims(code, ndim, stream.read_exact(4 * ndim), stream.name)
 
 
-def _check_fits(header: IdxHeader, kind: str, size: int | None, name: str) -> None:
+def _check_fits(header: IdxHeader, kind: Container, size: int | None, name: str) -> None:
     """Refuse, before allocating, a header that declares more than the source holds."""
     if size is None:
         return
@@ -148,7 +159,7 @@ def _allocate(header: IdxHeader, name: str) -> np.ndarray:
         ) from None
 
 
-def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndarray | None:
+def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: Backend) -> np.ndarray | None:
     """The libdeflate fast path; None when it does not apply or the file is bad.
 
     A bad file returns None so the streaming path can diagnose it precisely.
@@ -157,6 +168,8 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndar
     lead = compression.peek_gzip(data, 4 + 4 * MAX_NDIM, name)
     if len(lead) < 4 + 4 * MAX_NDIM and len(data) > compression.PEEK_INPUT:
         return None  # a long gzip header field: let the streaming path read it
+    if len(lead) < 4:
+        return None  # empty, or cut off in the gzip header: the streaming path says which
     header = parse_header(lead, name)
     _check_fits(header, "gzip", size, name)
     total = header.total_size
@@ -178,7 +191,9 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: str) -> np.ndar
     return arr
 
 
-def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: str) -> np.ndarray:
+def _read_stream(
+    f: BinaryIO, kind: Container, name: str, size: int | None, backend: Backend
+) -> np.ndarray:
     stream = compression.Stream(f, kind, name)
     header = _stream_header(stream)
     _check_fits(header, kind, size, name)
@@ -196,7 +211,7 @@ def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: s
             done = end
 
     on_chunk = decode_landed if itemsize > 1 and decode.NEEDS_SWAP else None
-    got = stream.readinto(flat.view(np.uint8), on_chunk)
+    got = stream.readinto(flat.view(np.uint8).data, on_chunk)
     if got < header.payload_size:
         raise TruncatedError(
             f"{name}: the data ends after {got} of {header.payload_size} payload "
@@ -207,13 +222,34 @@ def _read_stream(f: BinaryIO, kind: str, name: str, size: int | None, backend: s
     return arr
 
 
-def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
-    """Read one IDX file (raw, gzip, xz or bz2) into a new NumPy array.
+def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
+    """Reads one IDX file (raw, gzip, xz or bz2) into a new NumPy array.
 
-    Returns a native-endian, C-contiguous, writable array of the dtype and
-    shape the header declares. ``backend`` chooses the decoder for multi-byte
-    types: ``"numpy"``, ``"numba"`` (needs ``idxmnist[numba]``) or ``"auto"``.
-    Raises :class:`IdxError` for malformed, truncated or corrupt data.
+    The container is detected from the first bytes, never from the name. The
+    header is checked against what the source can hold before the array is
+    allocated, and the payload lands straight in it.
+
+    Args:
+        source: a path, or a binary file object (seekable or not: a pipe or a
+            socket works too).
+        backend: the decoder for multi-byte types: ``"numpy"``, ``"numba"``
+            (needs ``idxmnist[numba]``) or ``"auto"`` (Numba for payloads of
+            64 MB or more once its kernels are loaded, else NumPy). uint8
+            files need no decoding.
+
+    Returns:
+        A native-endian, C-contiguous, writable array of the dtype and shape
+        the header declares (MNIST's images: uint8, (60000, 28, 28)).
+
+    Raises:
+        IdxError: the data is malformed, corrupt or not IDX (an HTML page, a
+            zip); ``TruncatedError``, a subclass, when it is cut short. The
+            message names the file and says what to do.
+        TypeError: ``source`` is a text-mode file or not a file at all.
+        ValueError: ``backend`` is not one of the three names.
+        ImportError: ``backend="numba"`` without numba installed.
+
+    Example:
 
     >>> x = read_idx("train-images-idx3-ubyte.gz")  # doctest: +SKIP
     >>> x.shape, x.dtype                           # doctest: +SKIP
@@ -222,8 +258,12 @@ def read_idx(source: Source, *, backend: str = "auto") -> np.ndarray:
     decode.resolve_backend(backend, 0, 1)  # reject a bad name before any I/O
     with _opened(source) as (f, name, size):
         kind, f = _sniff(f, size)
-        whole = kind == "gzip" and size is not None and size <= WHOLE_BUFFER_MAX
-        if whole and compression.libdeflate() is not None:
+        if (
+            kind == "gzip"
+            and size is not None
+            and size <= WHOLE_BUFFER_MAX
+            and compression.libdeflate() is not None
+        ):
             start = f.tell()
             arr = _read_whole_gzip(f, name, size, backend)
             if arr is not None:

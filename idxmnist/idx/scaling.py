@@ -12,10 +12,13 @@ expression without changing a single value.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import decode
+from .decode import Backend
 
 __all__ = ["to_float32"]
 
@@ -23,13 +26,15 @@ __all__ = ["to_float32"]
 NUMBA_AUTO_MIN_ITEMS = 1 << 20
 
 
-def _resolve(backend: str, x: np.ndarray) -> str:
+def _resolve(backend: Backend, x: np.ndarray) -> Literal["numpy", "numba"]:
     fused = x.dtype == np.uint8  # the kernel is for uint8; other types go through NumPy
     chosen = decode.choose_backend(backend, fused and x.size >= NUMBA_AUTO_MIN_ITEMS)
     return chosen if fused else "numpy"
 
 
-def to_float32(x: ArrayLike, divisor: float = 255, *, backend: str = "auto") -> np.ndarray:
+def to_float32(
+    x: ArrayLike, divisor: float = 255, *, backend: Backend = "auto"
+) -> NDArray[np.float32]:
     """Return ``x.astype(np.float32) / np.float32(divisor)``, computed faster.
 
     ``x`` is any numeric array (the fused one-pass kernel is used for uint8);

@@ -8,7 +8,7 @@ import lzma
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import BinaryIO, Literal, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,12 +19,17 @@ from .reader import Source
 
 __all__ = ["write_idx"]
 
-_SUFFIXES = {".gz": "gzip", ".xz": "xz", ".bz2": "bz2"}
+Compression: TypeAlias = Literal["gzip", "xz", "bz2"]
+_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".xz": "xz", ".bz2": "bz2"}
 _ITEMS_PER_WRITE = 1 << 20
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 @contextmanager
-def _compressed(f: BinaryIO, compress: str | None) -> Iterator[BinaryIO]:
+def _compressed(f: BinaryIO, compress: Compression | None) -> Iterator[_Sink]:
     if compress is None:
         yield f
     elif compress == "gzip":
@@ -41,7 +46,7 @@ def _compressed(f: BinaryIO, compress: str | None) -> Iterator[BinaryIO]:
         raise AssertionError(compress)
 
 
-def _write(f: BinaryIO, array: np.ndarray, compress: str | None) -> None:
+def _write(f: BinaryIO, array: np.ndarray, compress: Compression | None) -> None:
     big = file_dtype_of(array.dtype)
     flat = array.reshape(-1)
     with _compressed(f, compress) as out:
@@ -50,13 +55,30 @@ def _write(f: BinaryIO, array: np.ndarray, compress: str | None) -> None:
             out.write(flat[start : start + _ITEMS_PER_WRITE].astype(big, copy=False).tobytes())
 
 
-def write_idx(dest: Source, array: ArrayLike, *, compress: str | None = None) -> None:
-    """Write ``array`` to ``dest`` (a path or binary file object) in IDX format.
+def write_idx(dest: Source, array: ArrayLike, *, compress: Compression | None = None) -> None:
+    """Writes an array as an IDX file, raw or compressed.
 
-    Supported dtypes: uint8, int8, int16, int32, float32, float64; 1 or more
-    dimensions. ``compress`` is None, ``"gzip"``, ``"xz"`` or ``"bz2"``; for a
-    path ending in ``.gz``, ``.xz`` or ``.bz2`` it defaults to that format.
-    A path is written atomically. ``read_idx`` returns the array bit for bit.
+    ``read_idx`` returns the same array bit for bit. A path is written
+    atomically: a temporary file beside it, renamed once complete, so a
+    reader never sees half a file and a failure leaves ``dest`` as it was.
+
+    Args:
+        dest: a path, or a binary file object to write into.
+        array: uint8, int8, int16, int32, float32 or float64, with 1 to 32
+            dimensions of at most 2**32 - 1 each.
+        compress: ``None``, ``"gzip"``, ``"xz"`` or ``"bz2"``. For a path
+            ending in ``.gz``, ``.xz`` or ``.bz2`` it defaults to that
+            format; gzip output is reproducible (no time stamp, no name).
+
+    Raises:
+        TypeError: the dtype has no IDX type code (int64, bool, ...).
+        ValueError: the shape does not fit IDX (0 or more than 32
+            dimensions, a dimension of 2**32 or more), or ``compress`` is
+            not one of the names above.
+        OSError: ``dest`` cannot be written (a full disk, a file-size
+            limit); the temporary file is removed.
+
+    Example:
 
     >>> write_idx("labels-idx1-ubyte.gz", np.arange(10, dtype=np.uint8))  # doctest: +SKIP
     """

@@ -1,0 +1,43 @@
+"""The project's pytest rules, for tests/ and benchmarks/ alike.
+
+* Every test that uses the real MNIST files (the ``mnist_dir`` fixture, directly
+  or through another fixture) is marked ``realdata`` automatically, so
+  ``-m "not realdata"`` selects exactly the tests that need no data.
+* With ``IDXMNIST_NO_SKIPS=1`` (set by ``.ci/run``, where every optional
+  backend and the data are installed) a skipped test is a failure: a run
+  that skipped something has not tested it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+NO_SKIPS = "IDXMNIST_NO_SKIPS"
+
+
+def _no_skips() -> bool:
+    return os.environ.get(NO_SKIPS, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "mnist_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if _no_skips() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but {NO_SKIPS}=1 requires every test to run: {reason}"
+
+
+def pytest_collectreport(report):
+    if _no_skips() and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"a whole module was skipped, but {NO_SKIPS}=1 forbids it"

@@ -1,0 +1,447 @@
+"""Tests aimed at single guards: each fails if that one check is removed or weakened.
+
+They came out of mutation testing (docs/testing.md): every test here was seen
+to fail with its guard broken by hand, and to pass with it in place. None
+needs the real MNIST files. No mocks of the code under test: real files, a
+real HTTP server on loopback, real read-only mounts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist.datasets import checksum, download
+from idxmnist.datasets.npzfile import load_npz, npz_members
+from idxmnist.datasets.registry import RemoteFile
+from idxmnist.idx import reader
+
+from .httpserver import FaultServer
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+NAMES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def arrays(n_train=6, n_test=3, side=28, test_side=None, seed=0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = test_side or side
+    return {
+        "x_train": rng.integers(0, 256, (n_train, side, side), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, t, t), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+
+
+def write_set(directory: Path, data: dict[str, np.ndarray], roles=KEYS) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for role in roles:
+        idxmnist.write_idx(directory / NAMES[role], data[role])
+
+
+def same(got, want: dict[str, np.ndarray]) -> bool:
+    (x, y), (xt, yt) = got
+    pairs = zip((x, y, xt, yt), (want[k] for k in KEYS), strict=True)
+    return all(a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
+
+
+# -- the npz cache ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed], ids=["stored", "deflated"])
+def test_fortran_order_members_load_as_written(tmp_path, save):
+    """numpy writes a Fortran-ordered array's bytes column-major: reading them
+    row-major scrambles the images (a stored member is memory-mapped by hand)."""
+    want = arrays()
+    want["x_train"] = np.asfortranarray(want["x_train"])
+    want["x_test"] = np.asfortranarray(want["x_test"])
+    save(tmp_path / "mnist.npz", **want)
+    with open(tmp_path / "mnist.npz", "rb") as f:
+        member = npz_members(f, "mnist.npz")["x_train"]
+    assert member.fortran and member.stored == (save is np.savez)
+    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+
+
+def _deflated_npz_declaring(excess: int) -> tuple[bytes, int, int]:
+    """An npz whose deflated x_train member declares ``1032 * compressed + 1024 + excess``
+    bytes consistently: in its local header, the central directory and its .npy
+    header. Only the deflate ratio bound can tell that it lies."""
+    other = arrays(n_train=1, n_test=1)
+    n = 1000
+    for _ in range(20):
+        head = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            head, {"descr": "|u1", "fortran_order": False, "shape": (n,)}
+        )
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("x_train.npy", head.getvalue() + bytes(100))
+            for key in KEYS[1:]:
+                npy = io.BytesIO()
+                np.save(npy, other[key])
+                z.writestr(f"{key}.npy", npy.getvalue())
+        compressed = zipfile.ZipFile(buf).getinfo("x_train.npy").compress_size
+        declared = 1032 * compressed + 1024 + excess
+        if len(head.getvalue()) + n == declared:
+            break
+        n = declared - len(head.getvalue())
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<L", data, 22, declared)  # the local header (first in the file)
+    cd = data.find(b"PK\x01\x02")
+    struct.pack_into("<L", data, cd + 24, declared)  # its central directory entry
+    return bytes(data), declared, compressed
+
+
+def test_a_deflated_member_declaring_more_than_deflate_can_produce_is_a_zip_bomb(tmp_path):
+    path = tmp_path / "bomb.npz"
+    data, declared, compressed = _deflated_npz_declaring(3 << 30)  # about 3 GiB
+    path.write_bytes(data)
+    assert len(data) < 2000 and declared > 3 << 30
+    info = zipfile.ZipFile(path).getinfo("x_train.npy")
+    assert (info.file_size, info.compress_size) == (declared, compressed)
+    with pytest.raises(idxmnist.IdxError) as exc:
+        load_npz(path, KEYS)
+    assert str(exc.value) == (
+        f"{path}: member 'x_train' declares {declared} bytes inflated from {compressed}, "
+        "more than deflate can produce (a zip bomb?); the npz file is corrupt or not a "
+        "dataset cache"
+    )
+
+
+def test_the_zip_bomb_bound_is_exactly_1032_to_1_plus_1024(tmp_path):
+    path = tmp_path / "edge.npz"
+    path.write_bytes(_deflated_npz_declaring(1)[0])
+    with pytest.raises(idxmnist.IdxError, match=r"a zip bomb\?"):
+        load_npz(path, KEYS)
+    # one byte less is possible for deflate: refused later, for being cut short
+    path.write_bytes(_deflated_npz_declaring(0)[0])
+    with pytest.raises(idxmnist.IdxError, match="could not read its arrays") as exc:
+        load_npz(path, KEYS)
+    assert "zip bomb" not in str(exc.value)
+
+
+def test_cached_arrays_are_writable_and_copy_on_write(tmp_path):
+    """A cache hit maps the file copy-on-write: writable arrays, the file untouched."""
+    want = arrays()
+    write_set(tmp_path / "src", want)
+    idxmnist.build_npz(tmp_path / "src", tmp_path / "mnist.npz")
+    before = (tmp_path / "mnist.npz").read_bytes()
+    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
+    for a in (x, y, xt, yt):
+        assert a.flags.writeable and type(a) is np.ndarray
+        a[...] = 7
+    assert (tmp_path / "mnist.npz").read_bytes() == before
+    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+
+
+@pytest.mark.parametrize("version", [(2, 0), (3, 0)])
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_npy_version_2_and_3_headers_load(tmp_path, version, method):
+    want = arrays()
+    with zipfile.ZipFile(tmp_path / "mnist.npz", "w", method) as z:
+        for key in KEYS:
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, want[key], version=version)
+            assert npy.getvalue()[6:8] == bytes(version)
+            z.writestr(f"{key}.npy", npy.getvalue())
+    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+
+
+# -- the assembler ---------------------------------------------------------------------------
+
+
+def test_train_and_test_images_of_different_sizes_do_not_form_a_dataset(tmp_path):
+    write_set(tmp_path, arrays(side=28, test_side=20))
+    with pytest.raises(idxmnist.IdxError) as exc:
+        idxmnist.load_idx_dataset(tmp_path)
+    assert str(exc.value) == (
+        f"{tmp_path / NAMES['x_train']} holds (28, 28) images but "
+        f"{tmp_path / NAMES['x_test']} holds (20, 20); they do not belong together"
+    )
+
+
+def test_a_partial_set_is_reported_for_the_directory_that_holds_it(tmp_path):
+    data = arrays()
+    write_set(tmp_path / "raw", data, roles=KEYS[:3])  # no test labels
+    with pytest.raises(FileNotFoundError) as exc:
+        idxmnist.load_idx_dataset(tmp_path)
+    message = str(exc.value)
+    assert message.startswith(f"{tmp_path / 'raw'}: missing IDX files: y_test: ")
+    assert "x_train" not in message and "x_test" not in message
+
+
+def test_a_partial_set_is_not_completed_from_another_directory(tmp_path):
+    data = arrays()
+    write_set(tmp_path, data, roles=KEYS[:3])
+    write_set(tmp_path / "MNIST" / "raw", data)  # a complete set further down
+    with pytest.raises(FileNotFoundError) as exc:
+        idxmnist.load_idx_dataset(tmp_path)
+    assert str(exc.value).startswith(f"{tmp_path}: missing IDX files: y_test: ")
+
+
+# -- the IDX format --------------------------------------------------------------------------
+
+
+def test_read_idx_refuses_a_text_mode_source(tmp_path):
+    path = tmp_path / "x.idx"
+    idxmnist.write_idx(path, np.arange(5, dtype=np.uint8))
+    with open(path, encoding="latin-1") as text:
+        with pytest.raises(TypeError, match="needs a path or a binary file object"):
+            idxmnist.read_idx(text)
+    with pytest.raises(TypeError, match="needs a path or a binary file object"):
+        idxmnist.read_idx(io.StringIO("\x00\x00\x08\x01\x00\x00\x00\x00"))
+
+
+def test_write_idx_refuses_a_dimension_of_2_to_the_32(tmp_path):
+    empty = np.empty((1 << 32, 0), np.uint8)  # no data, but the dimension does not fit
+    with pytest.raises(ValueError, match=r"IDX dimensions are 32-bit; shape \(4294967296, 0\)"):
+        idxmnist.write_idx(tmp_path / "x.idx", empty)
+    assert list(tmp_path.iterdir()) == []
+    edge = np.empty(((1 << 32) - 1, 0), np.uint8)  # the largest that fits is written
+    idxmnist.write_idx(tmp_path / "y.idx", edge)
+    assert idxmnist.read_idx(tmp_path / "y.idx").shape == ((1 << 32) - 1, 0)
+
+
+@pytest.mark.parametrize("compress", [None, "gzip"])
+def test_a_header_of_0xffffffff_is_refused_before_allocating(monkeypatch, compress):
+    def no_allocation(header, name):
+        raise AssertionError(f"allocated for shape {header.shape}")
+
+    monkeypatch.setattr(reader, "_allocate", no_allocation)
+    head = struct.pack(">BBBBI", 0, 0, 0x08, 1, 0xFFFFFFFF) + bytes(10)
+    data = head if compress is None else gzip.compress(head)
+    pattern = r"declares 4294967303 .*truncated" if compress is None else "can possibly hold"
+    with pytest.raises(idxmnist.IdxError, match=pattern):
+        idxmnist.read_idx(io.BytesIO(data))
+    two = struct.pack(">BBBBII", 0, 0, 0x08, 2, 0xFFFFFFFF, 0xFFFFFFFF)
+    with pytest.raises(idxmnist.IdxError, match="not a plausible file"):
+        idxmnist.read_idx(io.BytesIO(two))
+
+
+# -- downloads -------------------------------------------------------------------------------
+
+
+BODY = bytes(range(256)) * 40
+
+
+def remote(body: bytes = BODY, size: int | None = None, algorithm="sha256") -> RemoteFile:
+    digest = hashlib.new(algorithm, body).hexdigest()
+    return RemoteFile("blob.gz", len(body) if size is None else size, algorithm, digest)
+
+
+def test_a_short_body_without_content_length_is_never_kept(tmp_path):
+    """The digest matches the bytes sent, so only the size check refuses them."""
+    with FaultServer({"blob.gz": BODY}) as server:
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(size=len(BODY) + 10), tmp_path, [server.url("nolength")])
+    assert f"-> got {len(BODY)} bytes, expected {len(BODY) + 10}" in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_body_without_content_length_is_kept_when_complete(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(remote(), tmp_path, [server.url("nolength")])
+    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_body_longer_than_content_length_is_read_only_as_far_as_declared(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(remote(), tmp_path, [server.url("long")])
+    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_body_longer_than_the_registry_size_is_refused(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(), tmp_path, [server.url("longnolength")])
+    assert f"-> got more than {len(BODY)} bytes, expected {len(BODY)}" in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_md5_verification_accepts_a_matching_file(tmp_path):
+    good = remote(algorithm="md5")
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(good, tmp_path, [server.url()])
+        assert path.read_bytes() == BODY
+        assert checksum.mismatch(path, good) is None
+        bad = RemoteFile(good.name, good.size, "md5", "0" * 32)
+        with pytest.raises(idxmnist.ChecksumError, match="md5 mismatch"):
+            download.fetch_file(bad, tmp_path / "other", [server.url()])
+    assert checksum.mismatch(path, bad) == f"md5 {good.digest}, expected {'0' * 32}"
+
+
+@pytest.mark.parametrize("mirror", ["ftp://example.invalid/mnist/", "/srv/mnist", "mnist"])
+def test_a_mirror_that_is_not_a_url_is_a_download_error(tmp_path, monkeypatch, mirror):
+    monkeypatch.setenv("IDXMNIST_MIRRORS", mirror)
+    with pytest.raises(idxmnist.DownloadError, match="IDXMNIST_MIRRORS") as exc:
+        idxmnist.load_data(cache_dir=tmp_path)
+    assert repr(mirror) in str(exc.value) and "http://, https:// or file://" in str(exc.value)
+
+
+def test_a_source_with_an_unknown_scheme_is_a_download_error(tmp_path):
+    with pytest.raises(idxmnist.DownloadError, match="http://, https:// or file://") as exc:
+        idxmnist.load_data(source="ftp://example.invalid/mnist/", cache_dir=tmp_path)
+    assert "'ftp://example.invalid/mnist/'" in str(exc.value)
+
+
+# -- a cache directory that cannot be written or locked ----------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, warnings
+    import idxmnist
+    source = sys.argv[2] if len(sys.argv) > 2 else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (x, y), (xt, yt) = idxmnist.load_data(source=source, cache_dir=sys.argv[1])
+    print(json.dumps({"sums": [int(a.sum()) for a in (x, y, xt, yt)],
+                      "writable": x.flags.writeable,
+                      "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}))
+    """
+)
+
+
+def _unshare_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "true"], capture_output=True, timeout=30
+    )
+    return probe.returncode == 0
+
+
+def run_on_readonly(directory: Path, *args: str, bind: bool) -> dict:
+    """Run CHILD with ``directory`` read-only, as a read-only mount is (even for root).
+
+    ``bind``: the directory keeps its files (a read-only bind mount of itself);
+    else an empty read-only tmpfs is mounted over it.
+    """
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", CHILD, str(directory), *args]
+    if _unshare_works():
+        mount = (
+            'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1"'
+            if bind
+            else 'mount -t tmpfs -o ro,size=1m tmpfs "$1"'
+        )
+        cmd = [
+            "unshare",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            f'{mount} && shift && exec "$@"',
+        ]
+        cmd += ["sh", str(directory), sys.executable, "-c", CHILD, str(directory), *args]
+    elif os.geteuid() != 0:
+        directory.chmod(0o555)  # permissions work for everyone but root
+    else:
+        pytest.skip("as root, only a read-only mount makes a directory read-only: no unshare here")
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        directory.chmod(0o755)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_a_read_only_cache_directory_warns_and_still_returns_the_data(tmp_path):
+    want = arrays()
+    write_set(tmp_path / "src", want)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    out = run_on_readonly(cache, str(tmp_path / "src"), bind=False)
+    assert out["sums"] == [int(want[k].sum()) for k in KEYS] and out["writable"]
+    assert len(out["warnings"]) == 2, out["warnings"]
+    lock, write = out["warnings"]
+    assert lock.startswith(f"RuntimeWarning: cannot lock {cache / 'mnist.npz'} (")
+    assert lock.endswith("); building it without a lock")
+    assert write.startswith(f"RuntimeWarning: could not write the cache {cache / 'mnist.npz'}: ")
+    assert "Read-only file system" in write or "Permission denied" in write
+    assert write.endswith("; the arrays are returned uncached")
+    assert list(cache.iterdir()) == []
+
+
+def test_a_read_only_cache_directory_holding_the_cache_is_read_without_a_word(tmp_path):
+    want = arrays()
+    write_set(tmp_path / "src", want)
+    cache = tmp_path / "cache"
+    idxmnist.build_npz(tmp_path / "src", cache / "mnist.npz")
+    out = run_on_readonly(cache, bind=True)
+    assert out == {"sums": [int(want[k].sum()) for k in KEYS], "writable": True, "warnings": []}
+
+
+def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path):
+    want = arrays()
+    write_set(tmp_path / "src", want)
+    (tmp_path / "cache" / ".mnist.npz.lock").mkdir(parents=True)  # the lock file cannot be made
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"cannot lock .*mnist\.npz \(\[Errno 21\] .*\); building it without a lock",
+    ):
+        data = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
+    assert same(data, want)
+    assert same(idxmnist.load_data(cache_dir=tmp_path / "cache"), want)  # and it was cached
+
+
+def test_an_empty_split_is_a_valid_cache(tmp_path):
+    """A zero dimension is not a negative one: (0, 28, 28) images load from the cache."""
+    want = arrays()
+    want["x_test"], want["y_test"] = want["x_test"][:0], want["y_test"][:0]
+    np.savez(tmp_path / "mnist.npz", **want)
+    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+
+
+def test_a_stored_member_running_past_the_end_of_the_file_is_refused(tmp_path):
+    """Its .npy header, local header and directory entry agree, but the file ends first:
+    mapping it would read past the end. Only the check against the file size sees it."""
+    want = arrays()
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for key in KEYS:
+            npy = io.BytesIO()
+            np.save(npy, want[key])
+            z.writestr(f"{key}.npy", npy.getvalue())
+    data = bytearray(path.read_bytes())
+    extra = 100_000  # far more than the central directory that follows the last member
+    local = data.find(b"y_test.npy") - 30  # the local header, just before its name
+    assert data[local : local + 4] == b"PK\x03\x04"
+    head_start = data.index(b"\x93NUMPY", local)
+    header_len = struct.unpack_from("<H", data, head_start + 8)[0]
+    text = bytes(data[head_start + 10 : head_start + 10 + header_len]).decode("latin1")
+    assert "'shape': (3,)" in text
+    text = text.replace("'shape': (3,)", f"'shape': ({3 + extra},)").rstrip(" \n")
+    text = text + " " * (header_len - 1 - len(text)) + "\n"
+    data[head_start + 10 : head_start + 10 + header_len] = text.encode("latin1")
+    size = struct.unpack_from("<L", data, local + 22)[0] + extra
+    struct.pack_into("<LL", data, local + 18, size, size)
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<LL", data, cd + 20, size, size)
+    path.write_bytes(bytes(data))
+    with pytest.raises(idxmnist.IdxError) as exc:
+        load_npz(path, KEYS)
+    assert str(exc.value) == (
+        f"{path}: member 'y_test' is cut short or its size does not match its header; "
+        "the npz file is corrupt or not a dataset cache"
+    )

@@ -1,0 +1,265 @@
+"""Every error message, word for word, and every bound, on both sides.
+
+A message is part of the interface: it names the file and says what to do.
+These tests pin each one exactly (so a changed or lost word fails), and test
+each numeric limit on the side it accepts and the side it refuses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import lzma
+import struct
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist.datasets.assemble import check_arrays
+from idxmnist.idx import compression, reader
+from idxmnist.idx.reader import IdxInfo, inspect_idx
+
+SUFFIX_TRUNC = "the file is truncated, delete it and fetch it again"
+
+
+def header(code: int, *dims: int) -> bytes:
+    return struct.pack(f">BBBB{len(dims)}I", 0, 0, code, len(dims), *dims)
+
+
+def message(data: bytes) -> str:
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(io.BytesIO(data))
+    return str(info.value)
+
+
+RAW = header(0x08, 3, 4, 5) + bytes(range(60))
+
+EXACT = {
+    "empty": (
+        b"",
+        "file is 0 bytes long, too short for an IDX header (an empty or cut-off file); "
+        "delete it and fetch it again",
+    ),
+    "bad-magic": (
+        b"\x01\x00\x08\x03" + bytes(20),
+        "not an IDX file: first bytes are 01 00 08 03, expected 00 00 <type> <ndim>",
+    ),
+    "html": (
+        b"<!DOCTYPE html><html></html>",
+        "not an IDX file: first bytes are 3c 21 44 4f, expected 00 00 <type> <ndim> "
+        "(it looks like an HTML page, not data: a mirror error page?)",
+    ),
+    "unknown-type": (
+        header(0x0A, 1) + b"\x00",
+        "unknown IDX type code 0x0A (known: 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)",
+    ),
+    "33-dims": (
+        header(0x08, *([1] * 33)) + b"\x00",
+        "IDX header declares 33 dimensions; 1 to 32 are supported",
+    ),
+    "header-cut": (
+        RAW[:9],
+        "file ends inside the IDX header (9 of 16 header bytes); the file is truncated, "
+        "fetch it again",
+    ),
+    "implausible": (
+        header(0x08, 1 << 24, 1 << 24, 2),
+        "IDX header declares shape (16777216, 16777216, 2) (562949953421312 bytes), "
+        "which is not a plausible file",
+    ),
+    "raw-short": (
+        RAW[:-1],
+        f"file is 75 bytes but its IDX header declares 76 (shape (3, 4, 5)); {SUFFIX_TRUNC}",
+    ),
+    "raw-long": (
+        RAW + b"\x00",
+        "file is 77 bytes but its IDX header declares 76; 1 trailing bytes follow the data",
+    ),
+    "gzip-short": (
+        gzip.compress(RAW[:-1]),
+        "the data ends after 59 of 60 payload bytes declared by the IDX header (shape (3, 4, 5)); "
+        "the file is truncated (an interrupted download?), delete it and fetch it again",
+    ),
+    "gzip-long": (
+        gzip.compress(RAW + b"\x00"),
+        "the file holds more data than its IDX header declares (trailing bytes); it is "
+        "corrupt or not an IDX file",
+    ),
+    "gzip-cut": (
+        gzip.compress(RAW)[:-9],
+        "the gzip stream ends early: the file is truncated (an interrupted download?); "
+        "delete it and fetch it again",
+    ),
+    "gzip-two-members": (
+        gzip.compress(RAW) + gzip.compress(b""),
+        "data follows the end of the gzip stream (several gzip members or appended bytes); "
+        "an IDX file is exactly one stream",
+    ),
+    "xz-appended": (
+        lzma.compress(RAW) + b"junk",
+        "data follows the end of the xz stream (several streams or appended bytes); "
+        "an IDX file is exactly one stream",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXACT))
+def test_message_word_for_word(case, read_path):
+    data, text = EXACT[case]
+    assert message(data) == f"<BytesIO>: {text}"
+
+
+def test_corrupt_compressed_data_message(read_path):
+    data = bytearray(gzip.compress(RAW))
+    data[-8] ^= 1  # the CRC
+    text = message(bytes(data))
+    assert text.startswith("<BytesIO>: corrupt gzip data (")
+    assert text.endswith("); the file is damaged or not gzip at all; delete it and fetch it again")
+
+
+def test_the_container_ratio_bound_is_exact(monkeypatch):
+    """A header may declare up to MAX_RATIO * size + MAX_RATIO_SLACK bytes; one more is refused."""
+    monkeypatch.setattr(compression, "libdeflate", lambda: None)
+    n = 1000
+    for _ in range(10):
+        data = gzip.compress(header(0x08, n) + bytes(10), mtime=0)
+        limit = compression.MAX_RATIO["gzip"] * len(data) + compression.MAX_RATIO_SLACK
+        if 8 + n == limit + 1:
+            break
+        n = limit + 1 - 8
+    assert message(data) == (
+        f"<BytesIO>: IDX header declares {8 + n} bytes (shape ({n},)), more than a "
+        f"{len(data)}-byte gzip file can possibly hold; the header is corrupt or the file "
+        "is truncated"
+    )
+    at_limit = gzip.compress(header(0x08, n - 1) + bytes(10), mtime=0)
+    assert len(at_limit) == len(data)
+    assert "the data ends after 10 of" in message(at_limit)
+
+
+def test_32_dimensions_and_a_2_to_the_48_payload_are_accepted():
+    ones = header(0x08, *([1] * 32)) + b"\x07"
+    assert idxmnist.read_idx(io.BytesIO(ones)).shape == (1,) * 32
+    big = header(0x08, 1 << 24, 1 << 24)  # exactly 2**48 bytes: plausible, but not here
+    with pytest.raises(idxmnist.TruncatedError, match="its IDX header declares 281474976710668"):
+        idxmnist.read_idx(io.BytesIO(big))
+
+
+def test_write_messages_word_for_word(tmp_path):
+    cases = [
+        (
+            np.zeros(3, np.uint16),
+            TypeError,
+            "IDX cannot store dtype uint16; use one of uint8, int8, int16, int32, float32, float64",
+        ),
+        (np.float32(1), ValueError, "IDX needs 1 to 32 dimensions, got shape ()"),
+        (
+            np.zeros((1,) * 33, np.uint8),
+            ValueError,
+            f"IDX needs 1 to 32 dimensions, got shape {(1,) * 33}",
+        ),
+        (
+            np.zeros((1 << 32, 0), np.uint8),
+            ValueError,
+            "IDX dimensions are 32-bit; shape (4294967296, 0) does not fit",
+        ),
+    ]
+    for array, kind, text in cases:
+        with pytest.raises(kind) as info:
+            idxmnist.write_idx(tmp_path / "x", array)
+        assert str(info.value) == text
+    idxmnist.write_idx(tmp_path / "x", np.zeros((1,) * 32, np.uint8))  # 32 is allowed
+    assert idxmnist.read_idx(tmp_path / "x").shape == (1,) * 32
+    assert not [p for p in tmp_path.iterdir() if p.name != "x"]
+
+
+def test_header_and_inspect(tmp_path):
+    path = tmp_path / "x.gz"
+    arr = np.arange(12, dtype=np.int32).reshape(3, 4)
+    idxmnist.write_idx(path, arr)
+    info = inspect_idx(path)
+    assert info == IdxInfo(info.header, "gzip", path.stat().st_size)
+    h = info.header
+    assert (h.type_code, h.shape, h.dtype, h.header_size, h.total_size) == (
+        0x0C,
+        (3, 4),
+        np.dtype("int32"),
+        12,
+        60,
+    )
+    assert info.raw_size == 60 and h.file_dtype == np.dtype(">i4") and h.count == 12
+    data = path.read_bytes()
+    assert inspect_idx(io.BytesIO(data)).stored_size == len(data)
+    raw = tmp_path / "x.idx"
+    idxmnist.write_idx(raw, arr)
+    assert inspect_idx(raw) == IdxInfo(h, "raw", 60)
+    assert idxmnist.read_idx_header(raw) == h
+
+
+def test_libdeflate_reads_a_gzip_file_whole(tmp_path, monkeypatch):
+    """With libdeflate a gzip file of known size is inflated in one call, not streamed."""
+    if compression.libdeflate() is None:
+        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
+    streamed = []
+    real = reader._read_stream
+    monkeypatch.setattr(reader, "_read_stream", lambda *a: streamed.append(a) or real(*a))
+    arr = np.arange(1000, dtype=np.float64).reshape(10, 100)
+    idxmnist.write_idx(tmp_path / "x.gz", arr)
+    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz"), arr) and not streamed
+    assert np.array_equal(idxmnist.read_idx(io.BytesIO((tmp_path / "x.gz").read_bytes())), arr)
+    assert not streamed
+    idxmnist.write_idx(tmp_path / "e.gz", np.zeros((0, 3), np.uint8))  # empty: streamed
+    assert idxmnist.read_idx(tmp_path / "e.gz").shape == (0, 3) and len(streamed) == 1
+
+
+GOOD = {
+    "x_train": np.zeros((4, 2, 2), np.uint8),
+    "y_train": np.arange(4, dtype=np.uint8),
+    "x_test": np.zeros((2, 2, 2), np.uint8),
+    "y_test": np.arange(2, dtype=np.uint8),
+}
+NAMES = {k: f"<{k}>" for k in GOOD}
+
+
+@pytest.mark.parametrize(
+    "change, text",
+    [
+        (
+            {"x_train": np.zeros((4, 4), np.uint8)},
+            "<x_train>: expected 3-D uint8 images, got uint8 (4, 4)",
+        ),
+        (
+            {"x_test": np.zeros((2, 2, 2), np.int8)},
+            "<x_test>: expected 3-D uint8 images, got int8 (2, 2, 2)",
+        ),
+        (
+            {"y_train": np.zeros((4, 1), np.uint8)},
+            "<y_train>: expected 1-D uint8 labels, got uint8 (4, 1)",
+        ),
+        ({"y_test": np.zeros(2, np.int16)}, "<y_test>: expected 1-D uint8 labels, got int16 (2,)"),
+        (
+            {"y_train": np.arange(3, dtype=np.uint8)},
+            "<x_train> holds 4 images but <y_train> holds 3 labels; "
+            "the files do not belong together",
+        ),
+        ({"y_test": np.array([0, 10], np.uint8)}, "<y_test>: holds label 10, outside 0..9"),
+        (
+            {"x_test": np.zeros((2, 3, 2), np.uint8)},
+            "<x_train> holds (2, 2) images but <x_test> holds (3, 2); they do not belong together",
+        ),
+    ],
+)
+def test_assembler_messages_word_for_word(change, text):
+    with pytest.raises(idxmnist.IdxError) as info:
+        check_arrays({**GOOD, **change}, NAMES)
+    assert str(info.value) == text
+
+
+def test_assembler_label_bound_is_the_class_count():
+    check_arrays({**GOOD, "y_train": np.array([0, 1, 2, 9], np.uint8)}, NAMES)  # 9 < 10
+    check_arrays({**GOOD, "y_test": np.array([0, 4], np.uint8)}, NAMES, num_classes=5)
+    with pytest.raises(idxmnist.IdxError, match="holds label 5, outside 0..4"):
+        check_arrays({**GOOD, "y_test": np.array([0, 5], np.uint8)}, NAMES, num_classes=5)
+    empty = {**GOOD, "x_test": np.zeros((0, 2, 2), np.uint8), "y_test": np.zeros(0, np.uint8)}
+    check_arrays(empty, NAMES)  # an empty split is allowed
