@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from idxmnist import TruncatedError
-from idxmnist.datasets import archive, checksum, content
+from idxmnist.datasets import checksum, content, unpack
 from idxmnist.datasets.identify import EMPTY, HTML, Catalog, Known, Unknown
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
@@ -162,7 +162,7 @@ def npz(path: Path, compressed: bool, arrays=ARRAYS) -> Path:
 
 def collect(path: Path, workdir: Path, limit: int = 1 << 30) -> dict[str, bytes | str]:
     out: dict[str, bytes | str] = {}
-    for m in archive.members(path, workdir, limit=limit):
+    for m in unpack.members(path, workdir, limit=limit):
         out[m.name] = m.problem if m.path is None else m.path.read_bytes()
     return out
 
@@ -170,7 +170,7 @@ def collect(path: Path, workdir: Path, limit: int = 1 << 30) -> dict[str, bytes 
 @pytest.mark.parametrize("compressed", [False, True], ids=["stored", "deflated"])
 def test_an_npz_yields_each_array_as_its_idx_bytes(tmp_path, compressed):
     path = npz(tmp_path / "mnist.npz", compressed)
-    assert archive.kind_of(path) == "npz"
+    assert unpack.kind_of(path) == "npz"
     got = collect(path, tmp_path)
     assert got == {k: idx_bytes(a) for k, a in ARRAYS.items()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]  # temporaries gone
@@ -208,7 +208,7 @@ def test_zip_members(tmp_path):
         for name, body in members_dict().items():
             zf.writestr(name, body)
         zf.writestr("dir/", b"")
-    assert archive.kind_of(path) == "zip"
+    assert unpack.kind_of(path) == "zip"
     assert collect(path, tmp_path) == members_dict()
     got = collect(path, tmp_path, limit=100)
     assert got["data/train-images-idx3-ubyte.gz"].endswith("larger than any file")
@@ -225,7 +225,7 @@ def test_tar_members_in_any_compression(tmp_path, mode):
         link = tarfile.TarInfo("link")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         tf.addfile(link)
-    assert archive.kind_of(path) == "tar"
+    assert unpack.kind_of(path) == "tar"
     assert collect(path, tmp_path) == members_dict()  # the link is not followed
 
 
@@ -235,7 +235,7 @@ def test_tar_members_in_any_compression(tmp_path, mode):
 def test_other_files_are_not_archives(tmp_path, body):
     path = tmp_path / "f"
     path.write_bytes(body)
-    assert archive.kind_of(path) is None
+    assert unpack.kind_of(path) is None
 
 
 # -- identification -----------------------------------------------------------------------

@@ -296,14 +296,14 @@ class _Session:
         Returns why each wanted file it holds did not verify; raises Failed if
         none did.
         """
-        from . import archive
+        from . import unpack
 
         wanted = [r for r in self.files if r.name not in self.got]
         limit = max(_limit(r) for r in self.files)
         problems: dict[str, str] = {}
         kept = 0
         try:
-            for member in archive.members(path, self.dest, limit=limit):
+            for member in unpack.members(path, self.dest, limit=limit):
                 target = self._intended(member.name, wanted)
                 if target is None:
                     continue

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..atomic import file_lock, publish
 from ..errors import IdxError
-from . import archive
+from . import unpack
 from .cache import cache_dir as resolve_cache_dir
 from .identify import Catalog, Known, Unknown
 from .registry import DATASETS, DatasetSpec
@@ -91,7 +91,7 @@ class _Importer:
     def file(self, path: Path) -> list[Outcome]:
         source = os.fspath(path)
         try:
-            kind = archive.kind_of(path)
+            kind = unpack.kind_of(path)
         except OSError as exc:
             return [Outcome(source, reason=f"cannot be read ({exc.strerror or exc})")]
         if kind is not None:
@@ -109,7 +109,7 @@ class _Importer:
         outcomes = []
         limit = self.catalog.max_size + (1 << 20)
         try:
-            for member in archive.members(path, self.work, limit=limit):
+            for member in unpack.members(path, self.work, limit=limit):
                 source = f"{path}:{member.name}"
                 if member.path is None:
                     outcomes.append(Outcome(source, reason=member.problem))

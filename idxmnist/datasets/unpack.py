@@ -1,4 +1,4 @@
-"""Files that hold a whole dataset: a keras-layout npz, or a zip or tar of the IDX files.
+"""Unpack files that hold a whole dataset: a keras-layout npz, or a zip or tar of IDX files.
 
 :func:`members` yields each file inside as a temporary file in a directory
 of the caller's choosing, with the name it had inside, for the caller to
