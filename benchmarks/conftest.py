@@ -17,3 +17,12 @@ def reference(mnist_dir):  # noqa: F811  (the fixture, by name)
     from idxmnist.bench import keras_style
 
     return keras_style(mnist_dir)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--family-full",
+        action="store_true",
+        help="benchmark the family at full size (EMNIST byclass, QMNIST nist, every dataset's "
+        "real size: minutes to build); default: small, which only checks that they run",
+    )

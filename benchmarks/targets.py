@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from idxmnist.bench import Report
 
+from .family import FamilyReport
+
 KERAS = 2.7  # cold parse at least this much faster than keras-style
 FLOOR = 1.15  # and within this factor of the raw-inflate floor
 CACHE = 50.0  # cache hit vs np.load of a compressed npz
@@ -22,6 +24,11 @@ IMPORT_MS = 20.0  # import idxmnist minus import numpy
 MEMORY = 1.25  # peak RSS growth / (outputs + compressed inputs)
 NUMBA_SWAP = 1.5  # numba vs numpy byte swap, 64 MB int32 and float32
 NUMBA_SCALE = 2.0  # to_float32(numba) vs x.astype("float32") / 255
+# the family (python -m benchmarks --family)
+EMNIST_FLOOR = 1.15  # EMNIST byclass upright, from gzip.zip, vs libdeflate on its members
+EMNIST_UPRIGHT = 1.10  # upright vs the same parse with upright=False
+EMNIST_MEMORY = 1.25  # peak RSS growth / (outputs + the largest compressed member)
+NIST_FLOOR = 1.15  # load_nist's xz decode vs Python's lzma on the same files
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +99,44 @@ def judge(r: Report) -> list[Verdict]:
             Verdict("5 numba", None, "numba is not installed (pip install 'idxmnist[numba]')")
         )
     return out
+
+
+def judge_family(r: FamilyReport) -> list[Verdict]:
+    """The family's targets (6-10), met or not, with the measured figures."""
+    b = r.byclass
+    to_floor = b["upright"] / b["libdeflate floor"]
+    upright = b["upright"] / b["as stored"]
+    peak, outputs, largest = r.peak
+    memory = peak / (outputs + largest)
+    nist = r.nist["load_nist cold"] / r.nist["lzma floor"]
+    worst = min(r.hits, key=lambda k: r.hits[k][1] / r.hits[k][0])
+    worst_ratio = r.hits[worst][1] / r.hits[worst][0]
+    return [
+        Verdict(
+            "6 EMNIST cold parse",
+            to_floor <= EMNIST_FLOOR,
+            f"byclass upright from gzip.zip {to_floor:.2f}x the libdeflate floor "
+            f"(need <= {EMNIST_FLOOR}x)",
+        ),
+        Verdict(
+            "7 EMNIST upright",
+            upright <= EMNIST_UPRIGHT,
+            f"upright {upright:.2f}x the same parse as stored (need <= {EMNIST_UPRIGHT}x)",
+        ),
+        Verdict(
+            "8 EMNIST peak memory",
+            memory <= EMNIST_MEMORY,
+            f"{memory:.2f}x outputs + the largest compressed member (need <= {EMNIST_MEMORY}x)",
+        ),
+        Verdict(
+            "9 load_nist xz",
+            nist <= NIST_FLOOR,
+            f"{nist:.2f}x Python's lzma on the same files (need <= {NIST_FLOOR}x)",
+        ),
+        Verdict(
+            "10 cache hit, every dataset",
+            worst_ratio >= CACHE,
+            f"each >= {worst_ratio:,.0f}x np.load of its compressed npz (least: {worst}; "
+            f"need >= {CACHE:.0f}x)",
+        ),
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import targets
+from benchmarks.family import FamilyReport
 from idxmnist.bench import Report
 
 
@@ -93,3 +94,73 @@ def test_floor_target_is_a_ratio_of_the_same_run():
     r.parse["idxmnist load_idx_dataset (numpy)"] = 0.060 * 1.16  # 1.16x the floor
     r.parse["keras-style"] = 1.0  # still far faster than keras-style
     assert targets.judge(r)[0].ok is False
+
+
+# -- the family's targets (python -m benchmarks --family) -----------------------------------
+
+
+def family_report(scale: float = 1.0, **changes) -> FamilyReport:
+    """A family report that meets targets 6-10 when ``scale`` is 1; slower as it grows."""
+    base = dict(
+        machine="test",
+        rounds=1,
+        sizes={"byclass": (697932, 116323), "nist": 402953, "small": False},
+        byclass={"libdeflate floor": 1.0, "upright": 1.05 * scale, "as stored": 1.0},
+        raw_bytes=639_000_000,
+        peak=(int(700e6 * scale), 639_000_000, 114_000_000),
+        nist={"lzma floor": 4.0, "load_nist cold": 4.2 * scale},
+        nist_bytes=329_000_000,
+        hits={"emnist letters": (0.001 * scale, 0.4), "k49": (0.001 * scale, 0.8)},
+    )
+    base.update(changes)
+    return FamilyReport(**base)  # type: ignore[arg-type]
+
+
+def test_every_family_target_passes_on_a_good_report():
+    verdicts = targets.judge_family(family_report())
+    assert [v.name for v in verdicts] == [
+        "6 EMNIST cold parse",
+        "7 EMNIST upright",
+        "8 EMNIST peak memory",
+        "9 load_nist xz",
+        "10 cache hit, every dataset",
+    ]
+    assert all(v.ok is True for v in verdicts), [str(v) for v in verdicts]
+
+
+def test_every_family_target_fails_when_idxmnist_is_ten_times_slower():
+    verdicts = targets.judge_family(family_report(scale=10.0))
+    assert [v.ok for v in verdicts] == [False] * 5
+    assert str(verdicts[0]).startswith(
+        "FAIL 6 EMNIST cold parse: byclass upright from gzip.zip 10.50x"
+    )
+
+
+@pytest.mark.parametrize(
+    "changes, failing",
+    [
+        (
+            {"byclass": {"libdeflate floor": 1.0, "upright": 1.16, "as stored": 1.1}},
+            "6 EMNIST cold parse",
+        ),
+        (
+            {"byclass": {"libdeflate floor": 1.0, "upright": 1.11, "as stored": 1.0}},
+            "7 EMNIST upright",
+        ),
+        ({"peak": (int(1.26 * 753e6), 639_000_000, 114_000_000)}, "8 EMNIST peak memory"),
+        ({"nist": {"lzma floor": 4.0, "load_nist cold": 4.61}}, "9 load_nist xz"),
+        (
+            {"hits": {"emnist mnist": (0.0041, 0.2), "k49": (0.001, 0.8)}},
+            "10 cache hit, every dataset",
+        ),
+    ],
+)
+def test_each_family_threshold(changes, failing):
+    failed = [v.name for v in targets.judge_family(family_report(**changes)) if v.ok is False]
+    assert failed == [failing]
+
+
+def test_the_least_cache_hit_is_named():
+    hits = {"emnist mnist": (0.003, 0.2), "k49": (0.001, 0.8)}
+    verdict = targets.judge_family(family_report(hits=hits))[-1]
+    assert "each >= 67x" in str(verdict) and "least: emnist mnist" in str(verdict)

@@ -27,12 +27,12 @@ __all__ = ["main", "parser", "status"]
 EXAMPLES = {
     "build": "idxmnist build --source ~/data/mnist --out mnist.npz",
     "info": "idxmnist info train-images-idx3-ubyte.gz ~/.keras/datasets/mnist.npz",
-    "fetch": "idxmnist fetch --dataset fashion_mnist",
+    "fetch": "idxmnist fetch --dataset emnist-letters",
     "verify": "idxmnist verify ~/.keras/datasets/fashion-mnist --repair",
-    "import": "idxmnist import ~/Downloads/mnist.npz ~/data/MNIST/raw",
-    "export": "idxmnist export --layout torchvision ~/data",
+    "import": "idxmnist import ~/Downloads/mnist.npz ~/Downloads/gzip.zip ~/data/MNIST/raw",
+    "export": "idxmnist export --layout torchvision ~/data --dataset mnist --dataset qmnist",
     "bench": "idxmnist bench --source ~/data/mnist",
-    "preview": "idxmnist preview --source ~/data/mnist --out grid.png",
+    "preview": "idxmnist preview --dataset emnist-letters --n 26",
 }
 EXIT_CODES = "exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage"
 
@@ -100,7 +100,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
     fetched = fetch_dataset(spec, dest)
     status(
-        f"{spec.name}: {len(spec.files)} files verified in {dest} "
+        f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
         f"({len(fetched.downloaded)} downloaded)"
     )
     print(dest)
@@ -169,8 +169,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .datasets.export import export_dataset
 
-    for name in dict.fromkeys(args.dataset or ["mnist"]):
-        spec = registry.get(name)
+    specs = [registry.get(name) for name in dict.fromkeys(args.dataset or ["mnist"])]
+    if args.layout == "torchvision":
+        lacking = [s.name for s in specs if not s.torchvision]
+        if lacking:
+            args.parser.error(
+                f"argument --layout: torchvision has no class for {', '.join(lacking)} "
+                "(Kuzushiji-49 has none; KMNIST is the only Kuzushiji one); "
+                "--layout plain writes the upstream files"
+            )
+    for spec in specs:
         for path, what in export_dataset(spec, args.layout, args.dir, cache_dir=args.cache_dir):
             print(path)
             status(f"{spec.name}: wrote {path} ({what})")
@@ -187,31 +195,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from . import preview
+    from .datasets import loader
+    from .datasets.layout import pair_of
 
     spec = registry.get(args.dataset)
+    split = args.split if args.split is not None else spec.splits[0].name
+    if split not in [s.name for s in spec.splits]:
+        args.parser.error(
+            f"argument --split: {spec.name} has splits "
+            f"{', '.join(s.name for s in spec.splits)}, not {split!r}"
+        )
     if args.out is not None and not preview.pillow_available():
         print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
         return 1
     if args.source is not None:
-        from .datasets.assemble import load_idx_dataset
+        from .datasets.assemble import find_sources, read_arrays
 
-        data = load_idx_dataset(args.source, num_classes=spec.num_classes)
+        arrays = read_arrays(spec, find_sources(args.source, spec))
     else:
-        from .datasets.loader import load_dataset
-
-        data = load_dataset(spec)
-    (x_train, y_train), (x_test, y_test) = data
-    images, labels = (x_train, y_train) if args.split == "train" else (x_test, y_test)
+        arrays = loader.load_arrays(spec)
+    xk, yk = pair_of(split)
+    shown = loader.present(arrays, spec)
+    images, labels = shown[xk], shown[yk]
     rows = preview.select_samples(labels, args.n)
     if args.out is not None:
         out = preview.render_png(images, labels, rows, args.out)
         count = sum(len(r) for r in rows)
-        status(f"wrote {count} {args.split} images, one row per class")
+        status(f"wrote {count} {split} images, one row per class")
         print(out)
         return 0
-    digits = all(name == str(label) for label, name in enumerate(spec.classes))
+    classes = spec.class_names
+    digits = all(name == str(label) for label, name in classes.items())
     width = shutil.get_terminal_size((80, 24)).columns
-    names = None if digits else spec.classes
+    names = None if digits else classes
     print(preview.render_text(images, labels, rows, width=width, names=names))
     return 0
 
@@ -247,9 +263,16 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func, parser=p)
         return p
 
+    listed = ", ".join(name.replace("_", "-") for name in datasets)
+
     def dataset_option(p: argparse.ArgumentParser, default: str | None, help_: str) -> None:
         p.add_argument(
-            "--dataset", type=dataset_name, choices=datasets, default=default, help=help_
+            "--dataset",
+            type=dataset_name,
+            choices=datasets,
+            default=default,
+            metavar="NAME",
+            help=f"{help_}; one of: {listed}",
         )
 
     p = add("build", "build an mnist.npz from the four IDX files in a directory", cmd_build)
@@ -297,11 +320,12 @@ def parser() -> argparse.ArgumentParser:
         "install verified dataset files from files, folders or archives you have",
         cmd_import,
         "Look at each PATH (a file, a folder, walked recursively, or an archive: a\n"
-        "keras-layout .npz such as keras's mnist.npz, a .zip, a .tar in any\n"
-        "compression), in any layout (torchvision's MNIST/raw/, .gz or decompressed\n"
-        "files). Each file is identified by its exact or its decompressed content's\n"
-        "checksum; verified ones are copied into the cache, so loads work offline.\n"
-        "Prints what was recognised and what was skipped, and why.",
+        "keras-layout .npz such as keras's mnist.npz, a .zip such as EMNIST's gzip.zip,\n"
+        "a .tar in any compression), in any layout (torchvision's MNIST/raw/, .gz or\n"
+        "decompressed files). Each file is identified by its exact or its decompressed\n"
+        "content's checksum against every registered dataset; verified ones are copied\n"
+        "into the cache, so loads work offline. Prints what was recognised and what\n"
+        "was skipped, and why.",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="default: the cache directory")
@@ -311,11 +335,12 @@ def parser() -> argparse.ArgumentParser:
         "write a dataset's verified files in another tool's layout",
         cmd_export,
         "Write the verified files from the cache (fetched first if missing) into DIR:\n"
-        "  --layout torchvision  DIR/<MNIST|FashionMNIST|KMNIST>/raw/, decompressed, named\n"
-        "                        as torchvision looks for them (train-images-idx3-ubyte,\n"
-        "                        train-labels-idx1-ubyte, t10k-images-idx3-ubyte,\n"
-        "                        t10k-labels-idx1-ubyte), so it never goes online\n"
-        "  --layout plain        DIR/<mnist|fashion-mnist|kmnist>/, the upstream .gz files",
+        "  --layout torchvision  DIR/<Class>/raw/ (MNIST, FashionMNIST, KMNIST, EMNIST,\n"
+        "                        QMNIST), decompressed, named as torchvision looks for\n"
+        "                        them (train-images-idx3-ubyte, ...; see docs/sources.md),\n"
+        "                        so it never goes online. Kuzushiji-49 has no torchvision\n"
+        "                        class.\n"
+        "  --layout plain        DIR/<mnist|fashion-mnist|emnist|...>/, the upstream files",
     )
     p.add_argument("--layout", required=True, choices=("torchvision", "plain"))
     p.add_argument("dir", type=Path, metavar="DIR")
@@ -347,12 +372,21 @@ def parser() -> argparse.ArgumentParser:
         "show sample images with their labels (terminal or PNG)",
         cmd_preview,
         "Show sample images with their labels: the first N/10 of each class, one row\n"
-        "per class. Without --out, print them with Unicode block characters (into a\n"
-        "pipe too); with --out, write a PNG grid.",
+        "per class, each labelled with its class name where the dataset has names\n"
+        "(letters, kana). Images are shown upright (EMNIST's turned as MNIST's).\n"
+        "Without --out, print them with Unicode block characters (into a pipe too);\n"
+        "with --out, write a PNG grid.",
     )
     dataset_option(p, "mnist", "which dataset, via its load_data() (default: mnist)")
-    p.add_argument("--source", type=directory, metavar="DIR", help="read the IDX files in DIR")
-    p.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
+    p.add_argument(
+        "--source",
+        type=directory,
+        metavar="DIR",
+        help="read the dataset's files in DIR (EMNIST: or its gzip.zip)",
+    )
+    p.add_argument(
+        "--split", metavar="SPLIT", help="train (default), test, or the dataset's own (nist)"
+    )
     p.add_argument("--out", metavar="PNG", help="write a PNG grid (needs idxmnist[preview])")
     p.add_argument("--n", type=positive_int, default=100, help="number of images (default 100)")
     return top

@@ -51,4 +51,4 @@ def class_names() -> tuple[str, ...]:
     >>> fashion_mnist.class_names()[0]
     'T-shirt/top'
     """
-    return registry.get("fashion_mnist").classes
+    return tuple(registry.get("fashion_mnist").class_names.values())

@@ -1,9 +1,12 @@
 """Describe a file for ``idxmnist info``: IDX files and npz caches.
 
 ``describe_file`` looks at the first bytes, not the name: a zip archive
-(``PK\\x03\\x04``) is reported as an npz, anything else as an IDX file. Label
+(``PK\\x03\\x04``) is reported as an npz (or, holding other files than
+``.npy`` members, as an archive of dataset files: EMNIST's ``gzip.zip``),
+anything else as an IDX file. Label
 arrays (1-D integer ``y_*`` npz members, 1-D uint8 IDX files) also get a
-histogram: the count of each label.
+histogram: the count of each label. A label matrix (QMNIST's ``(N, 8)``
+int32 files) gets its columns named, as the registry names them.
 
 >>> print(describe_file("mnist.npz"))  # doctest: +SKIP
 mnist.npz: npz, 4 members, 54,950,576 B; stored and aligned: load_data memory-maps it
@@ -20,9 +23,18 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .datasets.npzfile import Member, corrupt_npz, npz_members
+from .datasets.registry import DATASETS, DatasetSpec
 from .idx.reader import inspect_idx, read_idx
 
-__all__ = ["describe_file", "describe_idx", "describe_npz", "label_histogram"]
+__all__ = [
+    "describe_file",
+    "describe_archive",
+    "describe_idx",
+    "describe_npz",
+    "describe_columns",
+    "label_histogram",
+    "label_matrix_spec",
+]
 
 ZIP_MAGIC = b"PK\x03\x04"
 #: Label histograms are shown for at most this many distinct classes.
@@ -49,8 +61,40 @@ def label_histogram(labels: np.ndarray) -> str | None:
     return " ".join(f"{c}:{n}" for c, n in enumerate(np.bincount(labels)))
 
 
+def label_matrix_spec(path: str | os.PathLike[str], shape: tuple[int, ...]) -> DatasetSpec | None:
+    """The registry entry whose label matrix this file is: by name, else by shape.
+
+    A file named like a registered label-matrix file (QMNIST's
+    ``*-labels-idx2-int``) with as many columns; else any such entry with as
+    many columns. None if the shape is not ``(N, columns)``.
+    """
+    if len(shape) != 2:
+        return None
+    name = os.path.basename(os.fspath(path))
+    candidates = [s for s in DATASETS.values() if len(s.columns) == shape[1]]
+    for spec in candidates:
+        if any(name.startswith(f.stem) for f in spec.files[1::2]):
+            return spec
+    return candidates[0] if candidates else None
+
+
+def describe_columns(labels: np.ndarray, spec: DatasetSpec) -> list[str]:
+    """One line per column of a label matrix: its field name and the values it holds."""
+    lines = []
+    width = max(len(c.name) for c in spec.columns)
+    for i, column in enumerate(spec.columns):
+        values = labels[:, i]
+        held = f"{int(values.min())}..{int(values.max())}" if values.size else "(empty)"
+        lines.append(f"  column {i}  {column.name:<{width}}  {held}")
+    return lines
+
+
 def describe_idx(path: str | os.PathLike[str]) -> str:
-    """One IDX file: type, shape, compression, sizes; label counts for labels."""
+    """One IDX file: type, shape, compression, sizes; label counts for labels.
+
+    A label matrix (QMNIST's ``(N, 8)`` int32) gets its columns named, with
+    the range of values each holds, and the count of each class.
+    """
     info = inspect_idx(path)
     h = info.header
     text = (
@@ -60,6 +104,14 @@ def describe_idx(path: str | os.PathLike[str]) -> str:
     )
     if h.ndim == 1 and h.dtype == np.uint8 and h.payload_size <= MAX_LABEL_BYTES:
         hist = label_histogram(read_idx(path))
+        if hist is not None:
+            text += f"\n  label counts  {hist}"
+    spec = label_matrix_spec(path, h.shape) if h.dtype == np.int32 else None
+    if spec is not None and h.payload_size <= MAX_LABEL_BYTES:
+        labels = read_idx(path)
+        text += f"\n  {spec.name} extended labels, {h.shape[1]} columns:"
+        text += "".join(f"\n{line}" for line in describe_columns(labels, spec))
+        hist = label_histogram(labels[:, 0])
         if hist is not None:
             text += f"\n  label counts  {hist}"
     return text
@@ -145,5 +197,41 @@ def describe_file(path: str | os.PathLike[str]) -> str:
     with open(path, "rb") as f:
         lead = f.read(4)
     if lead == ZIP_MAGIC:
+        from .idx.ziparchive import ZipArchive
+
+        names = ZipArchive(path).names()
+        if names and not all(n.endswith(".npy") for n in names):
+            return describe_archive(path)
         return describe_npz(path)
     return describe_idx(path)
+
+
+def describe_archive(path: str | os.PathLike[str]) -> str:
+    """A zip of dataset files (EMNIST's ``gzip.zip``): each member, and the entry that pins it.
+
+    Sizes come from the zip's directory; a member the registry pins is shown
+    with its dataset and whether its size is the pinned one (``idxmnist
+    verify`` checks checksums).
+    """
+    from .idx.ziparchive import ZipArchive
+
+    archive = ZipArchive(path)
+    pinned = {
+        spec.archive.member(f): (spec.name, f.size)
+        for spec in DATASETS.values()
+        if spec.archive is not None
+        for f in spec.files
+    }
+    names = archive.names()
+    lines = [f"{os.fspath(path)}: zip archive, {len(names)} members, {_mb(archive.size)}"]
+    width = max(len(n) for n in names)
+    for name in names:
+        entry = archive.entry(name)
+        method = "deflated" if entry.method == 8 else "stored"
+        line = f"  {name:<{width}}  {method:<8}  {_mb(entry.file_size)}"
+        if name in pinned:
+            dataset, size = pinned[name]
+            same = "its pinned size" if size == entry.file_size else f"pinned at {size:,} B"
+            line += f"  {dataset}, {same}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -49,4 +49,4 @@ def class_names() -> tuple[str, ...]:
     >>> kmnist.class_names()[0]
     'お'
     """
-    return registry.get("kmnist").classes
+    return tuple(registry.get("kmnist").class_names.values())

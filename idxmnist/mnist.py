@@ -15,4 +15,4 @@ def class_names() -> tuple[str, ...]:
     >>> mnist.class_names()[7]
     '7'
     """
-    return registry.get("mnist").classes
+    return tuple(registry.get("mnist").class_names.values())

@@ -30,7 +30,7 @@ def _real_data_dir() -> Path | None:
 
 
 #: variables of the suite itself, kept; every other IDXMNIST_* is the developer's and goes
-SUITE_VARIABLES = ("IDXMNIST_TEST_DATA", "IDXMNIST_NO_SKIPS")
+SUITE_VARIABLES = ("IDXMNIST_TEST_DATA", "IDXMNIST_NO_SKIPS", "IDXMNIST_REGISTRY_FACTS")
 #: false values of $CI; anything else set there means "this is CI"
 FALSY = ("", "0", "false", "no", "off")
 
@@ -107,6 +107,54 @@ def mnist_sha256(mnist_dir: Path) -> dict[str, str]:
         digest, name = line.split()
         sums[name.lstrip("*")] = digest
     return sums
+
+
+def _registry_facts_dir() -> Path:
+    """``$IDXMNIST_REGISTRY_FACTS``; else ``registry-facts/`` beside ``$IDXMNIST_TEST_DATA``
+    (CI sets that to ``<repo>/../shared/mnist``); else ``<repo>/../shared/registry-facts``."""
+    if os.environ.get("IDXMNIST_REGISTRY_FACTS"):
+        return Path(os.environ["IDXMNIST_REGISTRY_FACTS"])
+    if os.environ.get("IDXMNIST_TEST_DATA"):
+        return Path(os.environ["IDXMNIST_TEST_DATA"]).parent / "registry-facts"
+    return Path(__file__).resolve().parents[2] / "shared" / "registry-facts"
+
+
+@pytest.fixture(scope="session")
+def registry_facts() -> Path:
+    """The published facts (sizes, checksums, class tables) the registry must match.
+
+    Skipped locally when the directory is missing; when $CI is set to any
+    truthy value a missing directory fails instead.
+    """
+    path = _registry_facts_dir()
+    if not (path / "emnist-members.tsv").is_file():
+        msg = f"the registry facts are not available at {path}: set IDXMNIST_REGISTRY_FACTS"
+        if in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture
+def registered():
+    """``registered(spec, ...)`` registers specs for one test, through the public API;
+    afterwards each name is given back its earlier entry (or removed)."""
+    from idxmnist.datasets import registry
+
+    before: dict[str, object] = {}
+
+    def register(*specs):
+        for spec in specs:
+            key = registry.key_of(spec.name)
+            before.setdefault(key, registry.DATASETS.get(key))
+            registry.register(spec, replace=True)
+
+    yield register
+    for key, old in before.items():
+        if old is None:
+            registry.unregister(key)
+        else:
+            registry.register(old, replace=True)
 
 
 def run_cli(*args, timeout: float = 120, **kw) -> subprocess.CompletedProcess:

@@ -808,10 +808,10 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
     if "do not belong" not in message and "expected 3-D" not in message and "label" not in message:
         assert message.endswith("; the npz file is corrupt or not a dataset cache"), message
     builds = []
-    real = idxmnist.datasets.loader.read_dataset
+    real = idxmnist.datasets.loader.read_arrays
     monkeypatch.setattr(
         idxmnist.datasets.loader,
-        "read_dataset",
+        "read_arrays",
         lambda *a, **k: builds.append(1) or real(*a, **k),
     )
     with pytest.warns(RuntimeWarning, match="rebuilding"):

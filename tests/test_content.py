@@ -284,7 +284,7 @@ def test_identify_by_container_by_content_or_say_what_it_is(tmp_path):
     path.write_bytes(idx_bytes(IMAGES[:3]))
     found = catalog.identify(path)
     assert isinstance(found, Unknown) and "matches no registered file" in found.reason
-    assert "one, two pin only their upstream .gz files" in found.reason
+    assert "one, two pin only their exact upstream files" in found.reason
     path.write_bytes(b"\x00\x00\x99\x01abcd")
     found = catalog.identify(path)
     assert isinstance(found, Unknown) and found.reason.startswith("unknown IDX type code 0x99")

@@ -146,7 +146,8 @@ def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     assert lines[f"skipped     {src}/cut.gz"].startswith("truncated: ")
     assert lines[f"skipped     {src}/empty.gz"].startswith("empty (0 bytes)")
     assert (
-        "matches no registered file (fashion_mnist, kmnist pin only their upstream .gz"
+        "matches no registered file (the content of mnist's files is pinned; every other "
+        "dataset's files verify only as their exact upstream files)"
         in (lines[f"skipped     {src}/other-idx1-ubyte"])
     )
     assert "recognised 6 of 11 files; installed 4" in r.stderr

@@ -243,7 +243,11 @@ NAMES = {k: f"<{k}>" for k in GOOD}
             "<x_train> holds 4 images but <y_train> holds 3 labels; "
             "the files do not belong together",
         ),
-        ({"y_test": np.array([0, 10], np.uint8)}, "<y_test>: holds label 10, outside 0..9"),
+        (
+            {"y_test": np.array([0, 10], np.uint8)},
+            "<y_test>: holds label 10, outside 0..9; the labels are not this dataset's, "
+            "or the file is damaged",
+        ),
         (
             {"x_test": np.zeros((2, 3, 2), np.uint8)},
             "<x_train> holds (2, 2) images but <x_test> holds (3, 2); they do not belong together",

@@ -75,6 +75,29 @@ MODULES: dict[str, list[str]] = {
         "tests/test_load_data.py",
         "tests/test_guards.py",
     ],
+    "idxmnist/idx/ziparchive.py": [
+        "tests/test_ziparchive.py",
+        "tests/test_emnist.py",
+    ],
+    "idxmnist/idx/transpose.py": [
+        "tests/test_transpose.py",
+        "tests/test_emnist.py",
+    ],
+    "idxmnist/emnist.py": [
+        "tests/test_emnist.py",
+    ],
+    "idxmnist/datasets/archive.py": [
+        "tests/test_emnist.py",
+    ],
+    "idxmnist/datasets/classes.py": [
+        "tests/test_classes.py",
+        "tests/test_emnist.py",
+        "tests/test_k49.py",
+    ],
+    "idxmnist/datasets/labels.py": [
+        "tests/test_qmnist.py",
+        "tests/test_registry.py",
+    ],
 }
 
 #: mutant name -> why no test can tell it from the original (listed in docs/testing.md)

@@ -1,17 +1,25 @@
-"""The assembler: four IDX files in a directory -> the keras tuple.
+"""The assembler: a dataset's files -> checked arrays.
 
 ``load_idx_dataset(dir)`` finds the training and test images and labels
 under their upstream names (``train-images-idx3-ubyte.gz``) or the dotted
 variants (``train-images.idx3-ubyte``), raw or compressed, reads them (in
 parallel threads when the inflater releases the GIL) and checks that they
 fit together the way MNIST-style data must.
+
+For any registry entry, :func:`find_sources` finds its files in a folder
+(or, for a dataset published as an archive, the members of that archive
+there: EMNIST's ``gzip.zip``, read straight from the zip) and
+:func:`read_arrays` reads and checks them against the entry: each split's
+published size, the label range, a label matrix's columns, EMNIST's
+orientation, Kuzushiji-49's npz files.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +27,45 @@ import numpy as np
 from ..errors import IdxError
 from ..idx import compression
 from ..idx.decode import Backend
-from ..idx.reader import read_idx
-from .layout import KEYS, PAIRS, Arrays, as_tuple
-from .registry import DATASETS
+from ..idx.reader import read_idx, read_idx_from
+from .labels import check_labels
+from .layout import KEYS, Arrays, as_tuple, pair_of
+from .registry import DATASETS, DatasetSpec, RemoteFile
 
-__all__ = ["load_idx_dataset", "read_dataset", "find_idx_files", "check_arrays", "candidate_names"]
+__all__ = [
+    "load_idx_dataset",
+    "read_dataset",
+    "find_idx_files",
+    "find_sources",
+    "read_arrays",
+    "candidate_names",
+    "check_arrays",
+    "MemberRef",
+    "Source",
+]
 
 #: preferred first: uncompressed reads fastest
 SUFFIXES = ("", ".gz", ".xz", ".bz2")
-#: besides the directory itself, where other tools keep the files
-SUBDIRS = (".", "raw", "MNIST/raw")
+#: besides the directory itself, where other tools keep the files (``gzip``:
+#: EMNIST's archive extracted)
+SUBDIRS = (".", "raw", "gzip", "MNIST/raw")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    """A file inside an archive on disk: ``archive[member]``."""
+
+    archive: Path
+    member: str
+
+    def __str__(self) -> str:
+        return f"{self.archive}[{self.member}]"
+
+
+Source = Path | MemberRef
+
+
+_COUNT = {2: "two", 4: "four"}
 
 
 def candidate_names(stem: str) -> list[str]:
@@ -49,69 +86,184 @@ def find_idx_files(
     stems = DATASETS["mnist"].stems if stems is None else stems
     root = Path(source_dir)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such directory (expected the four IDX files)")
+        raise FileNotFoundError(f"{root}: no such directory (expected the dataset's files)")
     found: dict[str, Path] = {}
     where = root  # the directory the error names: the one holding a partial set, if any
     for sub in SUBDIRS:
         base = root / sub
         found = {}
-        for key in KEYS:
+        for key in stems:
             for name in candidate_names(stems[key]):
                 if (base / name).is_file():
                     found[key] = base / name
                     break
-        if len(found) == len(KEYS):
+        if len(found) == len(stems):
             return found
         if found:
             where = base
             break  # a partial set here: report what this directory lacks
-    missing = [k for k in KEYS if k not in found]
+    missing = [k for k in stems if k not in found]
     looked = "; ".join(
         f"{k}: {' or '.join(candidate_names(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
-        f"{where}: missing IDX files: {looked}. Put the four upstream files "
-        "there (as downloaded, .gz is fine)"
+        f"{where}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "
+        f"{_COUNT.get(len(stems), len(stems))} upstream files there (as downloaded, .gz is fine)"
     )
 
 
-def check_arrays(
-    arrays: dict[str, np.ndarray], names: dict[str, str], num_classes: int = 10
-) -> None:
-    """Check that four arrays form an MNIST-style dataset; raise IdxError if not.
+def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[str, Source]:
+    """Where each of ``spec``'s arrays is in ``source_dir``: a file, or an archive's member.
 
-    ``names`` maps each role to the file (or npz member) it came from.
+    The files themselves are preferred (in the folder, ``raw/`` or ``gzip/``);
+    for a dataset published as an archive (EMNIST), the archive in the
+    folder is the fallback, its members read straight from it. Raises
+    ``FileNotFoundError`` naming what is missing.
     """
-    for xr, yr in PAIRS:
+    try:
+        return dict(find_idx_files(source_dir, spec.stems))
+    except FileNotFoundError as exc:
+        if spec.archive is None:
+            raise
+        missing = exc
+    root = Path(source_dir)
+    for sub in SUBDIRS:
+        archive = root / sub / spec.archive.file.name
+        if archive.is_file():
+            return {
+                key: MemberRef(archive, spec.archive.member(f))
+                for key, f in zip(spec.keys, spec.files, strict=True)
+            }
+    raise FileNotFoundError(
+        f"{missing}; or {spec.archive.file.name}, the archive that holds them"
+    ) from None
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def check_arrays(
+    arrays: Mapping[str, np.ndarray],
+    names: Mapping[str, str],
+    num_classes: int = 10,
+    *,
+    spec: DatasetSpec | None = None,
+) -> None:
+    """Check that the arrays form the dataset; raise IdxError if not.
+
+    ``names`` maps each key to the file (or npz member) it came from. With a
+    ``spec``, everything its registry entry says is checked (each split's
+    published size, labels in its range or its label matrix's columns);
+    without one, the four MNIST-style arrays with labels ``0..num_classes-1``.
+    """
+    if spec is None:
+        spec = DatasetSpec(
+            "dataset", "dataset.npz", "dataset", DATASETS["mnist"].files, (), ("",) * num_classes
+        )
+    shapes: dict[str, tuple[int, ...]] = {}
+    for split in spec.splits:
+        xr, yr = pair_of(split.name)
         x, y = arrays[xr], arrays[yr]
         if x.dtype != np.uint8 or x.ndim != 3:
             raise IdxError(f"{names[xr]}: expected 3-D uint8 images, got {x.dtype} {x.shape}")
-        if y.dtype != np.uint8 or y.ndim != 1:
-            raise IdxError(f"{names[yr]}: expected 1-D uint8 labels, got {y.dtype} {y.shape}")
+        check_labels(y, spec, names[yr])
         if len(x) != len(y):
             raise IdxError(
                 f"{names[xr]} holds {len(x)} images but {names[yr]} holds {len(y)} "
                 "labels; the files do not belong together"
             )
-        if y.size and int(y.max()) >= num_classes:
-            raise IdxError(f"{names[yr]}: holds label {int(y.max())}, outside 0..{num_classes - 1}")
-    (xa, _), (xb, _) = PAIRS
-    if arrays[xa].shape[1:] != arrays[xb].shape[1:]:
+        if split.count is not None and len(x) != split.count:
+            raise IdxError(
+                f"{names[xr]}: holds {len(x)} images; {spec.name}'s {split.name} split has "
+                f"{split.count}: the files are not {spec.name}'s (another split?) or are cut "
+                "short; fetch them again"
+            )
+        shapes[xr] = x.shape[1:]
+    if len(set(shapes.values())) > 1:
+        (xa, sa), (xb, sb) = list(shapes.items())[:2]
         raise IdxError(
-            f"{names[xa]} holds {arrays[xa].shape[1:]} images but "
-            f"{names[xb]} holds {arrays[xb].shape[1:]}; they do not belong together"
+            f"{names[xa]} holds {sa} images but {names[xb]} holds {sb}; they do not belong together"
         )
 
 
-def _read_all(files: dict[str, Path], backend: Backend) -> dict[str, np.ndarray]:
+# -- reading --------------------------------------------------------------------------------
+
+
+def _read_npz_array(path: Path, spec: DatasetSpec, key: str) -> np.ndarray:
+    """The one array ``arr_0`` of a Kuzushiji-style npz, its declared shape checked first."""
+    from .npzfile import Member, load_npz
+
+    images = key.startswith("x_")
+    count = spec.split(key[2:]).count
+
+    def check(_: str, m: Member) -> None:
+        want = "(N, height, width) uint8 images" if images else "(N,) integer labels"
+        ok = (
+            (m.dtype == np.uint8 and len(m.shape) == 3)
+            if images
+            else (m.dtype.kind in "iu" and m.dtype.itemsize <= 8 and len(m.shape) == 1)
+        )
+        if not ok:
+            raise IdxError(
+                f"{path}: arr_0 is {m.dtype} {m.shape}, expected {want}; "
+                f"the file is not {spec.name}'s: fetch it again"
+            )
+        if count is not None and m.shape[0] != count:
+            raise IdxError(
+                f"{path}: arr_0 declares {m.shape[0]} rows; {spec.name}'s {key[2:]} split "
+                f"has {count}: the file is not {spec.name}'s or is damaged: fetch it again"
+            )
+
+    arr = load_npz(path, ("arr_0",), check=check)["arr_0"]
+    if images:
+        return np.ascontiguousarray(arr)
+    lo, hi = spec.label_range
+    low, high = (int(arr.min()), int(arr.max())) if arr.size else (lo, hi)
+    if low < lo or high > hi:
+        raise IdxError(
+            f"{path}: holds label {low if low < lo else high}, outside {lo}..{hi}; "
+            f"the file is not {spec.name}'s labels or is damaged"
+        )
+    return arr.astype(np.uint8)
+
+
+def _read_member(ref: MemberRef, backend: Backend, transpose: bool) -> np.ndarray:
+    from ..idx.ziparchive import ZipArchive
+
+    with ZipArchive(ref.archive).open(ref.member) as f:
+        return read_idx_from(f, f.name, f.size, backend=backend, transpose=transpose)
+
+
+def _reader(
+    spec: DatasetSpec, key: str, source: Source, upright: bool, backend: Backend
+) -> Callable[[], np.ndarray]:
+    transpose = upright and spec.transposed and key.startswith("x_")
+    if isinstance(source, MemberRef):
+        return lambda: _read_member(source, backend, transpose)
+    if spec.container == "npz":
+        return lambda: _read_npz_array(source, spec, key)
+    return lambda: read_idx(source, backend=backend, transpose=transpose)
+
+
+def _size(source: Source, remote: RemoteFile) -> int:
+    """Bytes to read: the file's, or for an archive member its registered size."""
+    return remote.size if isinstance(source, MemberRef) else source.stat().st_size
+
+
+def _run_all(
+    jobs: Mapping[str, Callable[[], np.ndarray]],
+    sizes: Mapping[str, int],
+    *,
+    parallel: bool = True,
+) -> dict[str, np.ndarray]:
     # largest first, so the biggest file starts at once and the small ones fill
     # the other core; libdeflate releases the GIL, the streaming path mostly
     # does not, so threads are used only with libdeflate. Plain threads, not
     # concurrent.futures: that import alone costs ~3 ms of ``import idxmnist``.
-    roles = sorted(files, key=lambda r: files[r].stat().st_size, reverse=True)
+    roles = sorted(jobs, key=lambda r: sizes[r], reverse=True)
     workers = min(len(roles), os.cpu_count() or 1)
-    if workers < 2 or compression.libdeflate() is None:
-        return {k: read_idx(files[k], backend=backend) for k in KEYS}
+    if not parallel or workers < 2 or compression.libdeflate() is None:
+        return {k: jobs[k]() for k in jobs}
     queue = iter(roles)
     lock = threading.Lock()
     results: dict[str, np.ndarray] = {}
@@ -124,7 +276,7 @@ def _read_all(files: dict[str, Path], backend: Backend) -> dict[str, np.ndarray]
             if role is None:
                 return
             try:
-                results[role] = read_idx(files[role], backend=backend)
+                results[role] = jobs[role]()
             except BaseException as exc:  # re-raised in the caller's thread
                 errors[role] = exc
 
@@ -134,17 +286,42 @@ def _read_all(files: dict[str, Path], backend: Backend) -> dict[str, np.ndarray]
     work()
     for t in threads:
         t.join()
-    for key in KEYS:  # the first failure in keras's order
+    for key in jobs:  # the first failure in the dataset's order
         if key in errors:
             raise errors[key]
-    return {k: results[k] for k in KEYS}
+    return {k: results[k] for k in jobs}
+
+
+def read_arrays(
+    spec: DatasetSpec,
+    sources: Mapping[str, Source],
+    *,
+    upright: bool = True,
+    backend: Backend = "auto",
+) -> dict[str, np.ndarray]:
+    """Read ``spec``'s arrays from ``sources`` (:func:`find_sources`) and check them.
+
+    ``upright``: EMNIST-style transposed images are turned upright while they
+    are decoded (False: as stored). Every array of every split is returned
+    whole (a split's ``rows`` are applied by the loader). Raises
+    :class:`IdxError` naming the file (and member) that is wrong.
+    """
+    jobs = {k: _reader(spec, k, sources[k], upright, backend) for k in spec.keys}
+    sizes = {k: _size(sources[k], f) for k, f in zip(spec.keys, spec.files, strict=True)}
+    # members of an archive stream (never libdeflate's whole-buffer path), and
+    # images turned upright keep the second core for their transpose: one at a time
+    serial = upright and spec.transposed or any(isinstance(s, MemberRef) for s in sources.values())
+    arrays = _run_all(jobs, sizes, parallel=not serial)
+    check_arrays(arrays, {k: str(sources[k]) for k in spec.keys}, spec=spec)
+    return arrays
 
 
 def read_dataset(
     files: Mapping[str, Path], *, backend: Backend = "auto", num_classes: int = 10
 ) -> Arrays:
     """Read the four files ``find_idx_files`` found and check that they fit together."""
-    arrays = _read_all(dict(files), backend)
+    jobs = {k: (lambda p=files[k]: read_idx(p, backend=backend)) for k in KEYS}
+    arrays = _run_all(jobs, {k: files[k].stat().st_size for k in KEYS})
     check_arrays(arrays, {k: os.fspath(p) for k, p in files.items()}, num_classes)
     return as_tuple(arrays)
 

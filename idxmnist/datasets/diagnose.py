@@ -70,22 +70,39 @@ def expected_spec(
 
     By its name first (``mnist``, ``fashion-mnist`` as in the cache;
     ``MNIST/raw`` as torchvision keeps it), else by what most of its files are.
+    Where several datasets share the name (EMNIST's six splits all live in
+    ``emnist``), the one most of its files belong to; the first on a tie.
     """
+    named: list[tuple[DatasetSpec, str]] = []
     for spec in specs:
         if folder.name == spec.subdir:
-            return spec, f"by its name, {folder.name}"
-        if folder.name == "raw" and spec.torchvision and folder.parent.name == spec.torchvision:
-            return spec, f"by its name, torchvision's {spec.torchvision}/raw"
-    votes: Counter[str] = Counter()
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.is_file() and not path.name.startswith("."):
-            found = catalog.identify(path)
-            if isinstance(found, Known):
-                votes[found.spec.name] += 1
+            named.append((spec, f"by its name, {folder.name}"))
+        elif folder.name == "raw" and spec.torchvision and folder.parent.name == spec.torchvision:
+            named.append((spec, f"by its name, torchvision's {spec.torchvision}/raw"))
+    if len(named) == 1:
+        return named[0]
+    found = _known_files(folder, catalog)
+    if named:
+        hits = [sum(k.remote in s.remote_files for k in found) for s, _ in named]
+        best = hits.index(max(hits))
+        spec, how = named[best]
+        return spec, how + (" and its files" if hits[best] else "")
+    votes: Counter[str] = Counter(k.spec.name for k in found)
     if votes:
         name = votes.most_common(1)[0][0]
         return next(s for s in specs if s.name == name), "by the checksums of its files"
     return None, ""
+
+
+def _known_files(folder: Path, catalog: Catalog) -> list[Known]:
+    """What each visible file in ``folder`` is, for those that are registered files."""
+    found = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file() and not path.name.startswith("."):
+            known = catalog.identify(path)
+            if isinstance(known, Known):
+                found.append(known)
+    return found
 
 
 def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog) -> Finding:
@@ -126,7 +143,7 @@ def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog
 def check_dir(folder: Path, spec: DatasetSpec, catalog: Catalog) -> list[Finding]:
     """A finding for every copy of each of ``spec``'s files in ``folder``; ``missing`` if none."""
     findings = []
-    for remote in spec.files:
+    for remote in spec.remote_files:
         present = [folder / n for n in names_for(remote) if (folder / n).is_file()]
         if not present:
             findings.append(Finding(remote, folder / remote.name, "missing"))
@@ -186,7 +203,7 @@ def repair(
     if download.offline_mode(offline):
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
     with file_lock(folder / download.LOCK_NAME):
-        for remote in spec.files:
+        for remote in spec.remote_files:
             have, bad = find_verified(folder, remote)
             if have is not None:
                 bad += [

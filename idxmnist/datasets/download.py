@@ -16,6 +16,12 @@ hash only). A whole-dataset file is fetched once per call and every member
 that verifies is kept. Files are kept under the registry's name when the
 container verified, else under their stem and real container's suffix.
 
+A dataset published as one archive (EMNIST's ``gzip.zip``; the spec's
+``archive``) gets the members it lacks out of that archive, fetched from
+``<base URL><archive name>`` (or a mirror entry that is the archive's URL):
+see ``archive.py``. Each member is verified against its own pinned size and
+checksum and kept; the archive itself is not.
+
 Bodies stream into ``.NAME.part`` in the destination directory (see
 ``partial.py``): renamed to the final name only once verified, so the final
 name never holds a partial or unverified file, even if the process is
@@ -45,7 +51,7 @@ from . import partial
 from .checksum import verdict
 from .content import SUFFIX
 from .layout import KEYS
-from .registry import DatasetSpec, RemoteFile
+from .registry import Archive, DatasetSpec, RemoteFile
 from .store import find_verified
 from .transfer import Expect, Failed, Result
 
@@ -155,22 +161,44 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-def _import_hint(spec_name: str, torchvision: str | None) -> str:
-    layouts = "a folder of them"
-    if torchvision:
-        layouts += f" (torchvision's {torchvision}/raw/ too)"
+_COUNT = {1: "one", 2: "two", 4: "four"}
+
+
+def _import_hint(spec: DatasetSpec) -> str:
+    layouts = []
+    if spec.archive is not None:
+        layouts.append(f"{spec.archive.file.name}, the archive that holds them")
+    layouts.append("a folder of them")
+    if spec.torchvision:
+        layouts[-1] += f" (torchvision's {spec.torchvision}/raw/ too)"
+    if spec.container == "idx" and spec.archive is None:
+        layouts.append("a zip or tar of them")
+        if spec.keys == KEYS:
+            layouts.append("a keras-layout .npz")
     return (
-        f"idxmnist import PATH installs {spec_name}'s files from a copy you have: "
-        f"{layouts}, a zip or tar of them, or a keras-layout .npz"
+        f"idxmnist import PATH installs {spec.name}'s files from a copy you have: "
+        + (", ".join(layouts[:-1]) + ", or " if len(layouts) > 1 else "")
+        + layouts[-1]
     )
 
 
+def _what(spec: DatasetSpec) -> str:
+    """``the four mnist files (a, b, c, d)``, or ``emnist_letters's archive (gzip.zip)``."""
+    names = [r.name for r in spec.remote_files]
+    count = _COUNT.get(len(names), str(len(names)))
+    what = f"the {count} {spec.name} files ({', '.join(names)})"
+    if spec.archive is not None:
+        what += f", or {spec.archive.file.name}, the archive that holds them,"
+    return what
+
+
 def _local_hint(spec: DatasetSpec) -> str:
-    names = ", ".join(r.name for r in spec.files)
+    urls = "base URLs that serve them"
+    if spec.archive is not None:
+        urls = f"base URLs that serve {spec.archive.file.name}"
     return (
         "To load from local files instead: load_data(source='DIR') or IDXMNIST_SOURCE=DIR "
-        f"with the four {spec.name} files ({names}) in DIR; or set {ENV_MIRRORS} to base "
-        f"URLs that serve them; or {_import_hint(spec.name, spec.torchvision)}"
+        f"with {_what(spec)} in DIR; or set {ENV_MIRRORS} to {urls}; or {_import_hint(spec)}"
     )
 
 
@@ -180,8 +208,8 @@ def offline_error(
     """The error for files that are needed while offline: what is missing, how to import it."""
     return DownloadError(
         f"offline ({why}): no network access, and {where} lacks {spec.name}'s "
-        f"{', '.join(missing)}. {_import_hint(spec.name, spec.torchvision)}; "
-        "or load_data(source='DIR') with the four files in DIR; or go online "
+        f"{', '.join(missing)}. {_import_hint(spec)}; "
+        f"or load_data(source='DIR') with {_what(spec)} in DIR; or go online "
         f"(unset {ENV_OFFLINE})"
     )
 
@@ -202,20 +230,69 @@ def _whole_name(url: str) -> str:
         return "whole-dataset"
 
 
+class Whole(NamedTuple):
+    """A whole file downloaded into ``part``: ``pinned`` says if it is not the pinned
+    one (``"not the pinned X (sha256 mismatch); "``), ``resumed`` if a Range was used."""
+
+    part: partial.Partial
+    pinned: str
+    resumed: bool
+
+
 class _Session:
-    """One fetch into ``dest``: the mirrors found dead, whole-dataset files fetched, files got."""
+    """One fetch into ``dest``: the mirrors found dead, whole-dataset files fetched, files got.
+
+    ``files`` are the dataset's distinct files, ``keys`` the array each one
+    holds (matched against a keras-layout npz's members), ``whole_files`` the
+    pinned whole-dataset files and ``archive`` the archive its files are
+    members of.
+    """
 
     def __init__(
         self,
         dest: Path,
         files: Sequence[RemoteFile],
-        whole_files: Sequence[RemoteFile],
         seconds: float,
+        *,
+        keys: Sequence[str] = (),
+        whole_files: Sequence[RemoteFile] = (),
+        archive: Archive | None = None,
     ) -> None:
-        self.dest, self.files, self.whole_files, self.seconds = dest, files, whole_files, seconds
+        self.dest, self.files, self.seconds = dest, tuple(files), seconds
+        #: the names of the files this fetch is for (the others are only matched)
+        self.needed = {r.name for r in self.files}
+        self.by_key = dict(zip(keys, files, strict=False)) if len(keys) == len(files) else {}
+        self.whole_files, self.archive = tuple(whole_files), archive
         self.dead: dict[str, str] = {}
         self.wholes: dict[str, Failed | dict[str, str]] = {}
         self.got: dict[str, Path] = {}
+
+    @classmethod
+    def of(cls, dest: Path, spec: DatasetSpec, seconds: float) -> _Session:
+        """A session for all of ``spec``'s files."""
+        files = spec.remote_files
+        keys = spec.keys if len(files) == len(spec.files) else ()
+        return cls(
+            dest,
+            files,
+            seconds,
+            keys=keys,
+            whole_files=spec.whole_files,
+            archive=spec.archive,
+        )
+
+    def keep(self, path: Path, remote: RemoteFile, how: str, kind: str) -> Path:
+        """Publish the verified file at ``path`` as ``remote``: its registry name, or its
+        stem and its container's suffix when it verified by content."""
+        name = remote.name if how == "container" else remote.stem + SUFFIX[kind]
+        final = self.dest / plain_name(name)
+        publish(path, final)
+        self.got[remote.name] = final
+        return final
+
+    def wanted(self) -> list[RemoteFile]:
+        """The files this fetch is for, not got yet."""
+        return [r for r in self.files if r.name in self.needed and r.name not in self.got]
 
     # -- one file from one base mirror ---------------------------------------------------
 
@@ -274,14 +351,14 @@ class _Session:
             first.reason += " (nor under " + ", ".join(variants[1:]) + ")"
         raise first
 
-    # -- a whole-dataset file --------------------------------------------------------------
+    # -- a whole-dataset file, or the archive the files are members of ---------------------
 
     def _intended(self, member: str, wanted: Sequence[RemoteFile]) -> RemoteFile | None:
         """The registry file an archive member stands for, by its key or its file name."""
         from .assemble import candidate_names
 
         if member in KEYS:  # an npz array
-            target = self.files[KEYS.index(member)] if len(self.files) == len(KEYS) else None
+            target = self.by_key.get(member)
             return target if target in wanted else None
         base = member.replace("\\", "/").rsplit("/", 1)[-1]
         for remote in wanted:
@@ -298,7 +375,7 @@ class _Session:
         """
         from . import unpack
 
-        wanted = [r for r in self.files if r.name not in self.got]
+        wanted = self.wanted()
         limit = max(_limit(r) for r in self.files)
         problems: dict[str, str] = {}
         kept = 0
@@ -314,10 +391,8 @@ class _Session:
                 if not found.ok:
                     problems[target.name] = f"{member.name}: {found.reason}"
                     continue
-                name = target.name if found.how == "container" else target.stem + SUFFIX[found.kind]
-                final = self.dest / plain_name(name)
-                publish(member.path, final)
-                self.got[target.name] = final
+                assert found.how is not None
+                self.keep(member.path, target, found.how, found.kind)
                 wanted.remove(target)
                 problems.pop(target.name, None)
                 kept += 1
@@ -328,29 +403,51 @@ class _Session:
             raise Failed(f"{pinned}{what}", wrong_bytes=bool(problems))
         return problems
 
-    def _whole(self, url: str) -> dict[str, str]:
+    def pin_of(self, name: str) -> RemoteFile | None:
+        """The pinned whole-dataset file (or archive) called ``name``, if any."""
+        pins = [*self.whole_files, *([self.archive.file] if self.archive else [])]
+        return next((w for w in pins if w.name == name), None)
+
+    def fetch_whole(self, url: str, name: str, limit: int) -> Whole:
+        """Download the whole file at ``url`` into its (resumable) ``.part``."""
         from . import transfer
 
-        name = _whole_name(url)
-        pin = next((w for w in self.whole_files if w.name == name), None)
-        limit = sum(_limit(r) for r in self.files) + (1 << 20)
+        pin = self.pin_of(name)
         algorithm = pin.algorithm if pin is not None else "sha256"
         expect = Expect(None, max(limit, pin.size if pin is not None else 0), algorithm)
         part = partial.Partial(self.dest, name)
+        result = transfer.fetch(url, part, expect, self.seconds, desc=name)
+        pinned = ""
+        if pin is not None and (result.size, result.digest) != (pin.size, pin.digest):
+            pinned = f"not the pinned {name} ({pin.algorithm} mismatch); "
+        return Whole(part, pinned, result.resumed)
+
+    def _whole(self, url: str) -> dict[str, str]:
+        name = _whole_name(url)
+        if self.archive is not None and name.lower().endswith(".zip"):
+            from .archive import from_archive
+
+            return from_archive(self, url, name)
+        limit = sum(_limit(r) for r in self.files) + (1 << 20)
         for attempt in range(2):
-            result = transfer.fetch(url, part, expect, self.seconds, desc=name)
-            pinned = ""
-            if pin is not None and (result.size, result.digest) != (pin.size, pin.digest):
-                pinned = f"not the pinned {name} ({pin.algorithm} mismatch); "
+            whole = self.fetch_whole(url, name, limit)
             try:
-                return self._unpack(part.path, pinned)
+                return self._unpack(whole.part.path, whole.pinned)
             except Failed:
-                if result.resumed and attempt == 0:
+                if whole.resumed and attempt == 0:
                     continue  # the final check decides: once more, from the first byte
                 raise
             finally:
-                part.discard()
+                whole.part.discard()
         raise AssertionError("unreachable")
+
+    def _whole_url(self, base: str) -> str | None:
+        """The URL of the one file to fetch from ``base``, if the files do not come one by one."""
+        if is_whole(base):
+            return base
+        if self.archive is not None:
+            return base + _quote(self.archive.file.name)
+        return None
 
     # -- one file, every mirror --------------------------------------------------------------
 
@@ -361,19 +458,20 @@ class _Session:
         for base in mirrors:
             if remote.name in self.got:
                 return self.got[remote.name]
-            url = base if is_whole(base) else base + _quote(remote.name)
+            whole = self._whole_url(base)
+            url = whole or base + _quote(remote.name)
             if base in self.dead:
                 failures.append(f"  {url} -> skipped, unreachable earlier ({self.dead[base]})")
                 continue
             tried += 1
             try:
-                if is_whole(base):
-                    if base not in self.wholes:
+                if whole is not None:
+                    if whole not in self.wholes:
                         try:
-                            self.wholes[base] = self._whole(base)
+                            self.wholes[whole] = self._whole(whole)
                         except Failed as exc:
-                            self.wholes[base] = exc
-                    outcome = self.wholes[base]
+                            self.wholes[whole] = exc
+                    outcome = self.wholes[whole]
                     if remote.name in self.got:
                         return self.got[remote.name]
                     if isinstance(outcome, Failed):
@@ -410,7 +508,8 @@ def fetch_file(
     """Download ``remote`` into ``dest_dir`` from the first mirror that delivers it verified.
 
     Returns where it was kept. ``spec``, the dataset it belongs to, lets a
-    whole-dataset mirror stand in (its other verified members are kept too).
+    whole-dataset mirror stand in (its other verified members are kept too)
+    and gets an archive dataset's member out of its archive.
     Raises :class:`DownloadError` listing each mirror and why it failed; when
     every mirror tried answered with wrong bytes, the :class:`ChecksumError`
     subclass of it. Call it holding the directory's lock (``fetch_dataset``
@@ -419,8 +518,12 @@ def fetch_file(
     plain_name(remote.name)
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    files, wholes = (spec.files, spec.whole_files) if spec is not None else ((remote,), ())
-    session = _Session(dest, files, wholes, timeout() if seconds is None else seconds)
+    seconds = timeout() if seconds is None else seconds
+    if spec is not None:
+        session = _Session.of(dest, spec, seconds)
+        session.needed = {remote.name}
+    else:
+        session = _Session(dest, (remote,), seconds)
     return session.get(remote, tuple(_base(u) for u in mirrors), hint)
 
 
@@ -438,21 +541,26 @@ def fetch_dataset(
     *,
     offline: bool | None = None,
 ) -> Fetched:
-    """Make ``dest_dir`` hold ``spec``'s four files, verified; say where each one is.
+    """Make ``dest_dir`` hold ``spec``'s files, verified; say where each one is.
 
     Files already there that verify (by container or content) are kept, with
     no request. A file there that does not is replaced by a fresh download,
     with a RuntimeWarning; if that download fails too, the bad file is
-    removed and :class:`DownloadError` raised. Offline (``offline``, else
-    ``$IDXMNIST_OFFLINE``), only ``file://`` mirrors are used, and a file
-    missing without one is a :class:`DownloadError` at once. Holds
+    removed and :class:`DownloadError` raised. A dataset published as an
+    archive gets the members it lacks out of the archive (``archive.py``).
+    Offline (``offline``, else ``$IDXMNIST_OFFLINE``), only ``file://``
+    mirrors are used, and a file missing without one is a
+    :class:`DownloadError` at once, saying how to import it. Holds
     ``dest_dir/.idxmnist.lock`` throughout, so concurrent callers download
     each file once.
     """
     dest = Path(dest_dir)
     urls = mirrors_for(spec) if mirrors is None else tuple(_base(u) for u in mirrors)
-    for remote in spec.files:
+    remotes = spec.remote_files
+    for remote in remotes:
         plain_name(remote.name)
+    if spec.archive is not None:
+        plain_name(spec.archive.file.name)
     is_offline = offline_mode(offline)
     if is_offline:
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
@@ -462,15 +570,16 @@ def fetch_dataset(
         partial.sweep(dest)
         have: dict[str, Path] = {}
         bad: dict[str, list[tuple[Path, str]]] = {}
-        for remote in spec.files:
+        for remote in remotes:
             path, bad[remote.name] = find_verified(dest, remote)
             if path is not None:
                 have[remote.name] = path
-        missing = [r for r in spec.files if r.name not in have]
+        missing = [r for r in remotes if r.name not in have]
         if missing and is_offline and not urls:
             why = "offline=True" if offline else f"{ENV_OFFLINE}=1"
             raise offline_error(spec, dest, [r.name for r in missing], why)
-        session = _Session(dest, spec.files, spec.whole_files, seconds)
+        session = _Session.of(dest, spec, seconds)
+        session.needed = {r.name for r in missing}
         hint = _local_hint(spec)
         for remote in missing:
             for path, reason in bad[remote.name]:
@@ -485,6 +594,6 @@ def fetch_dataset(
                 if path != got:
                     path.unlink(missing_ok=True)  # replaced by the verified copy
             have[remote.name] = got
-    files = {key: have[r.name] for key, r in zip(KEYS, spec.files, strict=True)}
-    downloaded = [session.got[r.name] for r in spec.files if r.name in session.got]
+    files = {key: have[r.name] for key, r in zip(spec.keys, spec.files, strict=True)}
+    downloaded = [session.got[r.name] for r in remotes if r.name in session.got]
     return Fetched(files, downloaded)

@@ -4,14 +4,20 @@ Layouts:
 
 ``torchvision``
     ``DIR/<Class>/raw/<stem>``: the decompressed IDX files, named as
-    torchvision's ``MNIST._check_exists`` requires (each resource's name
-    without ``.gz``): ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, under ``MNIST``,
-    ``FashionMNIST`` or ``KMNIST``. ``torchvision.datasets.MNIST(DIR)`` then
-    loads without going online.
+    torchvision's ``_check_exists`` requires (each resource's name without
+    ``.gz``/``.xz``): ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` under ``MNIST``,
+    ``FashionMNIST`` or ``KMNIST``; ``emnist-<split>-{train,test}-
+    {images-idx3,labels-idx1}-ubyte`` under ``EMNIST``;
+    ``qmnist-{train,test}-images-idx3-ubyte``,
+    ``qmnist-{train,test}-labels-idx2-int``, ``xnist-images-idx3-ubyte``,
+    ``xnist-labels-idx2-int`` under ``QMNIST`` (the class named by the
+    registry's ``torchvision``). ``torchvision.datasets.MNIST(DIR)`` (and
+    ``EMNIST(DIR, split)``, ``QMNIST(DIR, what)``) then load without going
+    online. Kuzushiji-49 has no torchvision class.
 ``plain``
-    ``DIR/<subdir>/<name>``: the upstream ``.gz`` files (``DIR/mnist/``,
-    ``DIR/fashion-mnist/``, ``DIR/kmnist/``), which ``IDXMNIST_SOURCE=DIR``
+    ``DIR/<subdir>/<name>``: the upstream files (``DIR/mnist/``,
+    ``DIR/fashion-mnist/``, ``DIR/emnist/``...), which ``IDXMNIST_SOURCE=DIR``
     and ``load_data(source=DIR/mnist)`` read. A file the cache holds only as
     verified content (from an npz, say) is gzip-compressed afresh: the same
     IDX bytes, not the upstream container.
@@ -34,7 +40,6 @@ from .cache import cache_dir as resolve_cache_dir
 from .checksum import verdict
 from .content import idx_digest
 from .download import fetch_dataset, plain_name
-from .layout import KEYS
 from .registry import DatasetSpec, RemoteFile
 
 __all__ = ["LAYOUTS", "Layout", "export_dataset", "torchvision_dir"]
@@ -44,9 +49,15 @@ LAYOUTS: tuple[Layout, ...] = ("torchvision", "plain")
 
 
 def torchvision_dir(spec: DatasetSpec, root: str | os.PathLike[str]) -> Path:
-    """``root/<Class>/raw``: where torchvision looks for ``spec``'s files."""
+    """``root/<Class>/raw``: where torchvision looks for ``spec``'s files.
+
+    ValueError for a dataset torchvision has no class for (Kuzushiji-49).
+    """
     if not spec.torchvision:
-        raise ValueError(f"{spec.name}: torchvision has no class for it")
+        raise ValueError(
+            f"{spec.name}: torchvision has no class for it, so there is no torchvision "
+            "layout to write; --layout plain writes its upstream files"
+        )
     return Path(root) / plain_name(spec.torchvision) / "raw"
 
 
@@ -84,15 +95,19 @@ def export_dataset(
     cache_dir: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
 ) -> list[tuple[Path, str]]:
-    """Write ``spec``'s four verified files under ``dest`` in ``layout``; return ``(path, what)``.
+    """Write ``spec``'s verified files under ``dest`` in ``layout``; return ``(path, what)``.
 
-    Raises DownloadError when a file is neither in the cache nor fetchable.
+    Raises DownloadError when a file is neither in the cache nor fetchable,
+    ValueError for the torchvision layout of a dataset torchvision lacks.
     """
+    if layout == "torchvision":
+        torchvision_dir(spec, dest)  # refused before anything is fetched
     folder = resolve_cache_dir(cache_dir) / plain_name(spec.subdir)
     files = fetch_dataset(spec, folder, offline=offline).files
     written = []
-    for key, remote in zip(KEYS, spec.files, strict=True):
-        src = files[key]
+    sources = dict(zip(spec.files, spec.keys, strict=True))
+    for remote in spec.remote_files:
+        src = files[sources[remote]]
         if layout == "torchvision":
             out = torchvision_dir(spec, dest) / plain_name(remote.stem)
             written.append((out, _decompressed(src, remote, out)))

@@ -62,13 +62,16 @@ class Catalog:
         self._by_content: dict[str, tuple[DatasetSpec, RemoteFile]] = {}
         self._content_sizes: set[int] = set()
         for spec in self.specs:
-            for remote in spec.files:
+            for remote in spec.remote_files:
                 self._by_size.setdefault(remote.size, []).append((spec, remote))
                 if remote.content is not None:
                     self._by_content.setdefault(remote.content, (spec, remote))
                     if remote.content_size is not None:
                         self._content_sizes.add(remote.content_size)
-        self.unpinned = tuple(s.name for s in self.specs if any(r.content is None for r in s.files))
+        self.unpinned = tuple(
+            s.name for s in self.specs if any(r.content is None for r in s.remote_files)
+        )
+        self.pinned = tuple(s.name for s in self.specs if s.name not in self.unpinned)
 
     @property
     def max_size(self) -> int:
@@ -103,9 +106,14 @@ class Catalog:
         if entry is not None:
             return Known(entry[0], entry[1], "content", found.kind)
         hint = ""
-        if self.unpinned:
+        if self.unpinned and self.pinned:
             hint = (
-                f" ({', '.join(self.unpinned)} pin only their upstream .gz files, "
+                f" (the content of {', '.join(self.pinned)}'s files is pinned; every other "
+                "dataset's files verify only as their exact upstream files)"
+            )
+        elif self.unpinned:
+            hint = (
+                f" ({', '.join(self.unpinned)} pin only their exact upstream files, "
                 "so only those verify)"
             )
         return Unknown(

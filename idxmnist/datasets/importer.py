@@ -8,6 +8,10 @@ checksum against every registered dataset (``identify.Catalog``); each one
 that verifies is copied into ``<cache dir>/<subdir>/`` under the name a
 download would give it, so later loads work offline. What is installed is
 the verified copy: the file is copied first and the copy identified again.
+A file that is itself a registered file (Kuzushiji-49's ``.npz`` files,
+EMNIST's members) is installed as it is; any other archive (EMNIST's
+``gzip.zip``: every member, so every split) is opened and its members looked
+at.
 
 Each path (or archive member, ``ARCHIVE:MEMBER``) comes back as an
 :class:`Outcome`: recognised (what it is, where it went, or that the cache
@@ -91,13 +95,13 @@ class _Importer:
     def file(self, path: Path) -> list[Outcome]:
         source = os.fspath(path)
         try:
-            kind = unpack.kind_of(path)
+            # cheap first: only a file that identifies is copied, and the copy checked again
+            first = self.catalog.identify(path)
+            kind = None if isinstance(first, Known) else unpack.kind_of(path)
         except OSError as exc:
             return [Outcome(source, reason=f"cannot be read ({exc.strerror or exc})")]
-        if kind is not None:
+        if kind is not None:  # an archive that is not itself a registered file: its members
             return self.archive(path, kind)
-        # cheap first: only a file that identifies is copied, and the copy checked again
-        first = self.catalog.identify(path)
         if isinstance(first, Unknown):
             return [Outcome(source, reason=first.reason)]
         fd, name = tempfile.mkstemp(dir=self.work, suffix=".part")
@@ -170,10 +174,11 @@ def summary(
     lines = []
     specs = {o.known.spec.name: o.known.spec for o in outcomes if o.known is not None}
     for spec in specs.values():
-        have = sum(find_verified(cache / spec.subdir, r)[0] is not None for r in spec.files)
-        state = "loads offline now" if have == len(spec.files) else "not complete yet"
+        remotes = spec.remote_files
+        have = sum(find_verified(cache / spec.subdir, r)[0] is not None for r in remotes)
+        state = "loads offline now" if have == len(remotes) else "not complete yet"
         lines.append(
-            f"{spec.name}: {have} of {len(spec.files)} files verified in "
+            f"{spec.name}: {have} of {len(remotes)} files verified in "
             f"{cache / spec.subdir} ({state})"
         )
     return lines

@@ -8,16 +8,28 @@ is the one place that spells the names out and converts between the two shapes.
 ('x_train', 'y_train', 'x_test', 'y_test')
 >>> as_dict(as_tuple(dict.fromkeys(KEYS, 0)))
 {'x_train': 0, 'y_train': 0, 'x_test': 0, 'y_test': 0}
+>>> keys_of(["nist"])
+('x_nist', 'y_nist')
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
-__all__ = ["KEYS", "SPLITS", "PAIRS", "Split", "Arrays", "as_tuple", "as_dict"]
+__all__ = [
+    "KEYS",
+    "SPLITS",
+    "PAIRS",
+    "Split",
+    "Arrays",
+    "pair_of",
+    "keys_of",
+    "as_tuple",
+    "as_dict",
+]
 
 Split: TypeAlias = Literal["train", "test"]
 SPLITS: tuple[Split, Split] = ("train", "test")
@@ -25,6 +37,17 @@ SPLITS: tuple[Split, Split] = ("train", "test")
 PAIRS: tuple[tuple[str, str], tuple[str, str]] = (("x_train", "y_train"), ("x_test", "y_test"))
 #: the four names, in keras's tuple order
 KEYS: tuple[str, str, str, str] = (*PAIRS[0], *PAIRS[1])
+
+
+def pair_of(split: str) -> tuple[str, str]:
+    """``(images key, labels key)`` of a split by name: ``train`` -> ``(x_train, y_train)``."""
+    return f"x_{split}", f"y_{split}"
+
+
+def keys_of(splits: Iterable[str]) -> tuple[str, ...]:
+    """The array names of the splits, images then labels of each, in order."""
+    return tuple(key for split in splits for key in pair_of(split))
+
 
 Arrays: TypeAlias = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 

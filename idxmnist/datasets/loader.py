@@ -1,46 +1,73 @@
-"""The keras-compatible entry points: IDX files -> tuple -> ``mnist.npz`` cache."""
+"""The keras-compatible entry points: a dataset's files -> arrays -> npz cache."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from ..atomic import file_lock, sweep_stale
 from ..errors import DownloadError, IdxError, warn
-from . import registry
-from .assemble import check_arrays, find_idx_files, load_idx_dataset, read_dataset
+from . import labels, registry
+from .assemble import Source, check_arrays, find_sources, load_idx_dataset, read_arrays
 from .cache import cache_dir as resolve_cache_dir
 from .cache import cache_path
-from .layout import KEYS, Arrays, as_dict, as_tuple
+from .layout import SPLITS, Arrays, as_dict, as_tuple, pair_of
 from .npzfile import load_npz, write_npz
 
-__all__ = ["load_data", "load_dataset", "load_cached", "build_npz"]
+__all__ = [
+    "load_data",
+    "load_dataset",
+    "load_arrays",
+    "load_cached",
+    "present",
+    "cached_name",
+    "build_npz",
+]
 
 PathLike = str | os.PathLike[str]
 
 
+def cached_name(spec: registry.DatasetSpec, upright: bool = True) -> str:
+    """The default cache file of ``spec``: ``emnist-letters.npz`` upright, else
+    ``emnist-letters-transposed.npz`` (images as stored; only for transposed datasets).
+    """
+    if upright or not spec.transposed:
+        return spec.npz_name
+    stem = spec.npz_name[:-4] if spec.npz_name.endswith(".npz") else spec.npz_name
+    return f"{stem}-transposed.npz"
+
+
+def _load_cached(path: Path, spec: registry.DatasetSpec) -> dict[str, np.ndarray]:
+    arrays = load_npz(path, spec.keys)
+    check_arrays(arrays, {k: f"{path}[{k}]" for k in spec.keys}, spec=spec)
+    return arrays
+
+
 def load_cached(path: Path, spec: registry.DatasetSpec) -> Arrays:
     """Load and check a cache file; IdxError if it is not a valid dataset."""
-    arrays = load_npz(path, KEYS)
-    check_arrays(arrays, {k: f"{path}[{k}]" for k in KEYS}, spec.num_classes)
-    return as_tuple(arrays)
+    return as_tuple(_load_cached(path, spec))
 
 
 def _build(
     spec: registry.DatasetSpec,
     source: PathLike | None,
     cache_dir: PathLike | None,
+    upright: bool = True,
     offline: bool | None = None,
-) -> Arrays:
+) -> dict[str, np.ndarray]:
     """The arrays from ``source``, else the verified files kept in the cache.
 
     ``source`` is a directory (read as it is), a local ``.npz``/``.zip``/``.tar``
-    holding the whole dataset, or a mirror URL. Without a directory the four
-    files are kept, verified, in ``<cache dir>/<spec.subdir>/``: fetched
-    there (from ``source``, else ``$IDXMNIST_MIRRORS``, else the registry's
-    mirrors; never over the network when offline) unless already there.
+    holding the whole dataset (EMNIST's ``gzip.zip`` is one), or a mirror URL.
+    Without a directory the files are kept, verified, in
+    ``<cache dir>/<spec.subdir>/``: fetched there (from ``source``, else
+    ``$IDXMNIST_MIRRORS``, else the registry's mirrors; never over the network
+    when offline) unless already there. A dataset published as an archive
+    (EMNIST's ``gzip.zip``) keeps there the verified members it needs.
     """
     from . import download
 
@@ -57,24 +84,25 @@ def _build(
     elif source is not None:
         local = Path(source).expanduser()
         if not local.is_file():
-            return read_dataset(find_idx_files(local, spec.stems), num_classes=spec.num_classes)
+            return read_arrays(spec, find_sources(local, spec), upright=upright)
         mirrors = [local.resolve().as_uri()]
         if not download.is_whole(mirrors[0]):
             raise DownloadError(
                 f"source: {os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
-                "holding the whole dataset (or pass the directory that holds the IDX files)"
+                "holding the whole dataset (or pass the directory that holds its files)"
             )
     files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
     fetched = download.fetch_dataset(spec, files_dir, mirrors, offline=offline)
-    return read_dataset(fetched.files, num_classes=spec.num_classes)
+    sources: dict[str, Source] = dict(fetched.files)
+    return read_arrays(spec, sources, upright=upright)
 
 
 def _env_source(spec: registry.DatasetSpec) -> str | None:
     """``$IDXMNIST_SOURCE`` as it applies to ``spec``.
 
-    Its ``<subdir>`` (``mnist``, ``fashion-mnist``, ``kmnist``) if that is a
-    directory; else, for MNIST only, the value itself. So a folder of MNIST
-    files never stands in for Fashion-MNIST or KMNIST.
+    Its ``<subdir>`` (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist`` ...)
+    if that is a directory; else, for MNIST only, the value itself. So a
+    folder of MNIST files never stands in for another dataset.
     """
     value = os.environ.get("IDXMNIST_SOURCE") or None
     if value is None:
@@ -97,40 +125,127 @@ def _cache_lock(target: Path) -> Iterator[None]:
         yield
 
 
-def load_dataset(
+def load_arrays(
     spec: registry.DatasetSpec,
     path: PathLike | None = None,
     *,
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
+    upright: bool = True,
     offline: bool | None = None,
-) -> Arrays:
-    """``load_data`` for any registered dataset.
+) -> dict[str, np.ndarray]:
+    """Every array of ``spec``, by key (``x_train`` ...), whole: the cache or a build.
 
     A valid cache file is loaded without locking. Otherwise, under a file
     lock beside it (so concurrent processes build it once), the cache is
-    checked again, then built from ``source`` or the downloaded IDX files and
+    checked again, then built from ``source`` or the downloaded files and
     written atomically. An invalid cache file is rebuilt once, with a warning.
+    ``upright`` picks the orientation of transposed datasets (EMNIST), each
+    cached in its own file (:func:`cached_name`). ``offline``: never touch
+    the network (default ``$IDXMNIST_OFFLINE``).
     """
-    target = cache_path(path if path is not None else spec.npz_name, cache_dir)
+    target = cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
     if target.exists():
         try:
-            return load_cached(target, spec)
+            return _load_cached(target, spec)
         except IdxError:
             pass  # looked at again under the lock: another process may be replacing it
     with _cache_lock(target):
         sweep_stale(target)
         if target.exists():
             try:
-                return load_cached(target, spec)
+                return _load_cached(target, spec)
             except IdxError as exc:
                 warn(f"{exc}; rebuilding it")
-        data = _build(spec, source, cache_dir, offline)
+        data = _build(spec, source, cache_dir, upright, offline)
         try:
-            write_npz(target, as_dict(data))
+            write_npz(target, data)
         except OSError as exc:
             warn(f"could not write the cache {target}: {exc}; the arrays are returned uncached")
     return data
+
+
+def _check_extended(spec: registry.DatasetSpec, extended: bool) -> None:
+    if extended and not spec.columns:
+        raise ValueError(f"{spec.name} has plain class labels; extended=True needs a label matrix")
+
+
+def present(
+    arrays: Mapping[str, np.ndarray], spec: registry.DatasetSpec, *, extended: bool = False
+) -> dict[str, np.ndarray]:
+    """The arrays as a loader hands them out: each split's ``rows`` cut (views), and
+    label matrices as their class column (uint8) or, ``extended``, named records.
+    """
+    _check_extended(spec, extended)
+    out = {}
+    for split in spec.splits:
+        xk, yk = pair_of(split.name)
+        x, y = arrays[xk], arrays[yk]
+        if split.rows is not None:
+            x, y = x[split.rows[0] : split.rows[1]], y[split.rows[0] : split.rows[1]]
+        out[xk] = x
+        out[yk] = labels.records(y, spec) if extended else labels.classes(y, spec)
+    return out
+
+
+def load_dataset(
+    spec: registry.DatasetSpec | str,
+    path: PathLike | None = None,
+    *,
+    source: PathLike | None = None,
+    cache_dir: PathLike | None = None,
+    upright: bool = True,
+    extended: bool = False,
+    offline: bool | None = None,
+) -> Arrays:
+    """Loads any registered dataset with a train and a test split, keras style.
+
+    The built-in ones, or one added with :func:`idxmnist.datasets.register`:
+    the same cache, verified downloads, checks and errors as ``load_data``.
+
+    Args:
+        spec: the dataset's registry name (``"emnist-letters"``, ``"qmnist"``,
+            your own) or its :class:`DatasetSpec`.
+        path: the cache file (default: the entry's, in the cache directory).
+        source: a directory holding the files (or, for an archive dataset,
+            the archive), a local file holding the whole dataset (a
+            keras-layout ``.npz``, a ``.zip`` or ``.tar``; EMNIST's
+            ``gzip.zip``), or a mirror URL (a base URL, or the URL of one
+            such file).
+        cache_dir: the cache directory, overriding the environment.
+        upright: transposed datasets (EMNIST) come upright; False: as stored.
+        extended: for a label matrix (QMNIST), named records instead of classes.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``.
+
+    Raises:
+        IdxError: a file is malformed, or not the dataset the entry describes.
+        DownloadError: no mirror delivered a verified file (the message
+            lists each mirror and why); offline, a missing file.
+        FileNotFoundError: ``source`` lacks a file.
+        ValueError: an unknown name, a dataset without train and test splits,
+            or ``extended=True`` for plain labels.
+
+    Example:
+
+    >>> from idxmnist.datasets import load_dataset
+    >>> (x_train, y_train), (x_test, y_test) = load_dataset("emnist-digits")  # doctest: +SKIP
+    """
+    if isinstance(spec, str):
+        spec = registry.get(spec)
+    if tuple(s.name for s in spec.splits) != SPLITS:
+        raise ValueError(
+            f"{spec.name} has splits {', '.join(s.name for s in spec.splits)}, not train "
+            "and test; load it with load_arrays"
+        )
+    _check_extended(spec, extended)
+    arrays = load_arrays(
+        spec, path, source=source, cache_dir=cache_dir, upright=upright, offline=offline
+    )
+    return as_tuple(present(arrays, spec, extended=extended))
 
 
 def load_data(

@@ -240,17 +240,29 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
     return members
 
 
-def load_npz(path: str | os.PathLike[str], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def load_npz(
+    path: str | os.PathLike[str],
+    keys: tuple[str, ...],
+    *,
+    check: Callable[[str, Member], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Load the arrays named ``keys`` from an npz, which must hold exactly those.
 
     Stored members are memory-mapped copy-on-write (writable, private to this
     process); compressed ones are read with ``numpy.load(allow_pickle=False)``.
+    ``check(key, member)`` sees each member's declared dtype and shape before
+    any array is read, and raises to refuse it: so a header that lies about
+    the shape costs nothing (a file's size bounds its arrays only as far as
+    deflate's 1032:1 does).
     """
     name = os.fspath(path)
     with open(path, "rb") as f:
         members = npz_members(f, name)
         if set(members) != set(keys):
             raise corrupt_npz(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
+        if check is not None:
+            for key in keys:
+                check(key, members[key])
         offsets = {k: m.data_offset for k, m in members.items() if m.data_offset is not None}
         if len(offsets) == len(members):
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)

@@ -1,32 +1,66 @@
-"""Known datasets, as data: their files, sizes, checksums, mirrors and classes.
+"""Known datasets, as data: their files, sizes, checksums, splits, mirrors and classes.
 
 Everything idxmnist knows about a dataset is one :class:`DatasetSpec` entry in
 :data:`DATASETS`; the loaders, downloads, ``idxmnist verify``, ``import``,
-``export`` and ``preview`` all read it from here.
+``export``, ``info`` and ``preview`` all read it from here. Each fact is
+written once: the six EMNIST splits share one :class:`Archive`, QMNIST's
+``test10k`` and ``test50k`` are its ``test`` split cut by rows.
 
 Each file is pinned twice where the facts are known: by its *container*
-checksum (the exact ``.gz`` bytes upstream publishes) and by its *content*
-checksum (SHA-256 of the decompressed IDX bytes, header and payload). A copy
-that matches either is the right data, however it was packed.
+checksum (the exact bytes upstream publishes) and by its *content* checksum
+(SHA-256 of the decompressed IDX bytes, header and payload). A copy that
+matches either is the right data, however it was packed. A member of an
+archive is pinned by its own size and SHA-256, so it verifies without the
+rest of the archive.
 
-A mirror is either a base URL (ending in ``/``; the registry's file names are
-fetched beneath it) or the URL of one file that holds the whole dataset (a
-keras-layout ``.npz``, or a zip or tar of the IDX files); see
-``docs/sources.md`` for the order and why.
+A mirror is either a base URL (ending in ``/``; the registry's file names, or
+the archive's name, are fetched beneath it) or the URL of one file that holds
+the whole dataset (a keras-layout ``.npz``, or a zip or tar of its files);
+see ``docs/sources.md`` for the order and why.
+
+:func:`register` adds an entry at run time (a dataset of your own, or a
+built-in one pointed at other files); the loaders and downloads treat it
+exactly like a built-in one.
+
+>>> get("emnist-letters").splits[0]
+Split(name='train', count=124800, rows=None)
+>>> get("qmnist-test10k").splits[1].rows
+(0, 10000)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from .layout import KEYS
+from .classes import ClassFile
+from .layout import keys_of
 
-__all__ = ["Algorithm", "RemoteFile", "DatasetSpec", "DATASETS", "get", "names"]
+__all__ = [
+    "Algorithm",
+    "RemoteFile",
+    "Split",
+    "Column",
+    "Archive",
+    "ClassFile",
+    "DatasetSpec",
+    "DATASETS",
+    "get",
+    "names",
+    "register",
+    "unregister",
+    "key_of",
+]
 
 Algorithm: TypeAlias = Literal["sha256", "md5"]
+Container: TypeAlias = Literal["idx", "npz"]
 #: the file-name endings of compressed containers (the name without one is the stem)
 COMPRESSED_SUFFIXES = (".gz", ".xz", ".bz2")
+_HEX = {"sha256": 64, "md5": 32}
+_HEXDIGITS = "0123456789abcdef"
+_SPLIT_NAME = re.compile(r"[a-z][a-z0-9]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,43 +90,196 @@ class RemoteFile:
 
 
 @dataclass(frozen=True, slots=True)
-class DatasetSpec:
-    """A dataset of four IDX files, one per key of ``layout.KEYS``, in that order.
+class Split:
+    """One split of a dataset: its name, how many examples its files hold, which to use.
 
-    ``classes[label]`` is the human name of each label. ``whole_files`` pins
-    the files that hold the whole dataset at some mirror (keras's
-    ``mnist.npz``), by the name a mirror URL ends with. ``torchvision`` is
-    the class name torchvision keeps the dataset under (``root/<name>/raw/``).
+    ``name`` names the arrays (``x_<name>``, ``y_<name>``). ``count`` is the
+    published number of examples in its files (checked on every load; None:
+    any). ``rows`` is ``(start, stop)`` when only those rows of the files
+    belong to the split (QMNIST's ``test10k``).
+    """
+
+    name: str
+    count: int | None = None
+    rows: tuple[int, int] | None = None
+
+    @property
+    def size(self) -> int | None:
+        """Examples in the split: ``count``, or the length of ``rows``."""
+        if self.rows is not None:
+            return self.rows[1] - self.rows[0]
+        return self.count
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a label matrix: its field name and allowed values ``lo..hi``.
+
+    ``hi`` None means no upper bound. The first column is the class.
+    """
+
+    name: str
+    lo: int = 0
+    hi: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """A zip archive that holds a dataset's files as members (EMNIST's ``gzip.zip``).
+
+    ``file`` pins the archive itself; the spec's ``files`` pin each member
+    (``folder + name`` inside the archive), so one split can be checked
+    without the rest. ``md5`` is the archive's other published checksum.
+    """
+
+    file: RemoteFile
+    folder: str = ""
+    md5: str | None = None
+
+    def member(self, remote: RemoteFile) -> str:
+        """The member name of ``remote`` inside the archive."""
+        return self.folder + remote.name
+
+
+TRAIN_TEST: tuple[Split, Split] = (Split("train"), Split("test"))
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """A dataset: for each split an images file and a labels file, and what they hold.
+
+    The fields, beyond the first six every entry has:
+
+    * ``files``: per split in order, its images file then its labels file
+      (``layout.KEYS`` order for train and test);
+    * ``classes``: the name of each label, inline (labels counted from
+      ``first_label``) or a :class:`ClassFile`;
+    * ``splits``: name, published size and rows of each split;
+    * ``columns``: for label matrices (QMNIST's ``(N, 8)`` int32), each
+      column's field name and range, the class first; empty for plain
+      ``(N,)`` uint8 labels;
+    * ``transposed``: the images are stored transposed (EMNIST): loaders
+      turn them upright unless asked not to;
+    * ``container``: ``"idx"`` files (raw or compressed), or ``"npz"`` files
+      holding one array ``arr_0`` each (Kuzushiji-49);
+    * ``archive``: the zip the files come in, when they are not published
+      one by one;
+    * ``whole_files``: the files that hold the whole dataset at some mirror
+      (keras's ``mnist.npz``), pinned, by the name a mirror URL ends with;
+    * ``torchvision``: the class torchvision keeps the dataset under
+      (``root/<name>/raw/``), None if it has none.
     """
 
     name: str
     npz_name: str  # default cache file name, relative to the cache directory
-    subdir: str  # where its IDX files are kept inside the cache directory
+    subdir: str  # where its files are kept inside the cache directory
     files: tuple[RemoteFile, ...]
     mirrors: tuple[str, ...]
-    classes: tuple[str, ...]
+    classes: tuple[str, ...] | ClassFile
+    splits: tuple[Split, ...] = TRAIN_TEST
+    first_label: int = 0
+    columns: tuple[Column, ...] = ()
+    transposed: bool = False
+    container: Container = "idx"
+    archive: Archive | None = None
     whole_files: tuple[RemoteFile, ...] = ()
     torchvision: str | None = None
 
     def __post_init__(self) -> None:
-        if len(self.files) != len(KEYS):
-            raise ValueError(f"{self.name}: expected {len(KEYS)} files, got {len(self.files)}")
+        if len(self.files) != 2 * len(self.splits):
+            raise ValueError(
+                f"{self.name}: expected {2 * len(self.splits)} files (images and labels "
+                f"of {', '.join(s.name for s in self.splits)}), got {len(self.files)}"
+            )
+        _check_spec(self)
 
     @property
-    def num_classes(self) -> int:
-        return len(self.classes)
+    def keys(self) -> tuple[str, ...]:
+        """The array names, in ``files`` order: ``x_train, y_train, x_test, y_test``."""
+        return keys_of(s.name for s in self.splits)
 
     @property
     def stems(self) -> dict[str, str]:
         """Each key's file name without compression suffix: where to look in a folder."""
-        return {key: f.stem for key, f in zip(KEYS, self.files, strict=True)}
+        return {key: f.stem for key, f in zip(self.keys, self.files, strict=True)}
+
+    @property
+    def class_names(self) -> dict[int, str]:
+        """``{label: name}`` for every label, in increasing order (a new dict)."""
+        if isinstance(self.classes, ClassFile):
+            from . import classes
+
+            return classes.load(self.classes)
+        return {self.first_label + i: name for i, name in enumerate(self.classes)}
+
+    @property
+    def label_range(self) -> tuple[int, int]:
+        """The smallest and largest valid label."""
+        labels = self.class_names
+        return min(labels), max(labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def remote_files(self) -> tuple[RemoteFile, ...]:
+        """Each distinct file once (splits may share files), in ``files`` order."""
+        return tuple(dict.fromkeys(self.files))
+
+    def split(self, name: str) -> Split:
+        """The split called ``name``; ValueError naming the splits there are."""
+        for s in self.splits:
+            if s.name == name:
+                return s
+        raise ValueError(
+            f"{self.name} has no split {name!r}; its splits: "
+            + ", ".join(s.name for s in self.splits)
+        )
 
 
-def _four(algorithm: Algorithm, *entries: tuple[str, int, str]) -> tuple[RemoteFile, ...]:
+def _check_spec(spec: DatasetSpec) -> None:
+    """Refuse an entry that cannot describe a dataset (called for built-in ones too)."""
+    where = f"dataset {spec.name!r}"
+    names = [s.name for s in spec.splits]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"{where}: splits must be named, each once: {names}")
+    for s in spec.splits:
+        if not _SPLIT_NAME.match(s.name):
+            raise ValueError(f"{where}: split name {s.name!r} is not a lowercase word")
+        if s.count is not None and s.count < 0:
+            raise ValueError(f"{where}: split {s.name!r} has a negative count")
+        if s.rows is not None:
+            start, stop = s.rows
+            if not 0 <= start <= stop or (s.count is not None and stop > s.count):
+                raise ValueError(f"{where}: split {s.name!r} rows {s.rows} do not fit")
+    for f in spec.files:
+        if not isinstance(f, RemoteFile):
+            raise TypeError(f"{where}: files must be RemoteFile entries, got {f!r}")
+        if f.algorithm not in _HEX:
+            raise ValueError(f"{where}: {f.name}: algorithm must be sha256 or md5")
+        if len(f.digest) != _HEX[f.algorithm] or f.digest.strip("0123456789abcdef"):
+            raise ValueError(f"{where}: {f.name}: {f.algorithm} must be lowercase hex")
+        if f.size < 0:
+            raise ValueError(f"{where}: {f.name}: negative size")
+        if f.content is not None and (len(f.content) != 64 or f.content.strip(_HEXDIGITS)):
+            raise ValueError(f"{where}: {f.name}: content must be a lowercase hex sha256")
+    if spec.container not in ("idx", "npz"):
+        raise ValueError(f"{where}: container must be 'idx' or 'npz'")
+    if spec.columns:
+        if spec.container != "idx":
+            raise ValueError(f"{where}: label columns need IDX label files")
+        if len({c.name for c in spec.columns}) != len(spec.columns):
+            raise ValueError(f"{where}: column names repeat")
+    if isinstance(spec.classes, tuple) and not all(isinstance(c, str) for c in spec.classes):
+        raise TypeError(f"{where}: classes must be names (str) or a ClassFile")
+
+
+def _files(algorithm: Algorithm, *entries: tuple[str, int, str]) -> tuple[RemoteFile, ...]:
     return tuple(RemoteFile(name, size, algorithm, digest) for name, size, digest in entries)
 
 
-def _four_with_content(
+def _files_with_content(
     *entries: tuple[str, int, str, int, str],
 ) -> tuple[RemoteFile, ...]:
     """``(name, size, sha256, IDX size, IDX sha256)`` each: container and content pinned."""
@@ -105,162 +292,366 @@ def _four_with_content(
 DIGITS = tuple(str(d) for d in range(10))
 
 
-DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec(
-        name="mnist",
-        npz_name="mnist.npz",
-        subdir="mnist",
-        # container: the upstream .gz files (TFDS's and the CVDF mirror's sha256);
-        # content: `gzip -dc FILE | sha256sum` of those files
-        files=_four_with_content(
-            (
-                "train-images-idx3-ubyte.gz",
-                9912422,
-                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                47040016,
-                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-            ),
-            (
-                "train-labels-idx1-ubyte.gz",
-                28881,
-                "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                60008,
-                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-            ),
-            (
-                "t10k-images-idx3-ubyte.gz",
-                1648877,
-                "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                7840016,
-                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-            ),
-            (
-                "t10k-labels-idx1-ubyte.gz",
-                4542,
-                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                10008,
-                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            ),
+# -- MNIST, Fashion-MNIST, KMNIST ---------------------------------------------------------
+
+MNIST = DatasetSpec(
+    name="mnist",
+    npz_name="mnist.npz",
+    subdir="mnist",
+    # container: the upstream .gz files (TFDS's and the CVDF mirror's sha256);
+    # content: `gzip -dc FILE | sha256sum` of those files
+    files=_files_with_content(
+        (
+            "train-images-idx3-ubyte.gz",
+            9912422,
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            47040016,
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         ),
-        # LeCun's own host is gone (403, then 503, then an HTML page; the domain
-        # lapsed in 2026). keras's mnist.npz comes last: one 11 MB file, all or
-        # nothing, verified by content; the per-file mirrors above fetch only
-        # what is missing and keep the upstream .gz bytes
-        mirrors=(
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/",
-            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        (
+            "train-labels-idx1-ubyte.gz",
+            28881,
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            60008,
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         ),
-        # keras.datasets.mnist's own pin of that file
-        whole_files=(
-            RemoteFile(
-                "mnist.npz",
-                11490434,
-                "sha256",
-                "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-            ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            1648877,
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            7840016,
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         ),
-        torchvision="MNIST",
-        classes=DIGITS,
-    ),
-    "fashion_mnist": DatasetSpec(
-        name="fashion_mnist",
-        npz_name="fashion-mnist.npz",
-        subdir="fashion-mnist",
-        # the sha256s keras.datasets.fashion_mnist pins (TFDS pins the same for
-        # the zalando host; torchvision's md5s are of the same bytes). Content
-        # hashes: not computed yet (no verified copy at hand), so only the
-        # exact .gz files verify
-        files=_four(
-            "sha256",
-            (
-                "train-images-idx3-ubyte.gz",
-                26421880,
-                "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-            ),
-            (
-                "train-labels-idx1-ubyte.gz",
-                29515,
-                "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-            ),
-            (
-                "t10k-images-idx3-ubyte.gz",
-                4422102,
-                "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-            ),
-            (
-                "t10k-labels-idx1-ubyte.gz",
-                5148,
-                "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-            ),
-        ),
-        # keras's copy first: https, and the zalando host has timed out for weeks
-        # at a time; the bytes are the same, pinned by the same sha256s
-        mirrors=(
-            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        ),
-        torchvision="FashionMNIST",
-        classes=(
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            4542,
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            10008,
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ),
     ),
-    "kmnist": DatasetSpec(
-        name="kmnist",
-        npz_name="kmnist.npz",
-        subdir="kmnist",
-        # TFDS's sha256s (same sizes as torchvision's md5-pinned files); content
-        # hashes: not computed yet, so only the exact .gz files verify
-        files=_four(
+    # LeCun's own host is gone (403, then 503, then an HTML page; the domain
+    # lapsed in 2026). keras's mnist.npz comes last: one 11 MB file, all or
+    # nothing, verified by content; the per-file mirrors above fetch only
+    # what is missing and keep the upstream .gz bytes
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+    ),
+    classes=DIGITS,
+    # keras.datasets.mnist's own pin of that file
+    whole_files=(
+        RemoteFile(
+            "mnist.npz",
+            11490434,
             "sha256",
-            (
-                "train-images-idx3-ubyte.gz",
-                18165135,
-                "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
-            ),
-            (
-                "train-labels-idx1-ubyte.gz",
-                29497,
-                "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",
-            ),
-            (
-                "t10k-images-idx3-ubyte.gz",
-                3041136,
-                "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
-            ),
-            (
-                "t10k-labels-idx1-ubyte.gz",
-                5120,
-                "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",
-            ),
+            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
         ),
-        mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
-        torchvision="KMNIST",
-        # kmnist_classmap.csv: the hiragana each label stands for (o, ki, su, tsu,
-        # na, ha, ma, ya, re, wo)
-        classes=(
-            "\u304a",
-            "\u304d",
-            "\u3059",
-            "\u3064",
-            "\u306a",
-            "\u306f",
-            "\u307e",
-            "\u3084",
-            "\u308c",
-            "\u3092",
+    ),
+    torchvision="MNIST",
+)
+
+FASHION_MNIST = DatasetSpec(
+    name="fashion_mnist",
+    npz_name="fashion-mnist.npz",
+    subdir="fashion-mnist",
+    # the sha256s keras.datasets.fashion_mnist pins (TFDS pins the same for the
+    # zalando host; torchvision's md5s, 8d4fb7e6..., 25c81989..., bef4ecab...,
+    # bb300cfd..., are of the same bytes). Content hashes: not computed yet
+    # (no verified copy at hand), so only the exact .gz files verify
+    files=_files(
+        "sha256",
+        (
+            "train-images-idx3-ubyte.gz",
+            26421880,
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            29515,
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            4422102,
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            5148,
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
+    ),
+    # keras's copy first: https, and the zalando host has timed out for weeks
+    # at a time; the bytes are the same, pinned by the same sha256s
+    mirrors=(
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    ),
+    classes=(
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    torchvision="FashionMNIST",
+)
+
+KMNIST = DatasetSpec(
+    name="kmnist",
+    npz_name="kmnist.npz",
+    subdir="kmnist",
+    # TFDS's sha256s (the same sizes as torchvision's md5-pinned files, bdb82020...,
+    # e144d726..., 5c965bf0..., 7320c461...); content hashes: not computed yet,
+    # so only the exact .gz files verify
+    files=_files(
+        "sha256",
+        (
+            "train-images-idx3-ubyte.gz",
+            18165135,
+            "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            29497,
+            "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            3041136,
+            "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            5120,
+            "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",
+        ),
+    ),
+    mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
+    # kmnist_classmap.csv: the hiragana each label stands for (o, ki, su, tsu,
+    # na, ha, ma, ya, re, wo)
+    classes=(
+        "\u304a",
+        "\u304d",
+        "\u3059",
+        "\u3064",
+        "\u306a",
+        "\u306f",
+        "\u307e",
+        "\u3084",
+        "\u308c",
+        "\u3092",
+    ),
+    torchvision="KMNIST",
+)
+
+
+# -- EMNIST: six splits, one archive ----------------------------------------------------
+
+#: NIST's gzip.zip (torchvision and TFDS pin the same bytes): every split's four
+#: members under ``gzip/``, and the six mapping files
+EMNIST_ARCHIVE = Archive(
+    file=RemoteFile(
+        "gzip.zip",
+        561753746,
+        "sha256",
+        "fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e",
+    ),
+    folder="gzip/",
+    md5="58c8d27c78d21e728a6bc7b3cc06412e",
+)
+EMNIST_MIRRORS = ("https://biometrics.nist.gov/cs_links/EMNIST/",)
+
+#: split -> (train, test) sizes (the EMNIST paper's Table II), then the members
+#: train images, train labels, test images, test labels: (size, sha256) each
+_EMNIST: dict[str, tuple[tuple[int, int], tuple[tuple[int, str], ...]]] = {
+    "byclass": (
+        (697932, 116323),
+        (
+            (173367313, "9e21987f03a6eb8b870187e785883ddad96947299587908f1a7ec2ca0f4be5f0"),
+            (491603, "f7ef403d48dc18a89dae0d83d11ee69cecb6e1c12c3a961d03712e495c02a8fa"),
+            (28908322, "5ec835bd5d5b1a66378a132e727fef20fe994b3cc666899befcca5ac766f50cd"),
+            (81839, "501e305eeeacb093b162592d80e8a2632040872360fa6d85cfcb2200d91ca92a"),
+        ),
+    ),
+    "bymerge": (
+        (697932, 116323),
+        (
+            (173375281, "39bf8c68037dad40db35348895f7e4e056e8c0a005ab78869c9fbc2c96e947be"),
+            (476444, "2c47293b9e62d6abf6ad05fbf67e40baa32adfd380b8d7b44dcc35534b64e1f1"),
+            (28905295, "5e5815ec1b522089134435f7c55e75a00960b58414793593ffff23efc0821683"),
+            (79351, "8bda1516255683ba9071e141947ca0c91a911176065cdd6259b0b4d8dc5b5f35"),
+        ),
+    ),
+    "balanced": (
+        (112800, 18800),
+        (
+            (28207740, "74295e75e4e9fa2c102147460ee7eb763653d5132d883a84fb88932bfb8d2db4"),
+            (80618, "b46d41e5156a0a8aaaa4d18979fdd1588850fa8571018acffd5d93b325a7d6ed"),
+            (4714707, "117fc12b015e37ea98bfb2cbba3f77c3782c056cdbd219b87abfc8661d7135db"),
+            (13504, "a67cac948379b67270b9a4d0a01c8ec661598accf2f2b1964340b7c83cb175cd"),
+        ),
+    ),
+    "letters": (
+        (124800, 20800),
+        (
+            (30804864, "6288f418a917e007bf5fddb823a2dc7a5c6a35031401b93292a539cb12bd881f"),
+            (79283, "9759af91ea6bccdf07a6040fd085861f2ec88e37f7c3f5760f6feb57106fbe5c"),
+            (5039157, "50f0e93d75b99b463e9760b8345866f22587fa2c2fba472730a5ba09c693412d"),
+            (144, "924955c31fe7fd809b7303b5c0141282955f4b8390c74cdfd5d80435e0f4b4cb"),
+        ),
+    ),
+    "digits": (
+        (240000, 40000),
+        (
+            (59515779, "f7c95004d14d81af89522e67d8f0c781dfb3bd544181c81bfe1eb6b41c35b726"),
+            (113859, "6638a6ff5fe2eefd9cca2471995b46c82986b8e4b2a70d2f5ce8e05d7edb319e"),
+            (9908519, "20ebe43509264f7639d37c835a3f0b009e90b29e00a099a03101abe1644a3f63"),
+            (19960, "bad1834c45d5988e270b99d43b13edc3fd898f658ffbc2caf2846ef27f7b05b0"),
+        ),
+    ),
+    "mnist": (
+        (60000, 10000),
+        (
+            (14873795, "5f9942f441031c0f1f2e4d162059fd6e19ea808b34c328b6d16cab0ed24c78f2"),
+            (29480, "00c6d3c2342fdffb1711e0b5656cac4ce5862d2826399d383a9bac07d612e9f8"),
+            (2484884, "b25640fa9e356c618132f5df347c95ef5bae6d9c2596be1de40f7e0ae1c3eac6"),
+            (5144, "bcc5385d38f083dba046f5f756e99b32f5ea7fad122c6243c71c2239873065ca"),
         ),
     ),
 }
+EMNIST_SPLITS = tuple(_EMNIST)
+_PARTS = ("train-images-idx3", "train-labels-idx1", "test-images-idx3", "test-labels-idx1")
+
+
+def _emnist(split: str) -> DatasetSpec:
+    (n_train, n_test), members = _EMNIST[split]
+    return DatasetSpec(
+        name=f"emnist_{split}",
+        npz_name=f"emnist-{split}.npz",
+        subdir="emnist",
+        files=tuple(
+            RemoteFile(f"emnist-{split}-{part}-ubyte.gz", size, "sha256", digest)
+            for part, (size, digest) in zip(_PARTS, members, strict=True)
+        ),
+        mirrors=EMNIST_MIRRORS,
+        classes=ClassFile(f"emnist/emnist-{split}-mapping.txt"),
+        splits=(Split("train", n_train), Split("test", n_test)),
+        transposed=True,
+        archive=EMNIST_ARCHIVE,
+        # torchvision.datasets.EMNIST(root, split): root/EMNIST/raw/ holding
+        # each member's name without .gz
+        torchvision="EMNIST",
+    )
+
+
+# -- QMNIST: extended labels; test10k and test50k are rows of its test split -----------
+
+QMNIST_MIRRORS = ("https://raw.githubusercontent.com/facebookresearch/qmnist/master/",)
+#: the eight columns of QMNIST's label files (the publishers' README), as field names
+QMNIST_COLUMNS = (
+    Column("digit", 0, 9),  # the character class
+    Column("hsf_series"),  # NIST HSF series (0, 1 or 4 in QMNIST)
+    Column("writer_id"),  # NIST writer ID
+    Column("digit_index"),  # index of this digit among its writer's
+    Column("nist_class", 30, 39),  # NIST class code: the hex of the ASCII digit
+    Column("nist_index"),  # global NIST digit index: the row in xnist
+    Column("duplicate"),  # xnist only: the row this digit duplicates, else 0
+    Column("unused"),
+)
+_QMNIST_FILES = _files(
+    "md5",
+    ("qmnist-train-images-idx3-ubyte.gz", 9704059, "ed72d4157d28c017586c42bc6afe6370"),
+    ("qmnist-train-labels-idx2-int.gz", 463024, "0058f8dd561b90ffdd0f734c6a30e5e4"),
+    ("qmnist-test-images-idx3-ubyte.gz", 9742279, "1394631089c404de565df7b7aeaf9412"),
+    ("qmnist-test-labels-idx2-int.gz", 526800, "5b5b05890a5e13444e108efe57b788aa"),
+)
+QMNIST = DatasetSpec(
+    name="qmnist",
+    npz_name="qmnist.npz",
+    subdir="qmnist",
+    files=_QMNIST_FILES,
+    mirrors=QMNIST_MIRRORS,
+    classes=DIGITS,
+    splits=(Split("train", 60000), Split("test", 60000)),
+    columns=QMNIST_COLUMNS,
+    # torchvision.datasets.QMNIST(root, what): root/QMNIST/raw/ holding each
+    # file's name without .gz/.xz (test10k and test50k read the test files)
+    torchvision="QMNIST",
+)
+#: QMNIST's test choices: the first 10,000 test rows match MNIST's test set
+QMNIST_TEST_ROWS = {"test": None, "test10k": (0, 10000), "test50k": (10000, 60000)}
+QMNIST_NIST = dataclasses.replace(
+    QMNIST,
+    name="qmnist_nist",
+    npz_name="qmnist-nist.npz",
+    files=_files(
+        "md5",
+        ("xnist-images-idx3-ubyte.xz", 51325860, "7f124b3b8ab81486c9d8c2749c17f834"),
+        ("xnist-labels-idx2-int.xz", 958144, "5ed0e788978e45d4a8bd4b7caec3d79d"),
+    ),
+    splits=(Split("nist", 402953),),
+)
+
+
+def _qmnist_test(test: str) -> DatasetSpec:
+    train, full = QMNIST.splits
+    return dataclasses.replace(
+        QMNIST,
+        name=f"qmnist_{test}",
+        splits=(train, dataclasses.replace(full, rows=QMNIST_TEST_ROWS[test])),
+    )
+
+
+# -- Kuzushiji-49: four npz files ---------------------------------------------------------
+
+K49 = DatasetSpec(
+    name="k49",
+    npz_name="k49.npz",
+    subdir="k49",
+    # sizes and md5s: the publishers' files as fetched from codh (git-annex keys
+    # of a mirror); the same md5s as other K49 loaders pin
+    files=_files(
+        "md5",
+        ("k49-train-imgs.npz", 66117696, "7ac088b20481cf51dcd01ceaab89d821"),
+        ("k49-train-labels.npz", 164485, "44a8e1b893f81e63ff38d73cad420f7a"),
+        ("k49-test-imgs.npz", 10971201, "d352e201d846ce6b94f42c990966f374"),
+        ("k49-test-labels.npz", 27450, "4da6f7a62e67a832d5eb1bd85c5ee448"),
+    ),
+    mirrors=("http://codh.rois.ac.jp/kmnist/dataset/k49/",),
+    classes=ClassFile("k49/k49_classmap.csv", "classmap"),
+    splits=(Split("train", 232365), Split("test", 38547)),
+    container="npz",
+    # torchvision has no Kuzushiji-49 class (only KMNIST): torchvision=None
+)
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        MNIST,
+        FASHION_MNIST,
+        KMNIST,
+        *(_emnist(split) for split in EMNIST_SPLITS),
+        QMNIST,
+        _qmnist_test("test10k"),
+        _qmnist_test("test50k"),
+        QMNIST_NIST,
+        K49,
+    )
+}
+
+
+def key_of(name: str) -> str:
+    """The registry key of ``name``: ``Fashion-MNIST`` -> ``fashion_mnist``."""
+    return name.replace("-", "_").lower()
 
 
 def names() -> tuple[str, ...]:
@@ -270,7 +661,67 @@ def names() -> tuple[str, ...]:
 
 def get(name: str) -> DatasetSpec:
     """The spec of dataset ``name`` (``mnist``, ``fashion_mnist`` or ``fashion-mnist``, ...)."""
-    key = name.replace("-", "_").lower()
+    key = key_of(name)
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     return DATASETS[key]
+
+
+def register(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
+    """Add a dataset to the registry at run time; return the entry as registered.
+
+    The loaders (``idxmnist.datasets.load_dataset(name)``, each dataset
+    module's ``load_data``), the downloads and the checks then treat it like a
+    built-in entry: the same mirrors-in-order download, verified by the
+    sizes and checksums given here, the same cache, the same errors.
+
+    Args:
+        spec: the dataset: its files (names, sizes, sha256 or md5), mirrors
+            (base URLs), splits, classes, and for archives the zip and each
+            member's checksum. Its name is used as given, lowercased, ``-``
+            read as ``_``.
+        replace: allow replacing an entry of the same name (a built-in one
+            too: say, EMNIST served from your own mirror with your own
+            checksums). Without it a taken name is a ValueError.
+
+    Returns:
+        The registered :class:`DatasetSpec` (its ``name`` normalised).
+
+    Raises:
+        ValueError: the name is taken (and ``replace`` is False), or a file
+            name is not a plain file name.
+
+    Example:
+
+    >>> from idxmnist.datasets import DatasetSpec, RemoteFile, register
+    >>> spec = register(DatasetSpec(                       # doctest: +SKIP
+    ...     name="my_digits", npz_name="my-digits.npz", subdir="my-digits",
+    ...     files=(RemoteFile("train-images-idx3-ubyte.gz", 1234, "sha256", "ab..."),
+    ...            ...),                                     # four files
+    ...     mirrors=("https://example.org/my-digits/",),
+    ...     classes=tuple("0123456789")))
+    >>> (x, y), (xt, yt) = load_dataset("my_digits")        # doctest: +SKIP
+    """
+    from .download import plain_name
+
+    if not isinstance(spec, DatasetSpec):
+        raise TypeError(f"register needs a DatasetSpec, not {type(spec).__name__}")
+    key = key_of(spec.name)
+    for name in (key, spec.npz_name, spec.subdir, *(f.name for f in spec.files)):
+        plain_name(name)
+    if spec.archive is not None:
+        plain_name(spec.archive.file.name)
+    if key in DATASETS and not replace:
+        raise ValueError(f"dataset {key!r} is already registered; pass replace=True to replace it")
+    spec = dataclasses.replace(spec, name=key) if key != spec.name else spec
+    DATASETS[key] = spec
+    return spec
+
+
+def unregister(name: str) -> DatasetSpec:
+    """Remove ``name`` from the registry and return its spec (KeyError if absent).
+
+    A built-in entry that was replaced is not restored: register it again
+    (keep the spec :func:`get` returned before replacing it).
+    """
+    return DATASETS.pop(key_of(name))

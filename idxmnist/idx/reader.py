@@ -10,6 +10,9 @@ payload lands straight in it:
 * everything else: chunk-by-chunk decompression into the array's memory.
 
 On little-endian hosts multi-byte payloads are then byte-swapped in place.
+``transpose=True`` (EMNIST's images) swaps the last two axes while decoding:
+each chunk of whole images is transposed into its place in the output
+(:mod:`.transpose`), never as a second pass.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +36,7 @@ from .format import MAX_NDIM, IdxHeader, parse_dims, parse_header, parse_magic
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["read_idx", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
+__all__ = ["read_idx", "read_idx_from", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -191,38 +194,70 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: Backend) -> np.
     return arr
 
 
+def _truncated(name: str, got: int, header: IdxHeader) -> TruncatedError:
+    return TruncatedError(
+        f"{name}: the data ends after {got} of {header.payload_size} payload "
+        f"bytes declared by the IDX header (shape {header.shape}); the file "
+        "is truncated (an interrupted download?), delete it and fetch it again"
+    )
+
+
+def _transposed_shape(header: IdxHeader, name: str) -> tuple[int, int, int]:
+    if header.ndim != 3:
+        raise IdxError(
+            f"{name}: transpose=True needs images, shape (count, height, width); "
+            f"the IDX header declares shape {header.shape}"
+        )
+    n, h, w = header.shape
+    return n, w, h
+
+
 def _read_stream(
-    f: BinaryIO, kind: Container, name: str, size: int | None, backend: Backend
+    f: BinaryIO,
+    kind: Container,
+    name: str,
+    size: int | None,
+    backend: Backend,
+    transpose: bool = False,
 ) -> np.ndarray:
     stream = compression.Stream(f, kind, name)
     header = _stream_header(stream)
     _check_fits(header, kind, size, name)
+    shape: tuple[int, ...] = _transposed_shape(header, name) if transpose else header.shape
     arr = _allocate(header, name)
     flat = arr.reshape(-1)
     itemsize = header.dtype.itemsize
     chosen = decode.resolve_backend(backend, header.payload_size, itemsize)
+    swap = itemsize > 1 and decode.NEEDS_SWAP
     done = 0
+    with ExitStack() as stack:
+        turner = None
+        if transpose:
+            from .transpose import THREAD_MIN_BYTES, InPlaceTransposer
 
-    def decode_landed(start: int, stop: int) -> None:
-        nonlocal done
-        end = stop - stop % itemsize
-        if end > done:
-            decode.swap_inplace(flat[done // itemsize : end // itemsize], chosen)
-            done = end
+            threaded = header.payload_size >= THREAD_MIN_BYTES
+            stored = (shape[0], shape[2], shape[1])
+            turner = stack.enter_context(InPlaceTransposer(flat, stored, threaded=threaded))
 
-    on_chunk = decode_landed if itemsize > 1 and decode.NEEDS_SWAP else None
-    got = stream.readinto(flat.view(np.uint8).data, on_chunk)
-    if got < header.payload_size:
-        raise TruncatedError(
-            f"{name}: the data ends after {got} of {header.payload_size} payload "
-            f"bytes declared by the IDX header (shape {header.shape}); the file "
-            "is truncated (an interrupted download?), delete it and fetch it again"
-        )
+        def decode_landed(start: int, stop: int) -> None:
+            nonlocal done
+            end = stop - stop % itemsize
+            if end > done:
+                if swap:
+                    decode.swap_inplace(flat[done // itemsize : end // itemsize], chosen)
+                done = end
+                if turner is not None:
+                    turner.landed(done // itemsize)
+
+        on_chunk = decode_landed if swap or transpose else None
+        got = stream.readinto(flat.view(np.uint8).data, on_chunk)
+        if got < header.payload_size:
+            raise _truncated(name, got, header)
     stream.finish()
-    return arr
+    return arr.reshape(shape)
 
 
-def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
+def read_idx(source: Source, *, backend: Backend = "auto", transpose: bool = False) -> NDArray[Any]:
     """Reads one IDX file (raw, gzip, xz or bz2) into a new NumPy array.
 
     The container is detected from the first bytes, never from the name. The
@@ -236,6 +271,9 @@ def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
             (needs ``idxmnist[numba]``) or ``"auto"`` (Numba for payloads of
             64 MB or more once its kernels are loaded, else NumPy). uint8
             files need no decoding.
+        transpose: read images ``(count, h, w)`` as ``(count, w, h)``, each
+            transposed while it is decoded, chunk by chunk into the output
+            (EMNIST stores its images so); never a second pass.
 
     Returns:
         A native-endian, C-contiguous, writable array of the dtype and shape
@@ -243,8 +281,9 @@ def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
 
     Raises:
         IdxError: the data is malformed, corrupt or not IDX (an HTML page, a
-            zip); ``TruncatedError``, a subclass, when it is cut short. The
-            message names the file and says what to do.
+            zip), or ``transpose=True`` for data that is not images;
+            ``TruncatedError``, a subclass, when it is cut short. The message
+            names the file and says what to do.
         TypeError: ``source`` is a text-mode file or not a file at all.
         ValueError: ``backend`` is not one of the three names.
         ImportError: ``backend="numba"`` without numba installed.
@@ -258,6 +297,8 @@ def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
     decode.resolve_backend(backend, 0, 1)  # reject a bad name before any I/O
     with _opened(source) as (f, name, size):
         kind, f = _sniff(f, size)
+        if transpose:
+            return _read_stream(f, kind, name, size, backend, transpose=True)
         if (
             kind == "gzip"
             and size is not None
@@ -270,6 +311,60 @@ def read_idx(source: Source, *, backend: Backend = "auto") -> NDArray[Any]:
                 return arr
             f.seek(start)
         return _read_stream(f, kind, name, size, backend)
+
+
+class _Chained:
+    """The bytes already read by the sniff, then the rest of an unseekable stream.
+
+    ``read`` hands the underlying stream's chunks through without copying.
+    """
+
+    def __init__(self, lead: bytes, f: Readable) -> None:
+        self._lead, self._f = lead, f
+
+    def read(self, n: int = -1) -> bytes:
+        if self._lead:
+            cut = len(self._lead) if n < 0 else n
+            lead, self._lead = self._lead[:cut], self._lead[cut:]
+            return lead
+        return self._f.read(n)
+
+    def readinto(self, buffer: memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Readable(Protocol):
+    """What :func:`read_idx_from` needs of a stream: ``read(n)``."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def read_idx_from(
+    f: Readable,
+    name: str,
+    size: int | None,
+    *,
+    backend: Backend = "auto",
+    transpose: bool = False,
+) -> np.ndarray:
+    """Read an IDX file from an open, unseekable binary stream (a zip member).
+
+    ``name`` names it in errors; ``size`` is the stream's length in bytes if
+    known (a header that declares more than that can hold is refused before
+    anything is allocated). Always decodes chunk by chunk; otherwise as
+    :func:`read_idx`.
+    """
+    decode.resolve_backend(backend, 0, 1)
+    lead = b""
+    while len(lead) < 6:
+        part = f.read(6 - len(lead))
+        if not part:
+            break
+        lead += part
+    chained: Any = _Chained(lead, f)
+    return _read_stream(chained, compression.sniff(lead), name, size, backend, transpose)
 
 
 def read_idx_header(source: Source) -> IdxHeader:

@@ -1,0 +1,438 @@
+"""EMNIST: six splits upright by default, read straight from gzip.zip, verified.
+
+The registry is checked against the published facts (``registry-facts/``:
+every member's size and SHA-256, the archive's checksums, the split sizes,
+the official mapping files). Loading is checked on small synthetic releases
+with the real layout (``tests/family.py``): a real zip with stored and
+deflated members holding gzip IDX files whose images are stored transposed,
+against the test's own arrays and a NumPy transpose; through ``source=DIR``
+in each layout NIST's archive is found in, and through a download from a
+local HTTP server under a spec registered at run time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import shutil
+import zipfile
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import cli, emnist
+from idxmnist.datasets import ClassFile, registry
+from idxmnist.datasets.classes import DATA_DIR
+
+from .family import (
+    emnist_member_names,
+    emnist_release,
+    emnist_spec,
+    gz,
+    is_mapped,
+    listing,
+    patch,
+    sha256,
+)
+from .httpserver import FaultServer
+
+NIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+
+
+def facts_members(facts) -> dict[str, tuple[int, str]]:
+    rows = {}
+    for line in (facts / "emnist-members.tsv").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, size, digest = line.split("\t")
+        rows[name] = (int(size), digest)
+    return rows
+
+
+def same(got, want) -> bool:
+    """Exactly the reference: keys, dtypes, shapes and every value."""
+    (x, y), (xt, yt) = got
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    pairs = zip((x, y, xt, yt), (want[k] for k in keys), strict=True)
+    return all(a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
+
+
+# -- the registry against the published facts ------------------------------------------------
+
+
+def test_every_member_is_pinned_as_published(registry_facts):
+    got = {}
+    for split in emnist.SPLITS:
+        spec = registry.get(f"emnist-{split}")
+        assert spec.archive is not None and spec.archive is registry.get("emnist-mnist").archive
+        for f in spec.files:
+            assert f.algorithm == "sha256"
+            got[spec.archive.member(f)] = (f.size, f.digest)
+    assert got == facts_members(registry_facts)  # all 24, none other
+
+
+def test_archive_is_pinned_as_published(registry_facts):
+    header = "".join(
+        line
+        for line in (registry_facts / "emnist-members.tsv").read_text().splitlines()
+        if line.startswith("#")
+    )
+    archive = registry.get("emnist_letters").archive
+    assert archive is not None
+    assert f"sha256 {archive.file.digest}" in header
+    assert f"md5 {archive.md5}" in header
+    assert f"({archive.file.size / 2**20:.2f} MiB" in header
+    spec = registry.get("emnist_letters")
+    assert (
+        spec.mirrors[0] + archive.file.name == NIST_URL == re.search(r"https://\S+zip", header)[0]
+    )
+
+
+def test_split_sizes_and_classes_as_published(registry_facts):
+    readme = " ".join((registry_facts / "README.md").read_text().split())
+    split_words = r"(byclass and bymerge|balanced|letters|digits|mnist)"
+    sizes = dict(re.findall(split_words + r" ([\d,]+ / [\d,]+)", readme))
+    sizes["byclass"] = sizes["bymerge"] = sizes.pop("byclass and bymerge")
+    tail = readme[readme.index("EMNIST classes:") :]
+    classes = dict(re.findall(r"(byclass|bymerge|balanced|letters|digits|mnist) (\d+)", tail))
+    assert set(sizes) == set(classes) == set(emnist.SPLITS)
+    for split in emnist.SPLITS:
+        spec = registry.get(f"emnist_{split}")
+        published = tuple(int(n.replace(",", "")) for n in sizes[split].split(" / "))
+        assert (spec.splits[0].count, spec.splits[1].count) == published
+        assert spec.num_classes == int(classes[split])
+        assert spec.transposed and spec.subdir == "emnist"
+    assert registry.get("emnist_letters").label_range == (1, 26)
+
+
+@pytest.mark.parametrize("split", emnist.SPLITS)
+def test_class_names_are_the_official_mapping(split, registry_facts):
+    published = registry_facts / "emnist-mapping" / f"emnist-{split}-mapping.txt"
+    shipped = registry.get(f"emnist_{split}").classes
+    assert isinstance(shipped, ClassFile)
+    assert shipped.resolve().read_bytes() == published.read_bytes()  # byte for byte
+    want = {}
+    for line in published.read_text().splitlines():  # the format, parsed here
+        label, *codes = (int(v) for v in line.split())
+        want[label] = "".join(chr(c) for c in codes)
+    assert emnist.class_names(split) == want
+
+
+def test_letters_labels_start_at_1_and_the_one_line_fix():
+    names = emnist.class_names("letters")
+    assert list(names) == list(range(1, 27)) and 0 not in names
+    assert names[1] == "Aa" and names[26] == "Zz"
+    y = np.array([1, 2, 26], dtype=np.uint8)
+    shifted = y - 1  # the line the docs give
+    assert shifted.tolist() == [0, 1, 25] and shifted.dtype == np.uint8
+    assert [names[int(v) + 1] for v in shifted] == ["Aa", "Bb", "Zz"]
+
+
+def test_class_names_of_other_splits():
+    assert emnist.class_names("digits") == {i: str(i) for i in range(10)}
+    byclass = emnist.class_names("byclass")
+    assert byclass[10] == "A" and byclass[36] == "a" and len(byclass) == 62
+    with pytest.raises(ValueError, match="unknown EMNIST split 'letter'"):
+        emnist.class_names("letter")
+    with pytest.raises(ValueError, match="unknown EMNIST split"):
+        emnist.load_data("Letters")
+
+
+# -- loading a synthetic release -----------------------------------------------------------
+
+
+def arrange(release, layout: str, dest) -> None:
+    """Put the release in ``dest`` the way users have it."""
+    names = emnist_member_names(str(release.extra["split"]))
+    if layout == "zip":
+        dest.mkdir()
+        shutil.copy(release.root / "gzip.zip", dest)
+    elif layout == "zip-in-raw":  # torchvision's EMNIST/raw/ keeps the zip
+        (dest / "raw").mkdir(parents=True)
+        shutil.copy(release.root / "gzip.zip", dest / "raw")
+    elif layout == "gzip-folder":  # the archive extracted: gzip/
+        (dest / "gzip").mkdir(parents=True)
+        for n in names:
+            (dest / "gzip" / n).write_bytes(release.files[n])
+    elif layout == "members":
+        dest.mkdir()
+        for n in names:
+            (dest / n).write_bytes(release.files[n])
+    else:
+        raise AssertionError(layout)
+
+
+@pytest.mark.parametrize("layout", ["zip", "zip-in-raw", "gzip-folder", "members"])
+def test_source_dir_gives_the_reference_in_both_orientations(layout, tmp_path, registered):
+    release = emnist_release(tmp_path / "release")
+    registered(emnist_spec(release))
+    arrange(release, layout, tmp_path / "src")
+    cache = tmp_path / "cache"
+    upright = emnist.load_data("letters", source=tmp_path / "src", cache_dir=cache)
+    assert same(upright, release.arrays)
+    assert upright[0][0][0, 2:5, 4:24].min() == 255  # the bar is at the top: upright
+    stored = emnist.load_data("letters", upright=False, source=tmp_path / "src", cache_dir=cache)
+    assert same(stored, release.extra["stored"])
+    for x_up, x_st in ((upright[0][0], stored[0][0]), (upright[1][0], stored[1][0])):
+        assert np.array_equal(x_up, x_st.transpose(0, 2, 1))  # a NumPy transpose
+    assert {p for p in listing(cache) if not p.startswith(".")} == {
+        "emnist-letters.npz",
+        "emnist-letters-transposed.npz",
+    }
+    for orient, want in ((True, release.arrays), (False, release.extra["stored"])):
+        hit = emnist.load_data("letters", upright=orient, cache_dir=cache)  # no source needed
+        assert same(hit, want) and is_mapped(hit[0][0]) and is_mapped(hit[1][1])
+
+
+def test_letters_labels_are_returned_as_stored(tmp_path, registered):
+    release = emnist_release(tmp_path / "release", n_train=300)
+    registered(emnist_spec(release))
+    (_, y), _ = emnist.load_data("letters", source=release.root, cache_dir=tmp_path / "c")
+    assert y.min() >= 1 and y.max() <= 26 and 26 in y and 1 in y
+    assert np.array_equal(y, release.arrays["y_train"])
+
+
+def test_other_splits_load_too(tmp_path, registered):
+    release = emnist_release(tmp_path / "release", split="byclass", stored=())
+    registered(emnist_spec(release))
+    got = emnist.load_data("byclass", source=release.root, cache_dir=tmp_path / "c")
+    assert same(got, release.arrays)
+
+
+def test_download_from_a_local_server_under_a_registered_spec(tmp_path, registered, monkeypatch):
+    release = emnist_release(tmp_path / "release")
+    cache = tmp_path / "cache"
+    monkeypatch.delenv("IDXMNIST_MIRRORS")  # the registered spec's own mirror decides
+    with FaultServer({"gzip.zip": release.files["gzip.zip"]}) as server:
+        spec = emnist_spec(release, mirrors=(server.url("404"), server.url()))
+        registered(spec)
+        assert same(emnist.load_data("letters", cache_dir=cache), release.arrays)
+        assert server.gets() == {"/404/gzip.zip": 1, "/ok/gzip.zip": 1}
+        stored = emnist.load_data("letters", upright=False, cache_dir=cache)
+        assert same(stored, release.extra["stored"])
+        assert server.gets("ok") == {"/ok/gzip.zip": 1}  # the kept members served it
+    names = emnist_member_names("letters")
+    assert listing(cache) == {
+        "emnist",
+        "emnist/.idxmnist.lock",
+        *(f"emnist/{n}" for n in names),  # the verified members, not the archive
+        "emnist-letters.npz",
+        ".emnist-letters.npz.lock",
+        "emnist-letters-transposed.npz",
+        ".emnist-letters-transposed.npz.lock",
+    }
+    for f in spec.files:
+        assert sha256((cache / "emnist" / f.name).read_bytes()) == f.digest
+
+
+def test_archive_with_wrong_bytes_is_refused_and_only_verified_members_are_kept(
+    tmp_path, registered, monkeypatch
+):
+    release = emnist_release(tmp_path / "release")
+    cache = tmp_path / "cache"
+    with FaultServer({"gzip.zip": release.files["gzip.zip"]}) as server:
+        server.range_mode = "ignore"  # the whole archive, as a server without Range sends it
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("wrong"))
+        registered(emnist_spec(release))
+        with pytest.raises(idxmnist.ChecksumError) as info:
+            emnist.load_data("letters", cache_dir=cache)
+    # the first 64 bytes are wrong: the first member's local header
+    names = emnist_member_names("letters")
+    assert re.search(
+        rf"wrong/gzip\.zip -> not the pinned gzip\.zip \(sha256 mismatch\); "
+        rf".*wrong/gzip\.zip\[gzip/{names[0]}\]: no local header",
+        str(info.value),
+    )
+    # the other three verify by their own pins and are kept: the next fetch needs one member
+    assert listing(cache) == {
+        "emnist",
+        "emnist/.idxmnist.lock",
+        ".emnist-letters.npz.lock",
+        *(f"emnist/{n}" for n in names[1:]),
+    }
+
+
+def test_fetch_verify_and_preview_commands(tmp_path, registered, monkeypatch, capsys):
+    release = emnist_release(tmp_path / "release", n_train=60)
+    monkeypatch.setenv("IDXMNIST_HOME", str(tmp_path / "home"))
+    with FaultServer({"gzip.zip": release.files["gzip.zip"]}) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        registered(emnist_spec(release))
+        assert cli.main(["fetch", "--dataset", "emnist-letters", "--dir", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() == str(tmp_path / "d")
+    assert "emnist_letters: 4 files verified" in out.err and "(4 downloaded)" in out.err
+    assert cli.main(["verify", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(line.split()[0] for line in out) == ["ok"] * 4
+    monkeypatch.setenv("COLUMNS", "200")
+    code = cli.main(["preview", "--dataset", "emnist-letters", "--source", str(tmp_path / "d")])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^1 Aa", text, re.M) and "26 Zz" in text
+    # each image is a horizontal bar near its top: upright, it is one line of
+    # glyphs, wide; transposed it would be a tall, narrow column
+    lines = text.splitlines()
+    block = []
+    for line in lines[1:]:
+        if re.match(r"\d+ [A-Z]", line):
+            break
+        block.append(line)
+    assert len(block) <= 2 and re.search("[\u2580\u2584\u2588]{8}", block[0]), lines[:4]
+
+
+# -- bad input: IdxError naming the archive and member, nothing left in the cache -------------
+
+
+def rezip(release, replace: dict[str, bytes | None]) -> bytes:
+    """The release's archive with members replaced (bytes) or left out (None)."""
+    src = zipfile.ZipFile(io.BytesIO(release.files["gzip.zip"]))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for info in src.infolist():
+            name = info.filename.removeprefix("gzip/")
+            if name in replace and replace[name] is None:
+                continue
+            z.writestr(info, replace.get(name) or src.read(info))
+    return buf.getvalue()
+
+
+TRAIN_X = "emnist-letters-train-images-idx3-ubyte.gz"
+TEST_Y = "emnist-letters-test-labels-idx1-ubyte.gz"
+
+
+def bad_archives(release) -> dict[str, tuple[bytes, str, type]]:
+    """case -> (archive bytes, message pattern, exception class)."""
+    z = release.files["gzip.zip"]
+    gz_x = release.files[TRAIN_X]
+    idx_y = gzip.decompress(release.files[TEST_Y])
+    out_of_range = bytearray(idx_y)
+    out_of_range[-1] = 27
+    zero = bytearray(idx_y)
+    zero[8] = 0
+    return {
+        "member-gzip-cut-short": (
+            rezip(release, {TRAIN_X: gz_x[: len(gz_x) // 2]}),
+            rf"\[gzip/{TRAIN_X}\]: the gzip stream ends early",
+            idxmnist.TruncatedError,
+        ),
+        "member-missing": (
+            rezip(release, {TRAIN_X: None}),
+            rf"\[gzip/{TRAIN_X}\]: no such member in the archive",
+            idxmnist.IdxError,
+        ),
+        "declares-fewer-bytes": (
+            patch(z, f"gzip/{TRAIN_X}", 24, "<I", len(gz_x) - 10),
+            rf"\[gzip/{TRAIN_X}\]: .*more than the {len(gz_x) - 10} bytes its directory",
+            idxmnist.IdxError,
+        ),
+        "declares-more-bytes": (
+            patch(z, f"gzip/{TRAIN_X}", 24, "<I", len(gz_x) + 10),
+            rf"\[gzip/{TRAIN_X}\]: the member holds {len(gz_x)} bytes but its directory",
+            idxmnist.TruncatedError,
+        ),
+        "data-past-the-end": (
+            patch(z, f"gzip/{TRAIN_X}", 20, "<I", len(z) * 2),
+            rf"\[gzip/{TRAIN_X}\]: the member's data would end at byte \d+ but the archive",
+            idxmnist.TruncatedError,
+        ),
+        "bad-crc": (
+            patch(z, f"gzip/{TRAIN_X}", 16, "<I", 12345),
+            rf"\[gzip/{TRAIN_X}\]: CRC-32 mismatch",
+            idxmnist.IdxError,
+        ),
+        "archive-cut-short": (
+            z[: len(z) // 2],
+            r"gzip\.zip: not a readable zip archive",
+            idxmnist.IdxError,
+        ),
+        "label-27": (
+            rezip(release, {TEST_Y: gz(bytes(out_of_range))}),
+            rf"\[gzip/{TEST_Y}\]: holds label 27, outside 1\.\.26",
+            idxmnist.IdxError,
+        ),
+        "label-0": (
+            rezip(release, {TEST_Y: gz(bytes(zero))}),
+            rf"\[gzip/{TEST_Y}\]: holds label 0, outside 1\.\.26",
+            idxmnist.IdxError,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory):
+    release = emnist_release(tmp_path_factory.mktemp("letters"))
+    return release, bad_archives(release)
+
+
+CASES = [
+    "archive-cut-short",
+    "bad-crc",
+    "data-past-the-end",
+    "declares-fewer-bytes",
+    "declares-more-bytes",
+    "label-0",
+    "label-27",
+    "member-gzip-cut-short",
+    "member-missing",
+]
+
+
+def test_every_bad_archive_case_is_run(letters):
+    assert sorted(letters[1]) == CASES
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_archive_names_archive_and_member(case, letters, tmp_path, registered):
+    release, cases = letters
+    data, pattern, kind = cases[case]
+    registered(emnist_spec(release))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "gzip.zip").write_bytes(data)
+    cache = tmp_path / "cache"
+    for upright in (True, False):
+        with pytest.raises(kind, match=pattern) as info:
+            emnist.load_data("letters", upright=upright, source=tmp_path / "src", cache_dir=cache)
+        assert str(tmp_path / "src" / "gzip.zip") in str(info.value)
+        assert re.search(r"fetch it again|not this dataset's|damaged", str(info.value))
+    assert {p for p in listing(cache) if not p.endswith(".lock")} == set()  # nothing partial
+
+
+def test_wrong_split_files_are_refused_by_their_size(tmp_path, registered):
+    release = emnist_release(tmp_path / "release", n_train=41)
+    spec = emnist_spec(release)
+    registered(replace(spec, splits=(registry.Split("train", 40), spec.splits[1])))
+    with pytest.raises(idxmnist.IdxError, match=r"holds 41 images; emnist_letters's train split"):
+        emnist.load_data("letters", source=release.root, cache_dir=tmp_path / "c")
+
+
+def test_mapping_file_with_a_bad_line(tmp_path, registered):
+    release = emnist_release(tmp_path / "release")
+    bad = tmp_path / "emnist-letters-mapping.txt"
+    good = (DATA_DIR / "emnist" / "emnist-letters-mapping.txt").read_text()
+    bad.write_text(good.replace("7 71 103", "7 71 x103"))
+    registered(replace(emnist_spec(release), classes=ClassFile(str(bad))))
+    with pytest.raises(idxmnist.IdxError, match=r"mapping\.txt: line 7 is '7 71 x103', expected"):
+        emnist.class_names("letters")
+    cache = tmp_path / "cache"
+    with pytest.raises(idxmnist.IdxError, match=r"line 7"):
+        emnist.load_data("letters", source=release.root, cache_dir=cache)
+    assert {p for p in listing(cache) if not p.endswith(".lock")} == set()
+
+
+def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, capsys):
+    release = emnist_release(tmp_path / "release")
+    registered(emnist_spec(release))
+    assert cli.main(["info", str(release.root / "gzip.zip")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{release.root / 'gzip.zip'}: zip archive, 5 members, ")
+    parts = ("deflated", "stored", "stored", "deflated")  # emnist_release's default
+    for name, part in zip(emnist_member_names("letters"), parts, strict=True):
+        size = len(release.files[name])
+        assert re.search(
+            rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
+        ), name
+    assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")
