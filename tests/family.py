@@ -220,10 +220,15 @@ def emnist_archive(
     return Release(root, files, {}, {"upright": upright, "counts": counts})
 
 
-def emnist_specs(release: Release, mirrors: tuple[str, ...] = ()) -> list[DatasetSpec]:
-    """The built-in entry of each split in :func:`emnist_archive`'s release, with its facts."""
-    archive = release.files["gzip.zip"]
-    pin = Archive(RemoteFile("gzip.zip", len(archive), "sha256", sha256(archive)), "gzip/")
+def emnist_specs(
+    release: Release, mirrors: tuple[str, ...] = (), archive: RemoteFile | None = None
+) -> list[DatasetSpec]:
+    """The built-in entry of each split in :func:`emnist_archive`'s release, with its facts
+    (``archive``: another pin for ``gzip.zip`` than the release's own)."""
+    if archive is None:
+        data = release.files["gzip.zip"]
+        archive = RemoteFile("gzip.zip", len(data), "sha256", sha256(data))
+    pin = Archive(archive, "gzip/")
     counts: dict[str, tuple[int, int]] = release.extra["counts"]  # type: ignore[assignment]
     return [
         dataclasses.replace(

@@ -33,6 +33,12 @@ misbehave is set on the server, since a resume must come back to the same URL:
                        no longer matches
 ``server.cut[name] = N``  the next response for ``name`` stops after N body
                        bytes and closes the connection (one-shot)
+``server.cut_at[name] = (status, first, N)``  the same, for the next response
+                       with that status (200 or 206) whose body starts at byte
+                       ``first`` of the file: one span of an archive, say
+``server.mangle = OFFSET``  every 206 answer that covers byte OFFSET of a file
+                       has that byte flipped (a proxy that damages partial
+                       answers; whole answers are untouched)
 ``server.down_after_cut``  after a cut, the next request for that file gets
                        503 (so the client gives up and a later call resumes)
 ``server.etags = False``  send no ETag (If-Range then carries Last-Modified)
@@ -154,6 +160,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
         with srv.lock:
             cut = srv.cut.pop(name, None)
+            status = 200 if span is None else 206
+            if cut is None and srv.cut_at.get(name, (0, -1, 0))[:2] == (status, start):
+                cut = srv.cut_at.pop(name)[2]
+        if span is not None and srv.mangle is not None and start <= srv.mangle < stop:
+            damaged = bytearray(body[start:stop])
+            damaged[srv.mangle - start] ^= 0xFF
+            body = bytes(start) + bytes(damaged)
         end = stop if cut is None else min(stop, start + cut)
         step = pieces or (end - start) or 1
         for at in range(start, end, step):
@@ -291,6 +304,8 @@ class FaultServer(ThreadingHTTPServer):
         self.connections = 0
         self.range_mode = "honor"
         self.cut: dict[str, int] = {}
+        self.cut_at: dict[str, tuple[int, int, int]] = {}
+        self.mangle: int | None = None
         self.down_after_cut = False
         self.down: set[str] = set()
         self.etags = True

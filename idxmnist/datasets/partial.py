@@ -101,6 +101,19 @@ class Partial:
             os.truncate(self.path, offset)
         return offset, meta
 
+    def meta(self) -> Meta | None:
+        """The record of this ``.part``, if it has a usable one."""
+        return _load(self.record)
+
+    def in_progress(self, key: str) -> bool:
+        """True when a resumable download of ``key`` (a URL) has bytes here (nothing changed)."""
+        meta = _load(self.record)
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return False
+        return meta is not None and meta.url == key and size > 0 and meta.synced > 0
+
     def save(self, meta: Meta) -> None:
         """Record ``meta`` (after fsync'ing the ``meta.synced`` bytes it vouches for)."""
         with open(self.record, "w", encoding="utf-8") as f:

@@ -15,7 +15,15 @@ bytes are the right ones and publishes or discards them. What it handles:
   start, another total, a length that disagrees) or a ``416``: the ``.part``
   is dropped and the file asked for again, whole, once;
 * refusals: an HTML page, a body longer than the file can be, a length that
-  is not the one pinned.
+  is not the one pinned;
+* a *span*, ``[start, stop)`` of the file (:attr:`Expect.span`): asked for
+  with ``Range: bytes=start-(stop-1)`` (and ``If-Range``, so that a file that
+  changed since its other parts were read is not mixed in), accepted only as
+  a ``206`` whose ``Content-Range`` is exactly that span of a file of the
+  expected total length. Anything else (a ``200`` with the whole file, a
+  misfit, a ``416``) is :class:`Failed` with ``no_range`` set and no body
+  read: a caller that wanted a few members of a 536 MiB archive does not get
+  the archive by accident. A span is resumed like a file.
 
 The caller checks the final checksum; when it fails after a resume, it
 discards the ``.part`` and fetches once more from the start
@@ -57,7 +65,9 @@ class Failed(Exception):
     ``wrong_bytes``: it served a body of the wrong size or checksum.
     ``not_found``: it answered that it has no such file (404, 410).
     ``resumable``: some bytes were kept in the ``.part`` and the server takes
-    ``Range``; ``progressed``: this attempt added bytes to it.
+    ``Range``; ``progressed``: this attempt added bytes to it. ``no_range``:
+    a span was asked for and the answer was not that span (the server ignores
+    ``Range``, or the file changed).
     """
 
     def __init__(
@@ -69,11 +79,12 @@ class Failed(Exception):
         not_found: bool = False,
         resumable: bool = False,
         progressed: bool = False,
+        no_range: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.dead, self.wrong_bytes, self.not_found = dead, wrong_bytes, not_found
-        self.resumable, self.progressed = resumable, progressed
+        self.resumable, self.progressed, self.no_range = resumable, progressed, no_range
 
 
 class _Restart(Exception):
@@ -85,11 +96,21 @@ class Expect:
     """What a body may be: ``size`` exactly (when only one length is right), at most ``limit``.
 
     ``algorithm`` is the container checksum computed while it streams.
+    ``span``: only the bytes ``[start, stop)`` of a file of ``total`` bytes
+    are wanted, by ``Range``; ``if_range``: the validator (ETag or
+    Last-Modified) the file had when its other parts were read.
     """
 
     size: int | None
     limit: int
     algorithm: str
+    span: tuple[int, int] | None = None
+    total: int | None = None
+    if_range: str | None = None
+
+    def key(self, url: str) -> str:
+        """What the ``.part``'s record names: the URL, and the span if it is one."""
+        return url if self.span is None else f"{url} bytes={self.span[0]}-{self.span[1] - 1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +215,14 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
         raise Failed(f"bad URL ({exc})") from None
 
 
-def _misfit(headers: HTTPMessage, offset: int, length: int | None, total: int | None) -> str:
-    """Why a 206 answer to ``Range: bytes=offset-`` does not fit; "" if it does."""
+def _misfit(
+    headers: HTTPMessage,
+    offset: int,
+    length: int | None,
+    total: int | None,
+    last: int | None = None,
+) -> str:
+    """Why a 206 answer to ``Range: bytes=offset-`` (``-last``) does not fit; "" if it does."""
     value = headers.get("Content-Range") or ""
     m = _CONTENT_RANGE.match(value)
     if m is None:
@@ -204,7 +231,9 @@ def _misfit(headers: HTTPMessage, offset: int, length: int | None, total: int | 
     whole = None if m[3] == "*" else int(m[3])
     if start != offset:
         return f"asked for bytes from {offset}, got Content-Range {value!r}"
-    if end < start or (whole is not None and end != whole - 1):
+    if last is not None and end != last:
+        return f"asked for bytes {offset}-{last}, got Content-Range {value!r}"
+    if end < start or (last is None and whole is not None and end != whole - 1):
         return f"Content-Range {value!r} does not run to the end of the file"
     if length is not None and length != end - start + 1:
         return f"Content-Range {value!r} disagrees with Content-Length {length}"
@@ -230,9 +259,16 @@ def _attempt(
     """One request; returns ``(result, used a 206)``. Raises Failed or _Restart."""
     import http.client
 
-    offset, meta = part.resume_point(url)
+    key = expect.key(url)
+    offset, meta = part.resume_point(key)
     headers = {"User-Agent": "idxmnist", "Accept-Encoding": "identity"}
-    if offset and meta is not None:
+    if expect.span is not None:
+        first, stop = expect.span
+        headers["Range"] = f"bytes={first + offset}-{stop - 1}"
+        validator = (meta.validator if meta is not None else None) or expect.if_range
+        if validator:
+            headers["If-Range"] = validator
+    elif offset and meta is not None:
         headers["Range"] = f"bytes={offset}-"
         if meta.validator:
             headers["If-Range"] = meta.validator
@@ -246,7 +282,19 @@ def _attempt(
         length_text = (h.get("Content-Length") or "").strip()
         length = int(length_text) if length_text.isdigit() else None
         ranged = status == 206
-        if ranged:
+        if expect.span is not None:
+            first, stop = expect.span
+            why = (
+                _misfit(h, first + offset, length, expect.total, stop - 1)
+                if ranged
+                else f"HTTP {status} with the whole file to a Range request (no Range "
+                "support, or the file changed since its other parts were read)"
+            )
+            if why:
+                part.discard()
+                raise Failed(why, no_range=True)  # the body is left unread
+            length = stop - first - offset
+        elif ranged:
             expected_total = expect.size
             if expected_total is None and meta is not None:
                 expected_total = meta.total
@@ -256,7 +304,7 @@ def _attempt(
         else:
             offset = 0  # a whole body: the server ignored Range, or the file changed
         total = None if length is None else offset + length
-        if total is not None:
+        if total is not None and expect.span is None:
             if expect.size is not None and total != expect.size:
                 part.discard()
                 raise Failed(f"got {total} bytes, expected {expect.size}", wrong_bytes=True)
@@ -266,7 +314,7 @@ def _attempt(
                     f"got {total} bytes, more than a copy of this file can be", wrong_bytes=True
                 )
         accepts = ranged or (h.get("Accept-Ranges") or "").strip().lower() == "bytes"
-        record = Meta(url, h.get("ETag"), h.get("Last-Modified"), total, offset)
+        record = Meta(key, h.get("ETag"), h.get("Last-Modified"), total, offset)
         if accepts:
             part.save(record)
         else:
@@ -284,7 +332,7 @@ def _attempt(
             f.flush()
             if accepts and got > 0:
                 os.fsync(f.fileno())
-                part.save(Meta(url, record.etag, record.last_modified, total, got))
+                part.save(Meta(key, record.etag, record.last_modified, total, got))
                 return Failed(reason, resumable=True, progressed=got > offset)
             return Failed(reason)
 
@@ -327,7 +375,7 @@ def _attempt(
                         f.flush()
                         os.fsync(f.fileno())
                         synced = got
-                        part.save(Meta(url, record.etag, record.last_modified, total, got))
+                        part.save(Meta(key, record.etag, record.last_modified, total, got))
                 if total is not None and got < total:
                     raise cut(f"connection closed after {got} of {total} bytes")
                 f.flush()
@@ -345,7 +393,8 @@ def _attempt(
     if expect.size is not None and got != expect.size:
         part.discard()
         raise Failed(f"got {got} bytes, expected {expect.size}", wrong_bytes=True)
-    return Result(digest.hexdigest(), got, False), ranged
+    # a span always comes by Range: it counts as resumed only if it continued a .part
+    return Result(digest.hexdigest(), got, False), ranged and (expect.span is None or offset > 0)
 
 
 def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "") -> Result:
@@ -361,6 +410,8 @@ def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "
             result, ranged = _attempt(url, part, expect, seconds, desc or url)
         except _Restart as exc:
             part.discard()
+            if expect.span is not None:
+                raise Failed(str(exc), no_range=True) from None
             restarts += 1
             if restarts > 1:
                 raise Failed(f"unusable partial answers ({exc})") from None
