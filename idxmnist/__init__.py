@@ -2,7 +2,7 @@
 
 The whole public API::
 
-    load_data(path="mnist.npz", *, source=None, cache_dir=None)   # keras drop-in
+    load_data(path="mnist.npz", *, source=None, cache_dir=None, offline=None)  # keras drop-in
     mnist.load_data, fashion_mnist.load_data, kmnist.load_data     # one module per dataset
     emnist.load_data(split, *, upright=True), emnist.class_names   # six splits, upright
     qmnist.load_data(*, test="test", extended=False), qmnist.load_nist

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "sweep_stale", "file_lock", "TEMP_SUFFIX"]
+__all__ = ["atomic_write", "publish", "sweep_stale", "file_lock", "TEMP_SUFFIX"]
 
 TEMP_SUFFIX = ".part"
 #: errors that mean "no room": reported naming the destination
@@ -40,8 +40,7 @@ def atomic_write(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, dest)
+        publish(tmp, dest)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -55,7 +54,16 @@ def atomic_write(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
                 "and any previous file is unchanged",
             ) from exc
         raise
-    _fsync_dir(dest.parent)
+
+
+def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Rename the finished, fsync'ed file ``tmp`` to ``dest`` (same directory), durably.
+
+    The file gets the permissions a new file would (``0o666`` less the umask).
+    """
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, dest)
+    _fsync_dir(Path(dest).parent)
 
 
 def sweep_stale(dest: str | os.PathLike[str], older_than: float = 3600.0) -> None:

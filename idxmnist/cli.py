@@ -28,7 +28,9 @@ EXAMPLES = {
     "build": "idxmnist build --source ~/data/mnist --out mnist.npz",
     "info": "idxmnist info train-images-idx3-ubyte.gz ~/.keras/datasets/mnist.npz",
     "fetch": "idxmnist fetch --dataset emnist-letters",
-    "verify": "idxmnist verify ~/.keras/datasets/mnist",
+    "verify": "idxmnist verify ~/.keras/datasets/fashion-mnist --repair",
+    "import": "idxmnist import ~/Downloads/mnist.npz ~/Downloads/gzip.zip ~/data/MNIST/raw",
+    "export": "idxmnist export --layout torchvision ~/data --dataset mnist --dataset qmnist",
     "bench": "idxmnist bench --source ~/data/mnist",
     "preview": "idxmnist preview --dataset emnist-letters --n 26",
 }
@@ -96,45 +98,90 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     spec = registry.get(args.dataset)
     dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
-    downloaded = fetch_dataset(spec, dest)
+    fetched = fetch_dataset(spec, dest)
     status(
         f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
-        f"({len(downloaded)} downloaded)"
+        f"({len(fetched.downloaded)} downloaded)"
     )
     print(dest)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .datasets.checksum import detect, verify_dir
+    from .datasets import diagnose
+    from .datasets.identify import Catalog
 
     folder: Path = args.dir
+    specs = list(registry.DATASETS.values())
+    catalog = Catalog(specs)
     if args.dataset is not None:
         spec = registry.get(args.dataset)
     else:
-        found = detect(folder, registry.DATASETS.values())
+        found, how = diagnose.expected_spec(folder, specs, catalog)
         if found is None:
-            by_name = [s for s in registry.DATASETS.values() if s.subdir == folder.name]
-            spec = by_name[0] if by_name else registry.get("mnist")
-            status(f"no file matches a known dataset; checking as {spec.name}")
+            spec = registry.get("mnist")
+            status(f"no file in {folder} is a known dataset's; checking it as {spec.name}")
         else:
             spec = found
-            status(f"{folder} holds {spec.name}")
-    reports = verify_dir(folder, spec)
-    for report in reports:
-        print(report)
-    present = [r for r in reports if r.status != "missing"]
-    bad = [r for r in reports if r.status == "mismatch"]
+            status(f"{folder} should hold {spec.name} ({how})")
+    findings = diagnose.check_dir(folder, spec, catalog)
+    if args.repair:
+        for line in diagnose.repair(folder, spec, findings, specs):
+            status(line)
+        findings = diagnose.check_dir(folder, spec, catalog)
+    for finding in findings:
+        print(finding)
+    present = [f for f in findings if f.status != "missing"]
+    bad = [f for f in findings if f.status == "bad"]
+    missing = [f for f in findings if f.status == "missing"]
     if not present:
         print(f"idxmnist: error: none of the {spec.name} files is in {folder}", file=sys.stderr)
         return 1
-    if bad:
+    if bad or missing:
+        what = ", ".join(f"{n} {w}" for n, w in ((len(bad), "bad"), (len(missing), "missing")) if n)
+        fix = "" if args.repair else ": idxmnist verify --repair fixes what it can"
+        print(f"idxmnist: error: {spec.name} in {folder}: {what}{fix}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .datasets.importer import import_paths, summary
+
+    outcomes = import_paths(args.paths, cache_dir=args.cache_dir)
+    for outcome in outcomes:
+        print(outcome)
+    known = [o for o in outcomes if o.known is not None]
+    for line in summary(known, args.cache_dir):
+        status(line)
+    if not known:
         print(
-            f"idxmnist: error: {len(bad)} of {len(present)} files do not match the registry: "
-            "delete them and run idxmnist fetch",
+            f"idxmnist: error: none of the {len(outcomes)} files looked at is a known "
+            "dataset file (see why above)",
             file=sys.stderr,
         )
         return 1
+    installed = sum(o.installed is not None for o in known)
+    status(f"recognised {len(known)} of {len(outcomes)} files; installed {installed}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .datasets.export import export_dataset
+
+    specs = [registry.get(name) for name in dict.fromkeys(args.dataset or ["mnist"])]
+    if args.layout == "torchvision":
+        lacking = [s.name for s in specs if not s.torchvision]
+        if lacking:
+            args.parser.error(
+                f"argument --layout: torchvision has no class for {', '.join(lacking)} "
+                "(Kuzushiji-49 has none; KMNIST is the only Kuzushiji one); "
+                "--layout plain writes the upstream files"
+            )
+    for spec in specs:
+        for path, what in export_dataset(spec, args.layout, args.dir, cache_dir=args.cache_dir):
+            print(path)
+            status(f"{spec.name}: wrote {path} ({what})")
     return 0
 
 
@@ -252,9 +299,59 @@ def parser() -> argparse.ArgumentParser:
     dataset_option(p, "mnist", "which dataset (default: mnist)")
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to put them (default: the cache)")
 
-    p = add("verify", "check the checksums of the dataset files in a directory", cmd_verify)
+    p = add(
+        "verify",
+        "say what each dataset file in a directory is, by content; --repair fixes",
+        cmd_verify,
+        "Check each of a dataset's files in DIR by its exact bytes, else by its\n"
+        "decompressed IDX content, and name what a bad one is: a zero-byte leftover,\n"
+        "an HTML page, a truncated file, another dataset's file, bytes that match\n"
+        "nothing. A decompressed copy under a .gz name is valid by content.\n"
+        "--repair renames and moves what is misplaced, fetches verified copies of\n"
+        "what is bad or missing, and removes a bad file only once it is replaced\n"
+        "(empty files and HTML pages excepted); it says what it did.",
+    )
     p.add_argument("dir", type=directory, metavar="DIR")
-    dataset_option(p, None, "which registry entry (default: recognised by checksum)")
+    dataset_option(p, None, "which registry entry (default: by the folder's name, else checksums)")
+    p.add_argument("--repair", action="store_true", help="fix what can be fixed (see above)")
+
+    p = add(
+        "import",
+        "install verified dataset files from files, folders or archives you have",
+        cmd_import,
+        "Look at each PATH (a file, a folder, walked recursively, or an archive: a\n"
+        "keras-layout .npz such as keras's mnist.npz, a .zip such as EMNIST's gzip.zip,\n"
+        "a .tar in any compression), in any layout (torchvision's MNIST/raw/, .gz or\n"
+        "decompressed files). Each file is identified by its exact or its decompressed\n"
+        "content's checksum against every registered dataset; verified ones are copied\n"
+        "into the cache, so loads work offline. Prints what was recognised and what\n"
+        "was skipped, and why.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="default: the cache directory")
+
+    p = add(
+        "export",
+        "write a dataset's verified files in another tool's layout",
+        cmd_export,
+        "Write the verified files from the cache (fetched first if missing) into DIR:\n"
+        "  --layout torchvision  DIR/<Class>/raw/ (MNIST, FashionMNIST, KMNIST, EMNIST,\n"
+        "                        QMNIST), decompressed, named as torchvision looks for\n"
+        "                        them (train-images-idx3-ubyte, ...; see docs/sources.md),\n"
+        "                        so it never goes online. Kuzushiji-49 has no torchvision\n"
+        "                        class.\n"
+        "  --layout plain        DIR/<mnist|fashion-mnist|emnist|...>/, the upstream files",
+    )
+    p.add_argument("--layout", required=True, choices=("torchvision", "plain"))
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument(
+        "--dataset",
+        type=dataset_name,
+        choices=datasets,
+        action="append",
+        help="which dataset; repeat for several (default: mnist)",
+    )
+    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="default: the cache directory")
 
     source = os.environ.get("IDXMNIST_SOURCE")
     p = add("bench", "time idxmnist against the loaders people use today", cmd_bench)

@@ -45,6 +45,7 @@ def load_data(
     upright: bool = True,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads one split of EMNIST, upright by default.
 
@@ -69,6 +70,8 @@ def load_data(
             ``$IDXMNIST_SOURCE/emnist``, else the registry's mirror
             (``$IDXMNIST_MIRRORS`` replaces it).
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``, uint8: images of shape
@@ -100,7 +103,9 @@ def load_data(
         EMNIST is by Gregory Cohen, Saeed Afshar, Jonathan Tapson and André
         van Schaik (2017), derived from NIST Special Database 19.
     """
-    return load_dataset(_spec(split), path, source=source, cache_dir=cache_dir, upright=upright)
+    return load_dataset(
+        _spec(split), path, source=source, cache_dir=cache_dir, upright=upright, offline=offline
+    )
 
 
 def class_names(split: str = "balanced") -> dict[int, str]:

@@ -16,6 +16,7 @@ def load_data(
     *,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads Fashion-MNIST, as ``idxmnist.load_data`` loads MNIST.
 
@@ -38,7 +39,9 @@ def load_data(
     License:
         MIT, by Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf).
     """
-    return load_dataset(registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("fashion_mnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def class_names() -> tuple[str, ...]:

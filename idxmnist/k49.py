@@ -24,6 +24,7 @@ def load_data(
     *,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads Kuzushiji-49: ``(x_train, y_train), (x_test, y_test)``.
 
@@ -35,6 +36,8 @@ def load_data(
             ``k49-test-labels.npz``, or a base URL serving them. Default:
             ``$IDXMNIST_SOURCE/k49``, else the publishers' host.
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape
@@ -63,7 +66,9 @@ def load_data(
         (CODH), under CC BY-SA 4.0; cite Clanuwat et al., "Deep Learning for
         Classical Japanese Literature" (2018).
     """
-    return load_dataset(registry.get("k49"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("k49"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def class_names() -> tuple[str, ...]:

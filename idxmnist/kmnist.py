@@ -16,6 +16,7 @@ def load_data(
     *,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads Kuzushiji-MNIST, as ``idxmnist.load_data`` loads MNIST.
 
@@ -36,7 +37,9 @@ def load_data(
     License:
         CC BY-SA 4.0, by CODH, from the Kuzushiji dataset (NIJL and others).
     """
-    return load_dataset(registry.get("kmnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("kmnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def class_names() -> tuple[str, ...]:

@@ -48,6 +48,7 @@ def load_data(
     extended: bool = False,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads QMNIST: a drop-in for ``mnist.load_data()``, with a larger test set.
 
@@ -70,6 +71,8 @@ def load_data(
             them. Default: ``$IDXMNIST_SOURCE/qmnist``, else the registry's
             mirror.
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape
@@ -103,7 +106,9 @@ def load_data(
     if test not in TESTS:
         raise ValueError(f"test must be one of {', '.join(TESTS)}, not {test!r}")
     name = "qmnist" if test == "test" else f"qmnist_{test}"
-    return load_dataset(name, path, source=source, cache_dir=cache_dir, extended=extended)
+    return load_dataset(
+        name, path, source=source, cache_dir=cache_dir, extended=extended, offline=offline
+    )
 
 
 def load_nist(
@@ -112,6 +117,7 @@ def load_nist(
     extended: bool = False,
     source: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Loads QMNIST's ``nist`` set: all 402,953 digits of NIST SD19, MNIST-style.
 
@@ -123,6 +129,8 @@ def load_nist(
         extended: as for :func:`load_data`.
         source: a directory holding the two files, or a base URL serving them.
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x, y)``: uint8 images ``(402953, 28, 28)``, and labels as
@@ -140,6 +148,6 @@ def load_nist(
     array([0, 0, 0], dtype=int32)
     """
     spec = registry.get("qmnist_nist")
-    arrays = load_arrays(spec, path, source=source, cache_dir=cache_dir)
+    arrays = load_arrays(spec, path, source=source, cache_dir=cache_dir, offline=offline)
     out = present(arrays, spec, extended=extended)
     return out["x_nist"], out["y_nist"]

@@ -179,6 +179,72 @@ def emnist_spec(release: Release, mirrors: tuple[str, ...] = ()) -> DatasetSpec:
     )
 
 
+def emnist_archive(
+    root: Path,
+    counts: dict[str, tuple[int, int]] | None = None,
+    *,
+    stored: tuple[str, ...] = ("train-labels-idx1", "test-images-idx3"),
+) -> Release:
+    """``root/gzip.zip`` laid out as NIST's: every split's four members under ``gzip/``
+    (transposed images), then the six mapping files.
+
+    ``counts`` gives each split's ``(train, test)`` image counts (default: a
+    few of each). ``arrays[split]`` holds each split's upright reference;
+    ``files`` each member's bytes by name, and the archive's.
+    """
+    counts = counts or {split: (30, 10) for split in registry.EMNIST_SPLITS}
+    files: dict[str, bytes] = {}
+    upright: dict[str, dict[str, np.ndarray]] = {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for seed, (split, (n_train, n_test)) in enumerate(counts.items()):
+            made = emnist_arrays(split, n_train, n_test, seed)
+            upright[split] = made
+            arrays = (
+                made["x_train"].transpose(0, 2, 1),
+                made["y_train"],
+                made["x_test"].transpose(0, 2, 1),
+                made["y_test"],
+            )
+            for name, arr, part in zip(emnist_member_names(split), arrays, PARTS, strict=True):
+                data = gz(idx_bytes(np.ascontiguousarray(arr)))
+                files[name] = data
+                method = zipfile.ZIP_STORED if part in stored else zipfile.ZIP_DEFLATED
+                z.writestr(zipfile.ZipInfo(f"gzip/{name}", (2017, 1, 1, 0, 0, 0)), data, method)
+        for split in counts:
+            mapping = (DATA_DIR / "emnist" / f"emnist-{split}-mapping.txt").read_bytes()
+            z.writestr(f"gzip/emnist-{split}-mapping.txt", mapping, zipfile.ZIP_DEFLATED)
+    root.mkdir(parents=True, exist_ok=True)
+    files["gzip.zip"] = buf.getvalue()
+    (root / "gzip.zip").write_bytes(files["gzip.zip"])
+    return Release(root, files, {}, {"upright": upright, "counts": counts})
+
+
+def emnist_specs(
+    release: Release, mirrors: tuple[str, ...] = (), archive: RemoteFile | None = None
+) -> list[DatasetSpec]:
+    """The built-in entry of each split in :func:`emnist_archive`'s release, with its facts
+    (``archive``: another pin for ``gzip.zip`` than the release's own)."""
+    if archive is None:
+        data = release.files["gzip.zip"]
+        archive = RemoteFile("gzip.zip", len(data), "sha256", sha256(data))
+    pin = Archive(archive, "gzip/")
+    counts: dict[str, tuple[int, int]] = release.extra["counts"]  # type: ignore[assignment]
+    return [
+        dataclasses.replace(
+            registry.get(f"emnist_{split}"),
+            files=tuple(
+                RemoteFile(name, len(release.files[name]), "sha256", sha256(release.files[name]))
+                for name in emnist_member_names(split)
+            ),
+            mirrors=mirrors,
+            splits=(Split("train", n_train), Split("test", n_test)),
+            archive=pin,
+        )
+        for split, (n_train, n_test) in counts.items()
+    ]
+
+
 # -- QMNIST ----------------------------------------------------------------------------------
 
 QMNIST_NAMES = (

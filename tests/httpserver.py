@@ -17,16 +17,48 @@ how the server misbehaves, so one server is several mirrors. Modes:
 ``long``     the right Content-Length, then 1000 bytes more than it says
 ``longnolength`` no Content-Length, the file and 1000 bytes more
 ``evil``     a redirect to ``/ok/<name>`` with a Content-Disposition naming ``../../``
+``redirect`` a redirect to ``server.redirect_base + <name>`` (another server, say)
 
-Every GET is counted per path in ``server.hits``; ``server.sent`` counts body
-bytes written per path.
+``ok``, ``slow`` and ``latency`` speak HTTP ranges as a real server does:
+``Accept-Ranges: bytes``, an ``ETag`` (from the body's sha256) and a
+``Last-Modified`` date per file, ``Range: bytes=N-`` (or ``N-M``) answered
+with ``206`` and ``Content-Range``, ``If-Range`` honoured (a validator that
+no longer matches gets the whole new body), ``416`` past the end. How they
+misbehave is set on the server, since a resume must come back to the same URL:
+
+``server.range_mode``  ``"honor"`` (default); ``"ignore"``: 200 and the whole
+                       body whatever was asked; ``"misfit"``: 206 with a
+                       Content-Range that starts 7 bytes later than asked;
+                       ``"ignore-if-range"``: ranges served even when If-Range
+                       no longer matches
+``server.cut[name] = N``  the next response for ``name`` stops after N body
+                       bytes and closes the connection (one-shot)
+``server.cut_at[name] = (status, first, N)``  the same, for the next response
+                       with that status (200 or 206) whose body starts at byte
+                       ``first`` of the file: one span of an archive, say
+``server.mangle = OFFSET``  every 206 answer that covers byte OFFSET of a file
+                       has that byte flipped (a proxy that damages partial
+                       answers; whole answers are untouched)
+``server.down_after_cut``  after a cut, the next request for that file gets
+                       503 (so the client gives up and a later call resumes)
+``server.etags = False``  send no ETag (If-Range then carries Last-Modified)
+``server.put(name, body)``  replace a file: new ETag, later Last-Modified
+
+Every GET is counted per path in ``server.hits`` and recorded with its
+request headers and the body bytes written in answer in ``server.requests``;
+``server.sent`` counts body bytes written per path; ``server.connections``
+counts accepted TCP connections.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import ssl
 import threading
 import time
 from collections import Counter
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HTML = (
@@ -45,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.server
         with srv.lock:
             srv.hits[self.path] += 1
+            self._record = {"path": self.path, "headers": dict(self.headers.items()), "sent": 0}
+            srv.requests.append(self._record)
         parts = self.path.split("/")
         if len(parts) != 3 or parts[1] not in MODES:
             self.send_error(404)
@@ -71,10 +105,93 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         with self.server.lock:
             self.server.sent[self.path] += len(data)
+            self._record["sent"] += len(data)
+
+    def _validators(self, name):
+        srv = self.server
+        out = [("Accept-Ranges", "bytes"), ("Last-Modified", srv.modified[name])]
+        if srv.etags:
+            out.append(("ETag", f'"{hashlib.sha256(srv.files[name]).hexdigest()[:16]}"'))
+        return out
+
+    def _range(self, name, body):
+        """``(start, stop)`` of the body to send, or None for all of it; may answer 416."""
+        srv = self.server
+        asked = self.headers.get("Range")
+        if not asked or srv.range_mode == "ignore":
+            return None
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", asked.strip())
+        if m is None:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range and srv.range_mode != "ignore-if-range":
+            current = dict(self._validators(name))
+            if if_range not in (current.get("ETag"), current["Last-Modified"]):
+                return None  # the file changed: the whole new body
+        start = int(m[1])
+        stop = int(m[2]) + 1 if m[2] else len(body)
+        if start >= len(body):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(body)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        return start, min(stop, len(body))
+
+    def _send(self, name, body, pieces=None):
+        """Send ``body`` (or the part a Range asks for), honouring a pending cut."""
+        srv = self.server
+        span = self._range(name, body)
+        if span is False:
+            return
+        extra = self._validators(name)
+        if span is None:
+            start, stop = 0, len(body)
+            self._headers(len(body), extra=extra)
+        else:
+            start, stop = span
+            shown = start + 7 if srv.range_mode == "misfit" else start
+            self.send_response(206)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(stop - start))
+            self.send_header("Content-Range", f"bytes {shown}-{stop - 1}/{len(body)}")
+            for key, value in extra:
+                self.send_header(key, value)
+            self.end_headers()
+        with srv.lock:
+            cut = srv.cut.pop(name, None)
+            status = 200 if span is None else 206
+            if cut is None and srv.cut_at.get(name, (0, -1, 0))[:2] == (status, start):
+                cut = srv.cut_at.pop(name)[2]
+        if span is not None and srv.mangle is not None and start <= srv.mangle < stop:
+            damaged = bytearray(body[start:stop])
+            damaged[srv.mangle - start] ^= 0xFF
+            body = bytes(start) + bytes(damaged)
+        end = stop if cut is None else min(stop, start + cut)
+        step = pieces or (end - start) or 1
+        for at in range(start, end, step):
+            if srv.stop.is_set():
+                break
+            try:
+                self._write(body[at : min(at + step, end)])
+            except OSError:  # the client went away
+                break
+            if pieces:
+                time.sleep(srv.slow_pause)
+        if cut is not None:
+            self.close_connection = True
+            if srv.down_after_cut:
+                with srv.lock:
+                    srv.down.add(name)
 
     def ok(self, name, body):
-        self._headers(len(body))
-        self._write(body)
+        with self.server.lock:
+            down = name in self.server.down
+            self.server.down.discard(name)
+        if down:
+            self.send_error(503)
+            return
+        self._send(name, body)
 
     def not_found(self, name, body):
         self.send_error(404)
@@ -107,16 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(bytes(b ^ 0xFF for b in body[:64]) + body[64:])
 
     def slow(self, name, body):
-        self._headers(len(body))
-        piece = self.server.slow_piece
-        for start in range(0, len(body), piece):
-            if self.server.stop.is_set():
-                break
-            try:
-                self._write(body[start : start + piece])
-            except OSError:  # the client went away
-                break
-            time.sleep(self.server.slow_pause)
+        self._send(name, body, pieces=self.server.slow_piece)
 
     def latency(self, name, body):
         time.sleep(self.server.latency_seconds)
@@ -145,7 +253,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _redirect(self, name, body):
+    self.send_response(302)
+    self.send_header("Location", self.server.redirect_base + name)
+    self.send_header("Content-Length", "0")
+    self.end_headers()
+
+
 MODES = {
+    "redirect": _redirect,
     "ok": _Handler.ok,
     "404": _Handler.not_found,
     "500": _Handler.server_error,
@@ -164,15 +280,36 @@ MODES = {
 
 
 class FaultServer(ThreadingHTTPServer):
-    """Serve ``files`` (name -> bytes) on 127.0.0.1, an ephemeral port, in a thread."""
+    """Serve ``files`` (name -> bytes) on 127.0.0.1, an ephemeral port, in a thread.
+
+    With ``tls=(certfile, keyfile)`` it serves HTTPS with that certificate.
+    """
 
     daemon_threads = True
 
-    def __init__(self, files: dict[str, bytes]):
+    def __init__(self, files: dict[str, bytes], tls: tuple[str, str] | None = None):
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.scheme = "http"
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.socket = ctx.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
+        self.redirect_base = ""
         self.files = dict(files)
+        self.modified = dict.fromkeys(self.files, formatdate(1_700_000_000, usegmt=True))
         self.hits: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
+        self.requests: list[dict] = []
+        self.connections = 0
+        self.range_mode = "honor"
+        self.cut: dict[str, int] = {}
+        self.cut_at: dict[str, tuple[int, int, int]] = {}
+        self.mangle: int | None = None
+        self.down_after_cut = False
+        self.down: set[str] = set()
+        self.etags = True
+        self._version = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.stall_seconds = 30.0
@@ -181,9 +318,31 @@ class FaultServer(ThreadingHTTPServer):
         self.latency_seconds = 0.3
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
+    def process_request(self, request, client_address):
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
+
+    def put(self, name: str, body: bytes) -> None:
+        """Replace (or add) a file: it gets a new ETag and a later Last-Modified date."""
+        with self.lock:
+            self.files[name] = body
+            self._version += 1
+            self.modified[name] = formatdate(1_700_000_000 + 86400 * self._version, usegmt=True)
+
+    def headers_of(self, name: str, mode: str = "ok") -> list[dict[str, str]]:
+        """The request headers of each GET of ``/<mode>/<name>``, in order."""
+        with self.lock:
+            return [r["headers"] for r in self.requests if r["path"] == f"/{mode}/{name}"]
+
+    def sent_per_request(self, name: str, mode: str = "ok") -> list[int]:
+        """Body bytes written in answer to each GET of ``/<mode>/<name>``, in order."""
+        with self.lock:
+            return [r["sent"] for r in self.requests if r["path"] == f"/{mode}/{name}"]
+
     def url(self, mode: str = "ok") -> str:
         """The base URL of the mirror that behaves as ``mode``."""
-        return f"http://127.0.0.1:{self.server_address[1]}/{mode}/"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/{mode}/"
 
     def gets(self, mode: str | None = None) -> dict[str, int]:
         """Requests seen, ``{path: count}``, optionally only those under ``/<mode>/``."""

@@ -73,6 +73,11 @@ def bad(tmp_path):
         ["verify"],
         ["verify", "{missing}"],
         ["verify", "{src}", "--dataset", "nope"],
+        ["import"],  # at least one path
+        ["export", "{src}"],  # --layout is required
+        ["export", "--layout", "conda", "{src}"],
+        ["export", "--layout", "plain"],  # no DIR
+        ["export", "--layout", "plain", "{src}", "--dataset", "nope"],
         ["bench"],  # no --source and no $IDXMNIST_SOURCE
         ["bench", "--source", "{src}", "--rounds", "0"],
         ["bench", "--source", "{src}", "--rounds", "many"],
@@ -142,8 +147,7 @@ def test_verify_results_on_stdout_verdict_on_stderr(src, env):
     assert r.returncode == 1
     assert r.stdout.count("MISMATCH  ") == 4  # synthetic files: not the registry's bytes
     assert r.stderr == (
-        "idxmnist: error: 4 of 4 files do not match the registry: "
-        "delete them and run idxmnist fetch\n"
+        f"idxmnist: error: mnist in {src}: 4 bad: idxmnist verify --repair fixes what it can\n"
     )
 
 

@@ -20,7 +20,7 @@ from .conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-COMMANDS = ("build", "info", "fetch", "verify", "bench", "preview")
+COMMANDS = ("build", "info", "fetch", "verify", "import", "export", "bench", "preview")
 
 
 def public_callables():
@@ -105,3 +105,31 @@ def test_readme_is_short_and_links_its_docs():
     assert "mnist.load_data()" in first_screen and "pip install" in first_screen
     for target in re.findall(r"\]\((docs/[^)]+)\)", README):
         assert (ROOT / target).is_file(), target
+
+
+def test_the_sources_page_states_what_the_code_does():
+    """docs/sources.md: each dataset's mirrors in the registry's order, torchvision's names."""
+    from idxmnist.datasets import registry
+    from idxmnist.datasets.export import torchvision_dir
+
+    page = (ROOT / "docs" / "sources.md").read_text()
+    for spec in registry.DATASETS.values():
+        assert ", ".join(f"`{m}`" for m in spec.mirrors) in page, spec.name
+        if spec.torchvision is None:
+            with pytest.raises(ValueError, match="torchvision has no class for it"):
+                torchvision_dir(spec, "DIR")
+            assert "torchvision has no Kuzushiji-49 class" in page
+            continue
+        assert torchvision_dir(spec, "DIR").as_posix() == f"DIR/{spec.torchvision}/raw"
+        assert f"`{spec.torchvision}`" in page
+        stems = {r.stem for r in spec.files}
+        if spec.archive is not None:
+            split = spec.name.removeprefix("emnist_")
+            stems = {s.replace(f"-{split}-", "-<split>-") for s in stems}
+        for stem in stems:
+            assert f"`{stem}`" in page, stem
+        pinned = {r.content is not None for r in spec.files}
+        assert len(pinned) == 1  # all files or none
+    for var in ("IDXMNIST_OFFLINE", "IDXMNIST_MIRRORS", "SSL_CERT_FILE", "IDXMNIST_TIMEOUT"):
+        assert f"`{var}`" in page
+    assert "](docs/sources.md)" in README

@@ -10,6 +10,7 @@ sizes and sha256 (a ``DatasetSpec`` built here); the real MNIST files from
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -185,7 +186,8 @@ def test_an_unreachable_mirror_is_tried_once_per_fetch(synth, tmp_path):
     with FaultServer(files) as server:
         got = download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
         assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
-    assert [p.name for p in got] == list(NAMES)
+    assert [p.name for p in got.downloaded] == list(NAMES)
+    assert list(got.files.values()) == got.downloaded
 
 
 def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
@@ -260,8 +262,8 @@ def test_file_urls_work(synth, tmp_path, monkeypatch):
 def test_verified_files_are_not_downloaded_again(synth, tmp_path, monkeypatch):
     files, arrays, spec = synth
     with FaultServer(files) as server:
-        assert len(download.fetch_dataset(spec, tmp_path / "synth", [server.url()])) == 4
-        assert download.fetch_dataset(spec, tmp_path / "synth", [server.url()]) == []
+        assert len(download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded) == 4
+        assert download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded == []
         # no npz yet, the IDX files are there: load_data builds offline, no request
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("404"))
         assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
@@ -436,15 +438,20 @@ def test_concurrent_processes_download_each_file_once(synth, tmp_path):
     assert listing(cache) == with_files(*NAMES)
 
 
-def test_sigkill_mid_download_leaves_no_partial_file(tmp_path, monkeypatch):
-    # big enough to take a few seconds from the slow mirror
+def test_sigkill_mid_download_leaves_no_partial_file_and_the_next_run_resumes(
+    tmp_path, monkeypatch
+):
+    # big enough to take a few seconds from the slow mirror, and to pass the
+    # first fsync'ed MiB before the kill
     files, arrays = synthetic(tmp_path / "upstream", n_train=2000, n_test=20, seed=1)
     spec = spec_for(files)
+    size = len(files[NAMES[0]])
     dest = tmp_path / "cache" / "synth"
     dest.mkdir(parents=True)
     previous = b"\x1f\x8b" + b"a previous, bad copy"
     (dest / NAMES[1]).write_bytes(previous)
     conf = child_config(tmp_path, spec, what="fetch", dir=str(dest))
+    record = dest / f".{NAMES[0]}.part.json"
     with FaultServer(files) as server:
         proc = subprocess.Popen(
             [sys.executable, str(tmp_path / "child.py"), str(conf)],
@@ -452,26 +459,38 @@ def test_sigkill_mid_download_leaves_no_partial_file(tmp_path, monkeypatch):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         path = f"/slow/{NAMES[0]}"
-        while not (server.sent[path] > 200_000 and list(dest.glob("*.part"))):
+        while not (record.is_file() and json.loads(record.read_text() or "{}").get("synced")):
             assert time.monotonic() < deadline and proc.poll() is None, "no download seen"
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        assert server.sent[path] < len(files[NAMES[0]])  # it really was mid-download
-    left = listing(dest)
-    assert NAMES[0] not in left  # never a final-named partial file
-    assert (dest / NAMES[1]).read_bytes() == previous  # the previous file is intact
-    stale = {n for n in left if n.endswith(".part")}
-    assert len(stale) == 1 and stale.pop().startswith(f".{NAMES[0]}.")
-    assert left - {n for n in left if n.endswith(".part")} == {".idxmnist.lock", NAMES[1]}
+        assert server.sent[path] < size  # it really was mid-download
+        left = listing(dest)
+        assert NAMES[0] not in left  # never a final-named partial file
+        assert (dest / NAMES[1]).read_bytes() == previous  # the previous file is intact
+        assert left == {
+            ".idxmnist.lock",
+            NAMES[1],
+            f".{NAMES[0]}.part",
+            f".{NAMES[0]}.part.json",
+        }
+        synced = json.loads(record.read_text())["synced"]
+        assert 0 < synced <= (dest / f".{NAMES[0]}.part").stat().st_size
+        assert (dest / f".{NAMES[0]}.part").read_bytes()[:synced] == files[NAMES[0]][:synced]
 
-    # the next run sweeps the leftover, heals the bad file and completes
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        # the next run, same mirror: resumes from the verified length, heals the
+        # bad file, completes
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("slow"))
+        server.slow_pause = 0
         with pytest.warns(RuntimeWarning, match="downloading it again"):
             assert same(load_dataset(spec, cache_dir=tmp_path / "cache"), arrays)
+        assert [h.get("Range") for h in server.headers_of(NAMES[0], "slow")] == [
+            None,
+            f"bytes={synced}-",
+        ]
+        assert server.sent_per_request(NAMES[0], "slow")[1] == size - synced
     assert listing(tmp_path / "cache") == with_files(*NAMES)
 
 
@@ -488,12 +507,17 @@ def mnist_server(mnist_dir):
 @pytest.mark.realdata
 def test_registry_matches_the_upstream_files(mnist_dir, mnist_sha256):
     spec = registry.get("mnist")
-    assert len(spec.mirrors) == 3 and all(f.algorithm == "sha256" for f in spec.files)
+    assert all(f.algorithm == "sha256" for f in spec.files)
     for remote in spec.files:
         assert remote.size == (mnist_dir / remote.name).stat().st_size
         assert remote.digest == mnist_sha256[remote.name]
-    assert {f.algorithm for f in registry.get("fashion_mnist").files} == {"md5"}
-    assert {f.algorithm for f in registry.get("kmnist").files} == {"md5"}
+        # the content pin: sha256 of the bytes the standard library's gzip inflates
+        idx = gzip.decompress((mnist_dir / remote.name).read_bytes())
+        assert (remote.content_size, remote.content) == (len(idx), hashlib.sha256(idx).hexdigest())
+    for name in ("fashion_mnist", "kmnist"):
+        files = registry.get(name).files
+        assert {f.algorithm for f in files} == {"sha256"}
+        assert {f.content for f in files} == {None}  # no verified copy to compute them from
 
 
 @pytest.mark.realdata
@@ -504,8 +528,11 @@ def test_real_mnist_downloads_over_loopback(mnist_server, tmp_path, monkeypatch)
     assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
     assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     after = mnist_server.gets()
+    # MNIST pins its content too, so a mirror without the .gz is asked for the
+    # same file uncompressed, .xz and .bz2 before the next mirror is tried
+    asked = [n.removesuffix(".gz") + s for n in NAMES for s in (".gz", "", ".xz", ".bz2")]
     assert {p: after[p] - before.get(p, 0) for p in after} == {
-        **{f"/404/{n}": 1 for n in NAMES},
+        **{f"/404/{n}": 1 for n in asked},
         **{f"/ok/{n}": 1 for n in NAMES},
     }
     assert listing(tmp_path) == with_files(*NAMES, subdir="mnist")
@@ -524,7 +551,8 @@ def test_cli_fetch_then_verify(mnist_server, tmp_path):
     assert listing(dest) == {".idxmnist.lock", *NAMES}
     r = run_cli("verify", dest)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "holds mnist" in r.stderr and r.stdout.count("ok  ") == 4
+    assert "should hold mnist (by the checksums of its files)" in r.stderr
+    assert r.stdout.count("ok  ") == 4
     with open(dest / NAMES[3], "r+b") as f:  # one flipped byte
         f.seek(100)
         byte = f.read(1)
@@ -532,7 +560,9 @@ def test_cli_fetch_then_verify(mnist_server, tmp_path):
         f.write(bytes([byte[0] ^ 1]))
     r = run_cli("verify", dest)
     assert r.returncode == 1
-    assert f"MISMATCH  {dest / NAMES[3]}: sha256 " in r.stdout and "idxmnist fetch" in r.stderr
+    line = f"MISMATCH  {dest / NAMES[3]}: container check failed: sha256 "
+    assert line in r.stdout and "; content check failed: corrupt gzip data" in r.stdout
+    assert "idxmnist verify --repair fixes what it can" in r.stderr
     (dest / NAMES[0]).unlink()
     r = run_cli("verify", dest, "--dataset", "mnist")
     assert r.returncode == 1 and f"missing   {dest / NAMES[0]}" in r.stdout

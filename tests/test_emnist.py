@@ -210,10 +210,12 @@ def test_download_from_a_local_server_under_a_registered_spec(tmp_path, register
         spec = emnist_spec(release, mirrors=(server.url("404"), server.url()))
         registered(spec)
         assert same(emnist.load_data("letters", cache_dir=cache), release.arrays)
-        assert server.gets() == {"/404/gzip.zip": 1, "/ok/gzip.zip": 1}
+        # by ranges: the archive's end (its directory), then the split's four members
+        assert server.gets() == {"/404/gzip.zip": 1, "/ok/gzip.zip": 5}
+        assert all("Range" in h for h in server.headers_of("gzip.zip"))
         stored = emnist.load_data("letters", upright=False, cache_dir=cache)
         assert same(stored, release.extra["stored"])
-        assert server.gets("ok") == {"/ok/gzip.zip": 1}  # the kept members served it
+        assert server.gets("ok") == {"/ok/gzip.zip": 5}  # the kept members served it
     names = emnist_member_names("letters")
     assert listing(cache) == {
         "emnist",
@@ -228,15 +230,31 @@ def test_download_from_a_local_server_under_a_registered_spec(tmp_path, register
         assert sha256((cache / "emnist" / f.name).read_bytes()) == f.digest
 
 
-def test_archive_with_wrong_bytes_is_refused_and_nothing_is_kept(tmp_path, registered, monkeypatch):
+def test_archive_with_wrong_bytes_is_refused_and_only_verified_members_are_kept(
+    tmp_path, registered, monkeypatch
+):
     release = emnist_release(tmp_path / "release")
     cache = tmp_path / "cache"
     with FaultServer({"gzip.zip": release.files["gzip.zip"]}) as server:
+        server.range_mode = "ignore"  # the whole archive, as a server without Range sends it
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("wrong"))
         registered(emnist_spec(release))
-        with pytest.raises(idxmnist.ChecksumError, match=r"(?s)gzip\.zip.*sha256 mismatch"):
+        with pytest.raises(idxmnist.ChecksumError) as info:
             emnist.load_data("letters", cache_dir=cache)
-    assert listing(cache) == {"emnist", "emnist/.idxmnist.lock", ".emnist-letters.npz.lock"}
+    # the first 64 bytes are wrong: the first member's local header
+    names = emnist_member_names("letters")
+    assert re.search(
+        rf"wrong/gzip\.zip -> not the pinned gzip\.zip \(sha256 mismatch\); "
+        rf".*wrong/gzip\.zip\[gzip/{names[0]}\]: no local header",
+        str(info.value),
+    )
+    # the other three verify by their own pins and are kept: the next fetch needs one member
+    assert listing(cache) == {
+        "emnist",
+        "emnist/.idxmnist.lock",
+        ".emnist-letters.npz.lock",
+        *(f"emnist/{n}" for n in names[1:]),
+    }
 
 
 def test_fetch_verify_and_preview_commands(tmp_path, registered, monkeypatch, capsys):

@@ -38,6 +38,7 @@ __all__ = [
     "find_idx_files",
     "find_sources",
     "read_arrays",
+    "candidate_names",
     "check_arrays",
     "MemberRef",
     "Source",
@@ -67,7 +68,7 @@ Source = Path | MemberRef
 _COUNT = {2: "two", 4: "four"}
 
 
-def _candidates(stem: str) -> list[str]:
+def candidate_names(stem: str) -> list[str]:
     """``train-images-idx3-ubyte`` -> its names as found: dotted too, compressed too."""
     dotted = stem.replace("-idx", ".idx", 1)
     return [f"{name}{suffix}" for suffix in SUFFIXES for name in dict.fromkeys((stem, dotted))]
@@ -92,7 +93,7 @@ def find_idx_files(
         base = root / sub
         found = {}
         for key in stems:
-            for name in _candidates(stems[key]):
+            for name in candidate_names(stems[key]):
                 if (base / name).is_file():
                     found[key] = base / name
                     break
@@ -103,7 +104,7 @@ def find_idx_files(
             break  # a partial set here: report what this directory lacks
     missing = [k for k in stems if k not in found]
     looked = "; ".join(
-        f"{k}: {' or '.join(_candidates(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
+        f"{k}: {' or '.join(candidate_names(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
     raise FileNotFoundError(
         f"{where}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "

@@ -1,7 +1,10 @@
-"""Sizes and checksums of dataset files against the registry.
+"""Is this file the registry's? By its container checksum, else by its content.
 
 The size is compared first (a stat, free), the digest only when it matches;
-files are hashed in bounded chunks.
+files are hashed in bounded chunks. :func:`verdict` accepts a file whose
+exact bytes match (the *container* check), else one whose decompressed IDX
+bytes match the pinned content hash (the *content* check, see ``content.py``),
+and otherwise says which check failed and why.
 """
 
 from __future__ import annotations
@@ -10,12 +13,11 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from .registry import DatasetSpec, RemoteFile
+from .registry import RemoteFile
 
-__all__ = ["hash_file", "mismatch", "verify_dir", "detect", "FileReport"]
+__all__ = ["hash_file", "mismatch", "verdict", "Verdict"]
 
 CHUNK = 1 << 20
 
@@ -43,59 +45,42 @@ def mismatch(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class FileReport:
-    """The verdict on one file: ``status`` is "ok", "mismatch" or "missing"."""
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How a file verified (``"container"``, ``"content"``), or None and ``reason``.
 
-    path: Path
-    remote: RemoteFile
-    status: Literal["ok", "mismatch", "missing"]
+    ``kind`` is the container found in it (``gzip``, ``xz``, ``bz2``, ``raw``).
+    """
+
+    how: Literal["container", "content"] | None
+    kind: str
     reason: str = ""
 
-    def __str__(self) -> str:
-        if self.status == "ok":
-            return f"ok        {self.path}"
-        if self.status == "missing":
-            return f"missing   {self.path}"
-        return f"MISMATCH  {self.path}: {self.reason}"
+    @property
+    def ok(self) -> bool:
+        return self.how is not None
 
 
-def verify_dir(directory: str | os.PathLike[str], spec: DatasetSpec) -> list[FileReport]:
-    """Check each of ``spec``'s files present in ``directory`` (and its archive, if there)."""
-    reports = []
-    remotes = list(spec.remote_files)
-    if spec.archive is not None and (Path(directory) / spec.archive.file.name).is_file():
-        remotes.append(spec.archive.file)
-    for remote in remotes:
-        path = Path(directory) / remote.name
-        if not path.is_file():
-            reports.append(FileReport(path, remote, "missing"))
-            continue
-        reason = mismatch(path, remote)
-        if reason is None:
-            reports.append(FileReport(path, remote, "ok"))
-        else:
-            reports.append(FileReport(path, remote, "mismatch", reason))
-    return reports
+def verdict(path: str | os.PathLike[str], remote: RemoteFile) -> Verdict:
+    """Whether ``path`` holds ``remote``: its exact bytes, else its IDX content."""
+    from ..idx.compression import sniff
+    from .content import content_mismatch
 
-
-def detect(directory: str | os.PathLike[str], specs: Iterable[DatasetSpec]) -> DatasetSpec | None:
-    """The registered dataset most of whose files in ``directory`` match; None if none does.
-
-    The three datasets share file names, so this goes by size and checksum.
-    """
-    best, best_hits = None, 0
-    digests: dict[Path, dict[str, str]] = {}
-    for spec in specs:
-        hits = 0
-        for remote in spec.remote_files:
-            path = Path(directory) / remote.name
-            if not path.is_file() or path.stat().st_size != remote.size:
-                continue
-            if path not in digests:
-                digests[path] = hash_file(path, ("md5", "sha256"))
-            if digests[path].get(remote.algorithm) == remote.digest:
-                hits += 1
-        if hits > best_hits:
-            best, best_hits = spec, hits
-    return best
+    with open(path, "rb") as f:
+        kind = sniff(f.read(6))
+    container = mismatch(path, remote)
+    if container is None:
+        return Verdict("container", kind)
+    if remote.content is None:
+        return Verdict(
+            None,
+            kind,
+            f"container check failed: {container} (no content hash is pinned for "
+            f"{remote.name}, so only its exact upstream bytes verify)",
+        )
+    content = content_mismatch(path, remote)
+    if content is None:
+        return Verdict("content", kind)
+    return Verdict(
+        None, kind, f"container check failed: {container}; content check failed: {content}"
+    )

@@ -1,63 +1,96 @@
-"""Download a dataset's files: mirrors in order, verified, atomic, locked.
+"""Download a dataset's files: mirrors in order, verified, resumable, locked.
 
-For each file the mirrors are tried in order; any failure moves on to the
-next one: a connection error, a timeout, an HTTP error status, an HTML page,
-a body of the wrong size, a checksum mismatch. The body is streamed, hashed
-as it arrives, into a temporary file ``.NAME.XXXX.part`` in the destination
-directory, and renamed to ``NAME`` only once its size and checksum match the
-registry: the final name never holds a partial or unverified file, even if
-the process is killed. A file lock in the destination directory makes
-concurrent processes download each file once; the others wait and then find
-the verified file.
+A mirror is a base URL (ending in ``/``; each file is fetched under the
+registry's name beneath it) or the URL of one file that holds the whole
+dataset (a keras-layout ``.npz``, or a ``.zip``/``.tar``/``.tar.gz``/... of
+the IDX files). For each file the mirrors are tried in order, and any failure
+moves on to the next: a connection or TLS error, a timeout, an HTTP error, an
+HTML page, a body of the wrong size, a failed check.
 
-The file name written is always the registry's, checked to be a plain name:
-a server's redirect or ``Content-Disposition`` never chooses a path.
+A body is accepted when its exact bytes match the registry (the *container*
+check) or, for a file whose content hash is pinned, when its decompressed
+IDX bytes match (the *content* check): gzip of any level, xz, bz2 or raw.
+Where a base mirror has no file under the registry's name (404), the same
+stem is asked for raw, ``.xz`` and ``.bz2`` (files with a pinned content
+hash only). A whole-dataset file is fetched once per call and every member
+that verifies is kept. Files are kept under the registry's name when the
+container verified, else under their stem and real container's suffix.
 
-``urllib.request`` and ``tqdm`` are imported only when a download starts, so
-``import idxmnist`` stays cheap.
+A dataset published as one archive (EMNIST's ``gzip.zip``; the spec's
+``archive``) gets the members it lacks out of that archive, fetched from
+``<base URL><archive name>`` (or a mirror entry that is the archive's URL):
+see ``archive.py``. Each member is verified against its own pinned size and
+checksum and kept; the archive itself is not.
+
+Bodies stream into ``.NAME.part`` in the destination directory (see
+``partial.py``): renamed to the final name only once verified, so the final
+name never holds a partial or unverified file, even if the process is
+killed; kept between attempts when the server takes ``Range``, so an
+interrupted download resumes (``transfer.py``). A file lock in the
+destination directory makes concurrent processes download each file once.
+
+The file names written are always the registry's (checked to be plain
+names), never a server's redirect or ``Content-Disposition``.
+
+With ``IDXMNIST_OFFLINE=1`` (or ``offline=True``) nothing is fetched over
+the network (``file://`` mirrors still work): a missing file is an error at
+once, naming what is missing and how to import it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
 
-from ..atomic import atomic_write, file_lock, sweep_stale
-from ..errors import ChecksumError, DownloadError, warn
-from . import checksum
-from .registry import DatasetSpec, RemoteFile
-
-if TYPE_CHECKING:
-    import http.client
-
-    from tqdm import tqdm
+from ..atomic import file_lock, publish
+from ..errors import ChecksumError, DownloadError, IdxError, warn
+from . import partial
+from .checksum import verdict
+from .content import SUFFIX
+from .layout import KEYS
+from .registry import Archive, DatasetSpec, RemoteFile
+from .store import find_verified
+from .transfer import Expect, Failed, Result
 
 __all__ = [
     "fetch_dataset",
     "fetch_file",
+    "Fetched",
     "mirrors_for",
     "timeout",
+    "offline_mode",
     "is_url",
+    "is_whole",
     "plain_name",
+    "offline_error",
     "LOCK_NAME",
+    "ENV_OFFLINE",
 ]
 
 ENV_MIRRORS = "IDXMNIST_MIRRORS"
 ENV_TIMEOUT = "IDXMNIST_TIMEOUT"
+ENV_OFFLINE = "IDXMNIST_OFFLINE"
 DEFAULT_TIMEOUT = 10.0
 #: the lock file inside a download directory (hidden; never a dataset file name)
 LOCK_NAME = ".idxmnist.lock"
-CHUNK = 1 << 18
 URL_SCHEMES = ("http://", "https://", "file://")
+#: URLs whose last segment ends so are one file holding the whole dataset
+WHOLE_SUFFIXES = (".npz", ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 def is_url(value: object) -> bool:
     """True for an ``http://``, ``https://`` or ``file://`` URL string."""
     return isinstance(value, str) and value.lower().startswith(URL_SCHEMES)
+
+
+def is_whole(url: str) -> bool:
+    """True for the URL of one file that holds a whole dataset (``.npz``, ``.zip``, ``.tar``...)."""
+    return urlsplit(url).path.lower().endswith(WHOLE_SUFFIXES)
 
 
 def timeout() -> float:
@@ -74,16 +107,32 @@ def timeout() -> float:
     return seconds
 
 
+def offline_mode(value: bool | None = None) -> bool:
+    """``value`` if given, else ``$IDXMNIST_OFFLINE`` (``1``/``true``/``yes``/``on``)."""
+    if value is not None:
+        return bool(value)
+    text = os.environ.get(ENV_OFFLINE, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{ENV_OFFLINE}={text!r}: expected 1 or 0 (true/false, yes/no, on/off)")
+
+
 def _base(url: str, where: str = "mirror") -> str:
+    """A mirror entry, normalised: a base URL ends in ``/``; a whole-dataset URL is kept."""
     if not is_url(url):
         raise DownloadError(
-            f"{where}: {url!r} is not a base URL to download from (http://, https:// or file://)"
+            f"{where}: {url!r} is not a URL to download from (http://, https:// or file://; "
+            "a base URL, or the URL of one .npz, .zip or .tar file)"
         )
-    return url if url.endswith("/") else url + "/"
+    if is_whole(url) or url.endswith("/"):
+        return url
+    return url + "/"
 
 
 def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
-    """Base URLs to try, in order: ``$IDXMNIST_MIRRORS`` (comma-separated), else the registry's."""
+    """Mirrors to try, in order: ``$IDXMNIST_MIRRORS`` (comma-separated), else the registry's."""
     env = os.environ.get(ENV_MIRRORS, "")
     urls = [u.strip() for u in env.split(",") if u.strip()]
     if urls:
@@ -106,140 +155,345 @@ def plain_name(name: str) -> str:
     return name
 
 
-class _Failed(Exception):
-    """One mirror failed for one file.
+def _quote(name: str) -> str:
+    from urllib.parse import quote
 
-    ``dead``: the mirror itself is unreachable. ``wrong_bytes``: it served a
-    body of the wrong size or checksum.
-    """
-
-    def __init__(self, reason: str, dead: bool = False, wrong_bytes: bool = False) -> None:
-        super().__init__(reason)
-        self.reason, self.dead, self.wrong_bytes = reason, dead, wrong_bytes
+    return quote(name)
 
 
-def _looks_like_html(head: bytes) -> bool:
-    head = head.lstrip()[:64].lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml"))
+_COUNT = {1: "one", 2: "two", 4: "four"}
 
 
-def _progress(total: int, desc: str) -> tqdm[NoReturn] | None:
-    if not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(
-        total=total,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc=desc,
-        leave=False,
-        file=sys.stderr,
+def _import_hint(spec: DatasetSpec) -> str:
+    layouts = []
+    if spec.archive is not None:
+        layouts.append(f"{spec.archive.file.name}, the archive that holds them")
+    layouts.append("a folder of them")
+    if spec.torchvision:
+        layouts[-1] += f" (torchvision's {spec.torchvision}/raw/ too)"
+    if spec.container == "idx" and spec.archive is None:
+        layouts.append("a zip or tar of them")
+        if spec.keys == KEYS:
+            layouts.append("a keras-layout .npz")
+    return (
+        f"idxmnist import PATH installs {spec.name}'s files from a copy you have: "
+        + (", ".join(layouts[:-1]) + ", or " if len(layouts) > 1 else "")
+        + layouts[-1]
     )
 
 
-def _open(url: str, seconds: float) -> http.client.HTTPResponse:
-    import socket
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(
-        url, headers={"User-Agent": "idxmnist", "Accept-Encoding": "identity"}
-    )
-    try:
-        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=seconds)
-        return response
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _Failed(f"HTTP {exc.code}") from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            raise _Failed(f"timed out after {seconds:g} s (connecting)", dead=True) from None
-        if isinstance(reason, FileNotFoundError):
-            raise _Failed("no such file") from None
-        if isinstance(reason, socket.gaierror):
-            raise _Failed(f"unknown host ({reason.strerror or reason})", dead=True) from None
-        if isinstance(reason, OSError):
-            raise _Failed(f"cannot connect ({reason.strerror or reason})", dead=True) from None
-        raise _Failed(f"cannot open ({reason})", dead=True) from None
-    except TimeoutError:
-        raise _Failed(f"timed out after {seconds:g} s (waiting for the response)") from None
-    except OSError as exc:
-        raise _Failed(f"connection error ({exc.strerror or exc})") from None
-    except ValueError as exc:  # e.g. a malformed URL or a bad redirect
-        raise _Failed(f"bad URL ({exc})") from None
+def _what(spec: DatasetSpec) -> str:
+    """``the four mnist files (a, b, c, d)``, or ``emnist_letters's archive (gzip.zip)``."""
+    names = [r.name for r in spec.remote_files]
+    count = _COUNT.get(len(names), str(len(names)))
+    what = f"the {count} {spec.name} files ({', '.join(names)})"
+    if spec.archive is not None:
+        what += f", or {spec.archive.file.name}, the archive that holds them,"
+    return what
 
 
-def _fetch_one(url: str, remote: RemoteFile, dest: Path, seconds: float) -> None:
-    """Download ``url`` to ``dest`` if and only if it is exactly ``remote``; else _Failed."""
-    import http.client
-
-    size = remote.size
-    with _open(url, seconds) as resp:
-        ctype = (resp.headers.get("Content-Type") or "").lower()
-        if "html" in ctype:
-            raise _Failed("an HTML page, not data")
-        length = (resp.headers.get("Content-Length") or "").strip()
-        if length.isdigit() and int(length) != size:
-            raise _Failed(f"got {int(length)} bytes, expected {size}", wrong_bytes=True)
-        digest = hashlib.new(remote.algorithm, usedforsecurity=False)
-        got = 0
-        bar = _progress(size, remote.name)
-        try:
-            with atomic_write(dest) as f:
-                while True:
-                    try:
-                        # at most one byte more than expected: enough to know it is too long
-                        chunk = resp.read(min(CHUNK, size + 1 - got))
-                    except TimeoutError:
-                        raise _Failed(
-                            f"timed out after {seconds:g} s (stalled after {got} of {size} bytes)"
-                        ) from None
-                    except http.client.IncompleteRead as exc:
-                        got += len(exc.partial)
-                        raise _Failed(f"connection closed after {got} of {size} bytes") from None
-                    except (OSError, http.client.HTTPException) as exc:
-                        raise _Failed(
-                            f"connection error after {got} of {size} bytes ({exc})"
-                        ) from None
-                    if not chunk:
-                        break
-                    if got == 0 and _looks_like_html(chunk):
-                        raise _Failed("an HTML page, not data")
-                    got += len(chunk)
-                    if got > size:
-                        raise _Failed(
-                            f"got more than {size} bytes, expected {size}", wrong_bytes=True
-                        )
-                    digest.update(chunk)
-                    f.write(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-                if got < size:
-                    if length.isdigit():
-                        raise _Failed(f"connection closed after {got} of {size} bytes")
-                    raise _Failed(f"got {got} bytes, expected {size}", wrong_bytes=True)
-                if digest.hexdigest() != remote.digest:
-                    raise _Failed(
-                        f"{remote.algorithm} mismatch (right size, wrong bytes)", wrong_bytes=True
-                    )
-        finally:
-            if bar is not None:
-                bar.close()
-
-
-def _offline_hint(spec_name: str, names: Sequence[str]) -> str:
-    count = {2: "two", 4: "four"}.get(len(names), str(len(names)))
-    what = f"the {count} {spec_name} files" if len(names) > 1 else f"{spec_name}'s archive"
+def _local_hint(spec: DatasetSpec) -> str:
+    urls = "base URLs that serve them"
+    if spec.archive is not None:
+        urls = f"base URLs that serve {spec.archive.file.name}"
     return (
         "To load from local files instead: load_data(source='DIR') or IDXMNIST_SOURCE=DIR "
-        f"with {what} ({', '.join(names)}) in DIR; "
-        f"or set {ENV_MIRRORS} to base URLs that serve them"
+        f"with {_what(spec)} in DIR; or set {ENV_MIRRORS} to {urls}; or {_import_hint(spec)}"
     )
+
+
+def offline_error(
+    spec: DatasetSpec, where: Path, missing: Iterable[str], why: str
+) -> DownloadError:
+    """The error for files that are needed while offline: what is missing, how to import it."""
+    return DownloadError(
+        f"offline ({why}): no network access, and {where} lacks {spec.name}'s "
+        f"{', '.join(missing)}. {_import_hint(spec)}; "
+        f"or load_data(source='DIR') with {_what(spec)} in DIR; or go online "
+        f"(unset {ENV_OFFLINE})"
+    )
+
+
+def _limit(remote: RemoteFile) -> int:
+    """The most bytes a copy of ``remote`` can be: its container, or its content in any packing."""
+    if remote.content_size is None:
+        return remote.size
+    # raw IDX, or compression that gained nothing (gzip's stored blocks, bz2 on noise)
+    return max(remote.size, remote.content_size + remote.content_size // 64 + (1 << 16))
+
+
+def _whole_name(url: str) -> str:
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        return plain_name(name)
+    except ValueError:
+        return "whole-dataset"
+
+
+class Whole(NamedTuple):
+    """A whole file downloaded into ``part``: ``pinned`` says if it is not the pinned
+    one (``"not the pinned X (sha256 mismatch); "``), ``resumed`` if a Range was used."""
+
+    part: partial.Partial
+    pinned: str
+    resumed: bool
+
+
+class _Session:
+    """One fetch into ``dest``: the mirrors found dead, whole-dataset files fetched, files got.
+
+    ``files`` are the dataset's distinct files, ``keys`` the array each one
+    holds (matched against a keras-layout npz's members), ``whole_files`` the
+    pinned whole-dataset files and ``archive`` the archive its files are
+    members of.
+    """
+
+    def __init__(
+        self,
+        dest: Path,
+        files: Sequence[RemoteFile],
+        seconds: float,
+        *,
+        keys: Sequence[str] = (),
+        whole_files: Sequence[RemoteFile] = (),
+        archive: Archive | None = None,
+    ) -> None:
+        self.dest, self.files, self.seconds = dest, tuple(files), seconds
+        #: the names of the files this fetch is for (the others are only matched)
+        self.needed = {r.name for r in self.files}
+        self.by_key = dict(zip(keys, files, strict=False)) if len(keys) == len(files) else {}
+        self.whole_files, self.archive = tuple(whole_files), archive
+        self.dead: dict[str, str] = {}
+        self.wholes: dict[str, Failed | dict[str, str]] = {}
+        self.got: dict[str, Path] = {}
+
+    @classmethod
+    def of(cls, dest: Path, spec: DatasetSpec, seconds: float) -> _Session:
+        """A session for all of ``spec``'s files."""
+        files = spec.remote_files
+        keys = spec.keys if len(files) == len(spec.files) else ()
+        return cls(
+            dest,
+            files,
+            seconds,
+            keys=keys,
+            whole_files=spec.whole_files,
+            archive=spec.archive,
+        )
+
+    def keep(self, path: Path, remote: RemoteFile, how: str, kind: str) -> Path:
+        """Publish the verified file at ``path`` as ``remote``: its registry name, or its
+        stem and its container's suffix when it verified by content."""
+        name = remote.name if how == "container" else remote.stem + SUFFIX[kind]
+        final = self.dest / plain_name(name)
+        publish(path, final)
+        self.got[remote.name] = final
+        return final
+
+    def wanted(self) -> list[RemoteFile]:
+        """The files this fetch is for, not got yet."""
+        return [r for r in self.files if r.name in self.needed and r.name not in self.got]
+
+    # -- one file from one base mirror ---------------------------------------------------
+
+    def _judge(self, path: Path, result: Result, variant: str, remote: RemoteFile) -> str:
+        """The name to keep the downloaded file under, or raise Failed saying which check failed."""
+        exact = variant == remote.name and result.size == remote.size
+        if exact and result.digest == remote.digest:
+            return remote.name
+        if remote.content is None:
+            if result.size != remote.size:
+                raise Failed(f"got {result.size} bytes, expected {remote.size}", wrong_bytes=True)
+            raise Failed(f"{remote.algorithm} mismatch (right size, wrong bytes)", wrong_bytes=True)
+        found = verdict(path, remote)
+        if found.ok:
+            return remote.stem + SUFFIX[found.kind]
+        raise Failed(found.reason, wrong_bytes=True)
+
+    def _variant(self, url: str, variant: str, remote: RemoteFile) -> Path:
+        from . import transfer
+
+        part = partial.Partial(self.dest, variant)
+        exact = variant == remote.name and remote.content is None
+        expect = Expect(remote.size if exact else None, _limit(remote), remote.algorithm)
+        for attempt in range(2):
+            result = transfer.fetch(url, part, expect, self.seconds, desc=variant)
+            try:
+                name = self._judge(part.path, result, variant, remote)
+            except Failed as exc:
+                part.discard()
+                if result.resumed and attempt == 0:
+                    continue  # the final hash decides: once more, from the first byte
+                if attempt:
+                    exc.reason += " (after a resume, and again from the start)"
+                raise
+            target = self.dest / plain_name(name)
+            publish(part.path, target)
+            part.forget()
+            return target
+        raise AssertionError("unreachable")
+
+    def _file(self, base: str, remote: RemoteFile) -> Path:
+        variants = [remote.name]
+        if remote.content is not None:
+            variants += [n for n in (remote.stem, f"{remote.stem}.xz", f"{remote.stem}.bz2")]
+            variants += [f"{remote.stem}.gz"] if remote.name != f"{remote.stem}.gz" else []
+        first: Failed | None = None
+        for variant in variants:
+            try:
+                return self._variant(base + _quote(variant), variant, remote)
+            except Failed as exc:
+                if not exc.not_found:
+                    raise
+                first = first or exc
+        assert first is not None
+        if len(variants) > 1:
+            first.reason += " (nor under " + ", ".join(variants[1:]) + ")"
+        raise first
+
+    # -- a whole-dataset file, or the archive the files are members of ---------------------
+
+    def _intended(self, member: str, wanted: Sequence[RemoteFile]) -> RemoteFile | None:
+        """The registry file an archive member stands for, by its key or its file name."""
+        from .assemble import candidate_names
+
+        if member in KEYS:  # an npz array
+            target = self.by_key.get(member)
+            return target if target in wanted else None
+        base = member.replace("\\", "/").rsplit("/", 1)[-1]
+        for remote in wanted:
+            names = candidate_names(remote.stem)
+            if base in names or base == remote.name:
+                return remote
+        return None
+
+    def _unpack(self, path: Path, pinned: str) -> dict[str, str]:
+        """Keep every member of the whole-dataset file at ``path`` that verifies.
+
+        Returns why each wanted file it holds did not verify; raises Failed if
+        none did.
+        """
+        from . import unpack
+
+        wanted = self.wanted()
+        limit = max(_limit(r) for r in self.files)
+        problems: dict[str, str] = {}
+        kept = 0
+        try:
+            for member in unpack.members(path, self.dest, limit=limit):
+                target = self._intended(member.name, wanted)
+                if target is None:
+                    continue
+                if member.path is None:
+                    problems[target.name] = f"{member.name}: {member.problem}"
+                    continue
+                found = verdict(member.path, target)
+                if not found.ok:
+                    problems[target.name] = f"{member.name}: {found.reason}"
+                    continue
+                assert found.how is not None
+                self.keep(member.path, target, found.how, found.kind)
+                wanted.remove(target)
+                problems.pop(target.name, None)
+                kept += 1
+        except IdxError as exc:
+            problems[""] = str(exc)
+        if not kept:
+            what = "; ".join(problems.values()) or "it holds none of the files"
+            raise Failed(f"{pinned}{what}", wrong_bytes=bool(problems))
+        return problems
+
+    def pin_of(self, name: str) -> RemoteFile | None:
+        """The pinned whole-dataset file (or archive) called ``name``, if any."""
+        pins = [*self.whole_files, *([self.archive.file] if self.archive else [])]
+        return next((w for w in pins if w.name == name), None)
+
+    def fetch_whole(self, url: str, name: str, limit: int) -> Whole:
+        """Download the whole file at ``url`` into its (resumable) ``.part``."""
+        from . import transfer
+
+        pin = self.pin_of(name)
+        algorithm = pin.algorithm if pin is not None else "sha256"
+        expect = Expect(None, max(limit, pin.size if pin is not None else 0), algorithm)
+        part = partial.Partial(self.dest, name)
+        result = transfer.fetch(url, part, expect, self.seconds, desc=name)
+        pinned = ""
+        if pin is not None and (result.size, result.digest) != (pin.size, pin.digest):
+            pinned = f"not the pinned {name} ({pin.algorithm} mismatch); "
+        return Whole(part, pinned, result.resumed)
+
+    def _whole(self, url: str) -> dict[str, str]:
+        name = _whole_name(url)
+        if self.archive is not None and name.lower().endswith(".zip"):
+            from .archive import from_archive
+
+            return from_archive(self, url, name)
+        limit = sum(_limit(r) for r in self.files) + (1 << 20)
+        for attempt in range(2):
+            whole = self.fetch_whole(url, name, limit)
+            try:
+                return self._unpack(whole.part.path, whole.pinned)
+            except Failed:
+                if whole.resumed and attempt == 0:
+                    continue  # the final check decides: once more, from the first byte
+                raise
+            finally:
+                whole.part.discard()
+        raise AssertionError("unreachable")
+
+    def _whole_url(self, base: str) -> str | None:
+        """The URL of the one file to fetch from ``base``, if the files do not come one by one."""
+        if is_whole(base):
+            return base
+        if self.archive is not None:
+            return base + _quote(self.archive.file.name)
+        return None
+
+    # -- one file, every mirror --------------------------------------------------------------
+
+    def get(self, remote: RemoteFile, mirrors: Sequence[str], hint: str) -> Path:
+        """``remote`` from the first mirror that delivers it verified; DownloadError if none."""
+        failures = []
+        wrong = tried = 0
+        for base in mirrors:
+            if remote.name in self.got:
+                return self.got[remote.name]
+            whole = self._whole_url(base)
+            url = whole or base + _quote(remote.name)
+            if base in self.dead:
+                failures.append(f"  {url} -> skipped, unreachable earlier ({self.dead[base]})")
+                continue
+            tried += 1
+            try:
+                if whole is not None:
+                    if whole not in self.wholes:
+                        try:
+                            self.wholes[whole] = self._whole(whole)
+                        except Failed as exc:
+                            self.wholes[whole] = exc
+                    outcome = self.wholes[whole]
+                    if remote.name in self.got:
+                        return self.got[remote.name]
+                    if isinstance(outcome, Failed):
+                        raise outcome
+                    why = outcome.get(remote.name)
+                    raise Failed(why or f"holds no {remote.stem}", wrong_bytes=why is not None)
+                path = self._file(base, remote)
+                self.got[remote.name] = path
+                return path
+            except Failed as exc:
+                failures.append(f"  {url} -> {exc.reason}")
+                wrong += exc.wrong_bytes
+                if exc.dead:
+                    self.dead[base] = exc.reason
+        if remote.name in self.got:
+            return self.got[remote.name]
+        listing = "\n".join(failures) if failures else "  (no mirrors configured)"
+        error = ChecksumError if tried and wrong == tried else DownloadError
+        raise error(
+            f"could not download {remote.name} from any mirror; tried, in order:\n{listing}"
+            + (f"\n{hint}" if hint else "")
+        )
 
 
 def fetch_file(
@@ -247,112 +501,99 @@ def fetch_file(
     dest_dir: str | os.PathLike[str],
     mirrors: Sequence[str],
     *,
+    spec: DatasetSpec | None = None,
     seconds: float | None = None,
-    dead: dict[str, str] | None = None,
     hint: str = "",
 ) -> Path:
     """Download ``remote`` into ``dest_dir`` from the first mirror that delivers it verified.
 
-    ``dead`` maps mirrors already found unreachable (in this fetch) to why;
-    they are skipped, and mirrors found unreachable now are added. Raises
-    :class:`DownloadError` listing each mirror and why it failed; when every
-    mirror tried answered with wrong bytes, the :class:`ChecksumError`
-    subclass of it.
+    Returns where it was kept. ``spec``, the dataset it belongs to, lets a
+    whole-dataset mirror stand in (its other verified members are kept too)
+    and gets an archive dataset's member out of its archive.
+    Raises :class:`DownloadError` listing each mirror and why it failed; when
+    every mirror tried answered with wrong bytes, the :class:`ChecksumError`
+    subclass of it. Call it holding the directory's lock (``fetch_dataset``
+    does).
     """
-    name = plain_name(remote.name)
-    dest = Path(dest_dir) / name
+    plain_name(remote.name)
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
     seconds = timeout() if seconds is None else seconds
-    dead = {} if dead is None else dead
-    failures = []
-    wrong = tried = 0
-    for base in mirrors:
-        url = _base(base) + _quote(name)
-        if base in dead:
-            failures.append(f"  {url} -> skipped, unreachable earlier ({dead[base]})")
-            continue
-        tried += 1
-        try:
-            _fetch_one(url, remote, dest, seconds)
-            return dest
-        except _Failed as exc:
-            failures.append(f"  {url} -> {exc.reason}")
-            wrong += exc.wrong_bytes
-            if exc.dead:
-                dead[base] = exc.reason
-    listing = "\n".join(failures) if failures else "  (no mirrors configured)"
-    error = ChecksumError if tried and wrong == tried else DownloadError
-    raise error(
-        f"could not download {name} from any mirror; tried, in order:\n{listing}"
-        + (f"\n{hint}" if hint else "")
-    )
+    if spec is not None:
+        session = _Session.of(dest, spec, seconds)
+        session.needed = {remote.name}
+    else:
+        session = _Session(dest, (remote,), seconds)
+    return session.get(remote, tuple(_base(u) for u in mirrors), hint)
 
 
-def _quote(name: str) -> str:
-    from urllib.parse import quote
+class Fetched(NamedTuple):
+    """``files``: each key's verified file; ``downloaded``: those fetched by this call."""
 
-    return quote(name)
+    files: dict[str, Path]
+    downloaded: list[Path]
 
 
 def fetch_dataset(
     spec: DatasetSpec,
     dest_dir: str | os.PathLike[str],
     mirrors: Sequence[str] | None = None,
-) -> list[Path]:
-    """Make ``dest_dir`` hold ``spec``'s files, verified; return the ones downloaded.
+    *,
+    offline: bool | None = None,
+) -> Fetched:
+    """Make ``dest_dir`` hold ``spec``'s files, verified; say where each one is.
 
-    Files already there and matching the registry are kept (no request). A
-    file there that does not match is replaced by a fresh download, with a
-    RuntimeWarning; if that download fails too, the bad file is removed and
-    :class:`DownloadError` raised. Holds ``dest_dir/.idxmnist.lock``
-    throughout, so concurrent callers download each file once. A dataset
-    published as an archive gets the members it lacks from the archive,
-    downloaded and verified (see :mod:`.archive`).
+    Files already there that verify (by container or content) are kept, with
+    no request. A file there that does not is replaced by a fresh download,
+    with a RuntimeWarning; if that download fails too, the bad file is
+    removed and :class:`DownloadError` raised. A dataset published as an
+    archive gets the members it lacks out of the archive (``archive.py``).
+    Offline (``offline``, else ``$IDXMNIST_OFFLINE``), only ``file://``
+    mirrors are used, and a file missing without one is a
+    :class:`DownloadError` at once, saying how to import it. Holds
+    ``dest_dir/.idxmnist.lock`` throughout, so concurrent callers download
+    each file once.
     """
-    dest_dir = Path(dest_dir)
+    dest = Path(dest_dir)
     urls = mirrors_for(spec) if mirrors is None else tuple(_base(u) for u in mirrors)
-    names = [plain_name(r.name) for r in spec.remote_files]
+    remotes = spec.remote_files
+    for remote in remotes:
+        plain_name(remote.name)
     if spec.archive is not None:
-        names = [plain_name(spec.archive.file.name)]
-    hint = _offline_hint(spec.name, names)
+        plain_name(spec.archive.file.name)
+    is_offline = offline_mode(offline)
+    if is_offline:
+        urls = tuple(u for u in urls if u.lower().startswith("file:"))
     seconds = timeout()
-    dead: dict[str, str] = {}
-    downloaded = []
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    archive = spec.archive
-    with file_lock(dest_dir / LOCK_NAME):
-        for remote in (*spec.remote_files, *([archive.file] if archive else [])):
-            # under the lock nobody else writes here: any temporary file is a leftover
-            sweep_stale(dest_dir / remote.name, older_than=0)
-        wanted = []
-        for remote in spec.remote_files:
-            path = dest_dir / remote.name
-            bad = False
-            if path.is_file():
-                reason = checksum.mismatch(path, remote)
-                if reason is None:
-                    continue
+    dest.mkdir(parents=True, exist_ok=True)
+    with file_lock(dest / LOCK_NAME):
+        partial.sweep(dest)
+        have: dict[str, Path] = {}
+        bad: dict[str, list[tuple[Path, str]]] = {}
+        for remote in remotes:
+            path, bad[remote.name] = find_verified(dest, remote)
+            if path is not None:
+                have[remote.name] = path
+        missing = [r for r in remotes if r.name not in have]
+        if missing and is_offline and not urls:
+            why = "offline=True" if offline else f"{ENV_OFFLINE}=1"
+            raise offline_error(spec, dest, [r.name for r in missing], why)
+        session = _Session.of(dest, spec, seconds)
+        session.needed = {r.name for r in missing}
+        hint = _local_hint(spec)
+        for remote in missing:
+            for path, reason in bad[remote.name]:
                 warn(f"{path}: {reason}; downloading it again")
-                bad = True
-            if archive is not None:
-                wanted.append(remote)  # taken from the archive below
-                continue
             try:
-                downloaded.append(
-                    fetch_file(remote, dest_dir, urls, seconds=seconds, dead=dead, hint=hint)
-                )
+                got = session.get(remote, urls, hint)
             except DownloadError:
-                if bad:
+                for path, _ in bad[remote.name]:
                     path.unlink(missing_ok=True)
                 raise
-        if wanted:
-            from .archive import fetch_members
-
-            try:
-                downloaded += fetch_members(
-                    spec, wanted, dest_dir, urls, seconds=seconds, dead=dead, hint=hint
-                )
-            except DownloadError:
-                for remote in wanted:
-                    (dest_dir / remote.name).unlink(missing_ok=True)
-                raise
-    return downloaded
+            for path, _ in bad[remote.name]:
+                if path != got:
+                    path.unlink(missing_ok=True)  # replaced by the verified copy
+            have[remote.name] = got
+    files = {key: have[r.name] for key, r in zip(spec.keys, spec.files, strict=True)}
+    downloaded = [session.got[r.name] for r in remotes if r.name in session.got]
+    return Fetched(files, downloaded)

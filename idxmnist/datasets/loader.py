@@ -12,7 +12,7 @@ import numpy as np
 from ..atomic import file_lock, sweep_stale
 from ..errors import DownloadError, IdxError, warn
 from . import labels, registry
-from .assemble import check_arrays, find_idx_files, find_sources, load_idx_dataset, read_arrays
+from .assemble import Source, check_arrays, find_sources, load_idx_dataset, read_arrays
 from .cache import cache_dir as resolve_cache_dir
 from .cache import cache_path
 from .layout import SPLITS, Arrays, as_dict, as_tuple, pair_of
@@ -57,14 +57,17 @@ def _build(
     source: PathLike | None,
     cache_dir: PathLike | None,
     upright: bool = True,
+    offline: bool | None = None,
 ) -> dict[str, np.ndarray]:
-    """The arrays from ``source`` (a directory or a base URL), else the cache's files.
+    """The arrays from ``source``, else the verified files kept in the cache.
 
-    Without a local directory the files are kept, verified, in
-    ``<cache dir>/<spec.subdir>/``: downloaded there (from ``source`` if it is
-    a URL, else ``$IDXMNIST_MIRRORS``, else the registry's mirrors) unless
-    they are already there and match the registry. A dataset published as an
-    archive (EMNIST's ``gzip.zip``) keeps there the verified members it needs.
+    ``source`` is a directory (read as it is), a local ``.npz``/``.zip``/``.tar``
+    holding the whole dataset (EMNIST's ``gzip.zip`` is one), or a mirror URL.
+    Without a directory the files are kept, verified, in
+    ``<cache dir>/<spec.subdir>/``: fetched there (from ``source``, else
+    ``$IDXMNIST_MIRRORS``, else the registry's mirrors; never over the network
+    when offline) unless already there. A dataset published as an archive
+    (EMNIST's ``gzip.zip``) keeps there the verified members it needs.
     """
     from . import download
 
@@ -72,16 +75,25 @@ def _build(
         source = _env_source(spec)
     if isinstance(source, str) and "://" in source and not download.is_url(source):
         raise DownloadError(
-            f"source: {source!r} is not a directory nor a base URL to download from "
+            f"source: {source!r} is not a directory, a file nor a URL to download from "
             "(http://, https:// or file://)"
         )
-    if source is not None and not download.is_url(source):
-        sources = find_sources(source, spec)
-    else:
-        files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
-        mirrors = None if source is None else [os.fspath(source)]
-        download.fetch_dataset(spec, files_dir, mirrors)
-        sources = dict(find_idx_files(files_dir, spec.stems))
+    mirrors = None
+    if source is not None and download.is_url(source):
+        mirrors = [os.fspath(source)]
+    elif source is not None:
+        local = Path(source).expanduser()
+        if not local.is_file():
+            return read_arrays(spec, find_sources(local, spec), upright=upright)
+        mirrors = [local.resolve().as_uri()]
+        if not download.is_whole(mirrors[0]):
+            raise DownloadError(
+                f"source: {os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
+                "holding the whole dataset (or pass the directory that holds its files)"
+            )
+    files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
+    fetched = download.fetch_dataset(spec, files_dir, mirrors, offline=offline)
+    sources: dict[str, Source] = dict(fetched.files)
     return read_arrays(spec, sources, upright=upright)
 
 
@@ -120,6 +132,7 @@ def load_arrays(
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
     upright: bool = True,
+    offline: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Every array of ``spec``, by key (``x_train`` ...), whole: the cache or a build.
 
@@ -128,7 +141,8 @@ def load_arrays(
     checked again, then built from ``source`` or the downloaded files and
     written atomically. An invalid cache file is rebuilt once, with a warning.
     ``upright`` picks the orientation of transposed datasets (EMNIST), each
-    cached in its own file (:func:`cached_name`).
+    cached in its own file (:func:`cached_name`). ``offline``: never touch
+    the network (default ``$IDXMNIST_OFFLINE``).
     """
     target = cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
     if target.exists():
@@ -143,7 +157,7 @@ def load_arrays(
                 return _load_cached(target, spec)
             except IdxError as exc:
                 warn(f"{exc}; rebuilding it")
-        data = _build(spec, source, cache_dir, upright)
+        data = _build(spec, source, cache_dir, upright, offline)
         try:
             write_npz(target, data)
         except OSError as exc:
@@ -182,6 +196,7 @@ def load_dataset(
     cache_dir: PathLike | None = None,
     upright: bool = True,
     extended: bool = False,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads any registered dataset with a train and a test split, keras style.
 
@@ -193,17 +208,23 @@ def load_dataset(
             your own) or its :class:`DatasetSpec`.
         path: the cache file (default: the entry's, in the cache directory).
         source: a directory holding the files (or, for an archive dataset,
-            the archive), or a base URL serving them.
+            the archive), a local file holding the whole dataset (a
+            keras-layout ``.npz``, a ``.zip`` or ``.tar``; EMNIST's
+            ``gzip.zip``), or a mirror URL (a base URL, or the URL of one
+            such file).
         cache_dir: the cache directory, overriding the environment.
         upright: transposed datasets (EMNIST) come upright; False: as stored.
         extended: for a label matrix (QMNIST), named records instead of classes.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``.
 
     Raises:
         IdxError: a file is malformed, or not the dataset the entry describes.
-        DownloadError: no mirror delivered a verified file.
+        DownloadError: no mirror delivered a verified file (the message
+            lists each mirror and why); offline, a missing file.
         FileNotFoundError: ``source`` lacks a file.
         ValueError: an unknown name, a dataset without train and test splits,
             or ``extended=True`` for plain labels.
@@ -221,7 +242,9 @@ def load_dataset(
             "and test; load it with load_arrays"
         )
     _check_extended(spec, extended)
-    arrays = load_arrays(spec, path, source=source, cache_dir=cache_dir, upright=upright)
+    arrays = load_arrays(
+        spec, path, source=source, cache_dir=cache_dir, upright=upright, offline=offline
+    )
     return as_tuple(present(arrays, spec, extended=extended))
 
 
@@ -230,6 +253,7 @@ def load_data(
     *,
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
+    offline: bool | None = None,
 ) -> Arrays:
     """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
 
@@ -246,9 +270,15 @@ def load_data(
             an absolute path is used as is.
         source: where to build the cache from when it is missing or invalid:
             a directory holding the four IDX files (as downloaded, ``.gz`` is
-            fine) or a base URL serving them. Default: ``$IDXMNIST_SOURCE``,
-            else the built-in mirrors (``$IDXMNIST_MIRRORS`` replaces them).
+            fine), a local ``.npz``/``.zip``/``.tar`` holding the whole
+            dataset (keras's ``mnist.npz`` is one), or a mirror URL: a base
+            URL serving the four files, or the URL of one such whole-dataset
+            file. Default: ``$IDXMNIST_SOURCE``, else the built-in mirrors
+            (``$IDXMNIST_MIRRORS`` replaces them). Whatever is fetched is
+            verified by its exact bytes or by its decompressed IDX content.
         cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: no network access at all (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``, four uint8 NumPy arrays:
@@ -270,7 +300,8 @@ def load_data(
         IdxError: a source file is malformed, truncated or does not fit the
             others (the message names the file and what to do).
         DownloadError: no mirror delivered a verified file; the message lists
-            each mirror tried and why it failed.
+            each mirror tried and why it failed (which check failed, for
+            wrong bytes). Offline, a missing file.
         FileNotFoundError: ``source`` lacks one of the four files.
 
     Example:
@@ -292,7 +323,9 @@ def load_data(
         Attribution-Share Alike 3.0 license
         (https://creativecommons.org/licenses/by-sa/3.0/).
     """
-    return load_dataset(registry.get("mnist"), path, source=source, cache_dir=cache_dir)
+    return load_dataset(
+        registry.get("mnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:

@@ -1,10 +1,22 @@
 """Known datasets, as data: their files, sizes, checksums, splits, mirrors and classes.
 
 Everything idxmnist knows about a dataset is one :class:`DatasetSpec` entry in
-:data:`DATASETS`; the loaders, downloads, ``idxmnist verify``, ``info`` and
-``preview`` all read it from here. Each fact is written once: the six EMNIST
-splits share one :class:`Archive`, QMNIST's ``test10k`` and ``test50k`` are
-its ``test`` split cut by rows.
+:data:`DATASETS`; the loaders, downloads, ``idxmnist verify``, ``import``,
+``export``, ``info`` and ``preview`` all read it from here. Each fact is
+written once: the six EMNIST splits share one :class:`Archive`, QMNIST's
+``test10k`` and ``test50k`` are its ``test`` split cut by rows.
+
+Each file is pinned twice where the facts are known: by its *container*
+checksum (the exact bytes upstream publishes) and by its *content* checksum
+(SHA-256 of the decompressed IDX bytes, header and payload). A copy that
+matches either is the right data, however it was packed. A member of an
+archive is pinned by its own size and SHA-256, so it verifies without the
+rest of the archive.
+
+A mirror is either a base URL (ending in ``/``; the registry's file names, or
+the archive's name, are fetched beneath it) or the URL of one file that holds
+the whole dataset (a keras-layout ``.npz``, or a zip or tar of its files);
+see ``docs/sources.md`` for the order and why.
 
 :func:`register` adds an entry at run time (a dataset of your own, or a
 built-in one pointed at other files); the loaders and downloads treat it
@@ -47,17 +59,26 @@ Container: TypeAlias = Literal["idx", "npz"]
 #: the file-name endings of compressed containers (the name without one is the stem)
 COMPRESSED_SUFFIXES = (".gz", ".xz", ".bz2")
 _HEX = {"sha256": 64, "md5": 32}
+_HEXDIGITS = "0123456789abcdef"
 _SPLIT_NAME = re.compile(r"[a-z][a-z0-9]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
-    """One upstream file: its name, size in bytes and checksum."""
+    """One upstream file: its name, size in bytes and checksum.
+
+    ``content`` is the SHA-256 of the decompressed IDX bytes (header and
+    payload) and ``content_size`` their length, or None where they have not
+    been computed from a verified copy: then only the exact container
+    verifies.
+    """
 
     name: str
     size: int
     algorithm: Algorithm
     digest: str
+    content: str | None = None
+    content_size: int | None = None
 
     @property
     def stem(self) -> str:
@@ -142,7 +163,11 @@ class DatasetSpec:
     * ``container``: ``"idx"`` files (raw or compressed), or ``"npz"`` files
       holding one array ``arr_0`` each (Kuzushiji-49);
     * ``archive``: the zip the files come in, when they are not published
-      one by one.
+      one by one;
+    * ``whole_files``: the files that hold the whole dataset at some mirror
+      (keras's ``mnist.npz``), pinned, by the name a mirror URL ends with;
+    * ``torchvision``: the class torchvision keeps the dataset under
+      (``root/<name>/raw/``), None if it has none.
     """
 
     name: str
@@ -157,6 +182,8 @@ class DatasetSpec:
     transposed: bool = False
     container: Container = "idx"
     archive: Archive | None = None
+    whole_files: tuple[RemoteFile, ...] = ()
+    torchvision: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.files) != 2 * len(self.splits):
@@ -235,6 +262,8 @@ def _check_spec(spec: DatasetSpec) -> None:
             raise ValueError(f"{where}: {f.name}: {f.algorithm} must be lowercase hex")
         if f.size < 0:
             raise ValueError(f"{where}: {f.name}: negative size")
+        if f.content is not None and (len(f.content) != 64 or f.content.strip(_HEXDIGITS)):
+            raise ValueError(f"{where}: {f.name}: content must be a lowercase hex sha256")
     if spec.container not in ("idx", "npz"):
         raise ValueError(f"{where}: container must be 'idx' or 'npz'")
     if spec.columns:
@@ -250,6 +279,16 @@ def _files(algorithm: Algorithm, *entries: tuple[str, int, str]) -> tuple[Remote
     return tuple(RemoteFile(name, size, algorithm, digest) for name, size, digest in entries)
 
 
+def _files_with_content(
+    *entries: tuple[str, int, str, int, str],
+) -> tuple[RemoteFile, ...]:
+    """``(name, size, sha256, IDX size, IDX sha256)`` each: container and content pinned."""
+    return tuple(
+        RemoteFile(name, size, "sha256", digest, content, content_size)
+        for name, size, digest, content_size, content in entries
+    )
+
+
 DIGITS = tuple(str(d) for d in range(10))
 
 
@@ -259,49 +298,97 @@ MNIST = DatasetSpec(
     name="mnist",
     npz_name="mnist.npz",
     subdir="mnist",
-    files=_files(
-        "sha256",
+    # container: the upstream .gz files (TFDS's and the CVDF mirror's sha256);
+    # content: `gzip -dc FILE | sha256sum` of those files
+    files=_files_with_content(
         (
             "train-images-idx3-ubyte.gz",
             9912422,
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            47040016,
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         ),
         (
             "train-labels-idx1-ubyte.gz",
             28881,
             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            60008,
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         ),
         (
             "t10k-images-idx3-ubyte.gz",
             1648877,
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            7840016,
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         ),
         (
             "t10k-labels-idx1-ubyte.gz",
             4542,
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            10008,
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ),
     ),
+    # LeCun's own host is gone (403, then 503, then an HTML page; the domain
+    # lapsed in 2026). keras's mnist.npz comes last: one 11 MB file, all or
+    # nothing, verified by content; the per-file mirrors above fetch only
+    # what is missing and keep the upstream .gz bytes
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "http://yann.lecun.com/exdb/mnist/",
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
     ),
     classes=DIGITS,
+    # keras.datasets.mnist's own pin of that file
+    whole_files=(
+        RemoteFile(
+            "mnist.npz",
+            11490434,
+            "sha256",
+            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        ),
+    ),
+    torchvision="MNIST",
 )
 
 FASHION_MNIST = DatasetSpec(
     name="fashion_mnist",
     npz_name="fashion-mnist.npz",
     subdir="fashion-mnist",
+    # the sha256s keras.datasets.fashion_mnist pins (TFDS pins the same for the
+    # zalando host; torchvision's md5s, 8d4fb7e6..., 25c81989..., bef4ecab...,
+    # bb300cfd..., are of the same bytes). Content hashes: not computed yet
+    # (no verified copy at hand), so only the exact .gz files verify
     files=_files(
-        "md5",
-        ("train-images-idx3-ubyte.gz", 26421880, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        ("train-labels-idx1-ubyte.gz", 29515, "25c81989df183df01b3e8a0aad5dffbe"),
-        ("t10k-images-idx3-ubyte.gz", 4422102, "bef4ecab320f06d8554ea6380940ec79"),
-        ("t10k-labels-idx1-ubyte.gz", 5148, "bb300cfdad3c16e7a12a480ee83cd310"),
+        "sha256",
+        (
+            "train-images-idx3-ubyte.gz",
+            26421880,
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            29515,
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            4422102,
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            5148,
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
     ),
-    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    # keras's copy first: https, and the zalando host has timed out for weeks
+    # at a time; the bytes are the same, pinned by the same sha256s
+    mirrors=(
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    ),
     classes=(
         "T-shirt/top",
         "Trouser",
@@ -314,18 +401,38 @@ FASHION_MNIST = DatasetSpec(
         "Bag",
         "Ankle boot",
     ),
+    torchvision="FashionMNIST",
 )
 
 KMNIST = DatasetSpec(
     name="kmnist",
     npz_name="kmnist.npz",
     subdir="kmnist",
+    # TFDS's sha256s (the same sizes as torchvision's md5-pinned files, bdb82020...,
+    # e144d726..., 5c965bf0..., 7320c461...); content hashes: not computed yet,
+    # so only the exact .gz files verify
     files=_files(
-        "md5",
-        ("train-images-idx3-ubyte.gz", 18165135, "bdb82020997e1d708af4cf47b453dcf7"),
-        ("train-labels-idx1-ubyte.gz", 29497, "e144d726b3acfaa3e44228e80efcd344"),
-        ("t10k-images-idx3-ubyte.gz", 3041136, "5c965bf0a639b31b8f53240b1b52f4d7"),
-        ("t10k-labels-idx1-ubyte.gz", 5120, "7320c461ea6c1c855c0b718fb2a4b134"),
+        "sha256",
+        (
+            "train-images-idx3-ubyte.gz",
+            18165135,
+            "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            29497,
+            "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            3041136,
+            "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            5120,
+            "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",
+        ),
     ),
     mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
     # kmnist_classmap.csv: the hiragana each label stands for (o, ki, su, tsu,
@@ -342,6 +449,7 @@ KMNIST = DatasetSpec(
         "\u308c",
         "\u3092",
     ),
+    torchvision="KMNIST",
 )
 
 
@@ -438,6 +546,9 @@ def _emnist(split: str) -> DatasetSpec:
         splits=(Split("train", n_train), Split("test", n_test)),
         transposed=True,
         archive=EMNIST_ARCHIVE,
+        # torchvision.datasets.EMNIST(root, split): root/EMNIST/raw/ holding
+        # each member's name without .gz
+        torchvision="EMNIST",
     )
 
 
@@ -471,6 +582,9 @@ QMNIST = DatasetSpec(
     classes=DIGITS,
     splits=(Split("train", 60000), Split("test", 60000)),
     columns=QMNIST_COLUMNS,
+    # torchvision.datasets.QMNIST(root, what): root/QMNIST/raw/ holding each
+    # file's name without .gz/.xz (test10k and test50k read the test files)
+    torchvision="QMNIST",
 )
 #: QMNIST's test choices: the first 10,000 test rows match MNIST's test set
 QMNIST_TEST_ROWS = {"test": None, "test10k": (0, 10000), "test50k": (10000, 60000)}
@@ -515,6 +629,7 @@ K49 = DatasetSpec(
     classes=ClassFile("k49/k49_classmap.csv", "classmap"),
     splits=(Split("train", 232365), Split("test", 38547)),
     container="npz",
+    # torchvision has no Kuzushiji-49 class (only KMNIST): torchvision=None
 )
 
 

@@ -39,7 +39,16 @@ from typing import Any, BinaryIO
 from ..errors import IdxError, TruncatedError
 from .compression import DEFLATE_MAX_RATIO, gzip_backend
 
-__all__ = ["ZipArchive", "ZipEntry", "MemberReader", "ZIP_MAGIC"]
+__all__ = [
+    "ZipArchive",
+    "ZipEntry",
+    "MemberReader",
+    "Listing",
+    "read_infos",
+    "local_data_offset",
+    "entry_at",
+    "ZIP_MAGIC",
+]
 
 ZIP_MAGIC = b"PK\x03\x04"
 STORED, DEFLATED = 0, 8
@@ -70,30 +79,34 @@ def _crc32() -> Any:
     return getattr(module, "crc32", zlib.crc32)
 
 
-class ZipArchive:
-    """A zip file on disk, its directory read; members opened as streams.
+def read_infos(f: BinaryIO, name: str) -> list[Any]:
+    """The central directory of the zip in ``f``, as ``zipfile.ZipInfo`` entries.
 
-    Args:
-        path: the archive.
+    ``f`` may hold the whole archive or only its end, the central directory
+    and the end records (``zipfile`` counts offsets from where the directory
+    turns out to start). IdxError, naming ``name``, if it is not a readable zip.
+    """
+    import zipfile
 
-    Raises:
-        IdxError: the file is not a readable zip archive.
-        OSError: it cannot be opened.
+    try:
+        return zipfile.ZipFile(f).infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
+        raise IdxError(
+            f"{name}: not a readable zip archive ({exc}); the file is "
+            "damaged, truncated or not a zip: fetch it again"
+        ) from None
+
+
+class Listing:
+    """The members a central directory lists, by name, each checked before it is read.
+
+    :class:`ZipArchive` (an archive on disk) and
+    :class:`~idxmnist.idx.zipdirectory.Directory` (an archive's directory
+    read from its tail, over HTTP ranges) share it.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        import zipfile
-
-        self.path = os.fspath(path)
-        with open(path, "rb") as f:
-            self.size = os.fstat(f.fileno()).st_size
-            try:
-                infos = zipfile.ZipFile(f).infolist()
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
-                raise IdxError(
-                    f"{self.path}: not a readable zip archive ({exc}); the file is "
-                    "damaged, truncated or not a zip: fetch it again"
-                ) from None
+    def __init__(self, name: str, infos: list[Any]) -> None:
+        self.name = name
         self._infos: dict[str, Any] = {}
         self._twice: set[str] = set()
         for info in infos:
@@ -101,25 +114,19 @@ class ZipArchive:
                 self._twice.add(info.filename)
             self._infos[info.filename] = info
 
-    def __enter__(self) -> ZipArchive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
     def names(self) -> list[str]:
         """Every member name, in directory order."""
         return list(self._infos)
 
     def where(self, name: str) -> str:
         """How errors name a member: ``archive[member]``."""
-        return f"{self.path}[{name}]"
+        return f"{self.name}[{name}]"
 
     def __contains__(self, name: object) -> bool:
         return name in self._infos
 
-    def entry(self, name: str) -> ZipEntry:
-        """The directory entry of ``name``, checked against its local header."""
+    def info(self, name: str) -> Any:
+        """The directory entry of ``name`` (a ``ZipInfo``), refused if it cannot be read."""
         where = self.where(name)
         info = self._infos.get(name)
         if info is None:
@@ -149,43 +156,88 @@ class ZipArchive:
                 f"{where}: declares {info.file_size} bytes inflated from "
                 f"{info.compress_size}, more than deflate can produce (a zip bomb?); refused"
             )
-        start = self._data_offset(info, where)
-        end = start + info.compress_size
-        if end > self.size:
-            raise TruncatedError(
-                f"{where}: the member's data would end at byte {end} but the archive has "
-                f"{self.size}: the archive is truncated (an interrupted download?); "
-                "fetch it again"
-            )
-        return ZipEntry(
-            name, info.compress_type, info.compress_size, info.file_size, info.CRC, start
-        )
+        return info
 
-    def _data_offset(self, info: Any, where: str) -> int:
-        offset = info.header_offset
-        if not 0 <= offset <= self.size - _LOCAL.size:
-            raise TruncatedError(
-                f"{where}: the member's header would be at byte {offset} of a "
-                f"{self.size}-byte archive: the archive is truncated or corrupt; fetch it again"
-            )
-        with open(self.path, "rb") as f:
-            f.seek(offset)
-            local = f.read(_LOCAL.size)
-            sig, *_, name_len, extra_len = _LOCAL.unpack(local)
-            name = f.read(name_len)
-        if sig != ZIP_MAGIC:
-            raise IdxError(
-                f"{where}: no local header where the directory says the member starts "
-                f"(byte {offset}); the archive is corrupt: fetch it again"
-            )
-        if name != info.orig_filename.encode("utf-8") and name != info.orig_filename.encode(
-            "cp437", "replace"
-        ):
-            raise IdxError(
-                f"{where}: the local header names {name!r}, not this member; the archive "
-                "is corrupt: fetch it again"
-            )
-        return int(offset + _LOCAL.size + name_len + extra_len)
+
+def local_data_offset(f: BinaryIO, offset: int, size: int, info: Any, where: str) -> int:
+    """Where ``info``'s data starts in ``f`` (``size`` bytes), whose local header is at ``offset``.
+
+    The local header must be there and name the member; its own name and
+    extra field lengths (which may differ from the directory's) decide.
+    """
+    if not 0 <= offset <= size - _LOCAL.size:
+        raise TruncatedError(
+            f"{where}: the member's header would be at byte {offset} of a "
+            f"{size}-byte archive: the archive is truncated or corrupt; fetch it again"
+        )
+    f.seek(offset)
+    local = f.read(_LOCAL.size)
+    sig, *_, name_len, extra_len = _LOCAL.unpack(local)
+    name = f.read(name_len)
+    if sig != ZIP_MAGIC:
+        raise IdxError(
+            f"{where}: no local header where the directory says the member starts "
+            f"(byte {offset}); the archive is corrupt: fetch it again"
+        )
+    if name != info.orig_filename.encode("utf-8") and name != info.orig_filename.encode(
+        "cp437", "replace"
+    ):
+        raise IdxError(
+            f"{where}: the local header names {name!r}, not this member; the archive "
+            "is corrupt: fetch it again"
+        )
+    return int(offset + _LOCAL.size + name_len + extra_len)
+
+
+def entry_at(path: str, base: int, info: Any, where: str, *, offset: int | None = None) -> ZipEntry:
+    """``info``'s entry in the file at ``path``, whose local header is at ``offset``
+    (default: the directory's, less ``base``, the archive offset the file starts at)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        at = info.header_offset - base if offset is None else offset
+        start = local_data_offset(f, at, size, info, where)
+    end = start + info.compress_size
+    if end > size:
+        raise TruncatedError(
+            f"{where}: the member's data would end at byte {end + base} but the archive has "
+            f"{size + base}: the archive is truncated (an interrupted download?); "
+            "fetch it again"
+        )
+    return ZipEntry(
+        info.filename, info.compress_type, info.compress_size, info.file_size, info.CRC, start
+    )
+
+
+class ZipArchive(Listing):
+    """A zip file on disk, its directory read; members opened as streams.
+
+    Args:
+        path: the archive.
+        name: how errors name it (default: ``path``); a download names the
+            URL it came from, not its temporary file.
+
+    Raises:
+        IdxError: the file is not a readable zip archive.
+        OSError: it cannot be opened.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, name: str | None = None) -> None:
+        self.path = os.fspath(path)
+        display = self.path if name is None else name
+        with open(path, "rb") as f:
+            self.size = os.fstat(f.fileno()).st_size
+            infos = read_infos(f, display)
+        super().__init__(display, infos)
+
+    def __enter__(self) -> ZipArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def entry(self, name: str) -> ZipEntry:
+        """The directory entry of ``name``, checked against its local header."""
+        return entry_at(self.path, 0, self.info(name), self.where(name))
 
     def open(self, name: str) -> MemberReader:
         """The member's uncompressed bytes as an unseekable binary stream."""

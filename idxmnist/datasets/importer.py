@@ -1,0 +1,184 @@
+"""``idxmnist import``: install verified dataset files from copies already at hand.
+
+Takes files, folders (walked recursively) and archives (a keras-layout
+``.npz``, a ``.zip``, a ``.tar`` in any compression), in any layout:
+torchvision's ``MNIST/raw/``, keras's ``mnist.npz``, a folder of ``.gz`` or
+decompressed files. Each file is identified by its container or content
+checksum against every registered dataset (``identify.Catalog``); each one
+that verifies is copied into ``<cache dir>/<subdir>/`` under the name a
+download would give it, so later loads work offline. What is installed is
+the verified copy: the file is copied first and the copy identified again.
+A file that is itself a registered file (Kuzushiji-49's ``.npz`` files,
+EMNIST's members) is installed as it is; any other archive (EMNIST's
+``gzip.zip``: every member, so every split) is opened and its members looked
+at.
+
+Each path (or archive member, ``ARCHIVE:MEMBER``) comes back as an
+:class:`Outcome`: recognised (what it is, where it went, or that the cache
+already had it) or skipped (why).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..atomic import file_lock, publish
+from ..errors import IdxError
+from . import unpack
+from .cache import cache_dir as resolve_cache_dir
+from .identify import Catalog, Known, Unknown
+from .registry import DATASETS, DatasetSpec
+from .store import find_verified
+
+__all__ = ["Outcome", "import_paths", "summary"]
+
+_WORK_PREFIX = ".import."
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One file looked at: ``known`` (and where it went) or the ``reason`` it was skipped.
+
+    ``installed`` is None for a recognised file the cache already held.
+    """
+
+    source: str
+    known: Known | None = None
+    installed: Path | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.known is None:
+            return f"skipped     {self.source}: {self.reason}"
+        where = f"-> {self.installed}" if self.installed else "(already in the cache)"
+        return f"recognised  {self.source}: {self.known.describe()} {where}"
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    """``path`` itself, or every visible file under it, in a stable order."""
+    if not path.is_dir():
+        yield path
+        return
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+class _Importer:
+    def __init__(self, cache: Path, catalog: Catalog) -> None:
+        self.cache, self.catalog = cache, catalog
+        self.work = Path(tempfile.mkdtemp(dir=cache, prefix=_WORK_PREFIX))
+
+    def install(self, copy: Path, source: str) -> Outcome:
+        """Identify the private ``copy`` and move it into the cache if it verifies."""
+        found = self.catalog.identify(copy)
+        if isinstance(found, Unknown):
+            return Outcome(source, reason=found.reason)
+        folder = self.cache / found.spec.subdir
+        folder.mkdir(parents=True, exist_ok=True)
+        with file_lock(folder / ".idxmnist.lock"):
+            have, _ = find_verified(folder, found.remote)
+            if have is not None:
+                return Outcome(source, found)
+            target = folder / found.install_name
+            publish(copy, target)
+        return Outcome(source, found, target)
+
+    def file(self, path: Path) -> list[Outcome]:
+        source = os.fspath(path)
+        try:
+            # cheap first: only a file that identifies is copied, and the copy checked again
+            first = self.catalog.identify(path)
+            kind = None if isinstance(first, Known) else unpack.kind_of(path)
+        except OSError as exc:
+            return [Outcome(source, reason=f"cannot be read ({exc.strerror or exc})")]
+        if kind is not None:  # an archive that is not itself a registered file: its members
+            return self.archive(path, kind)
+        if isinstance(first, Unknown):
+            return [Outcome(source, reason=first.reason)]
+        fd, name = tempfile.mkstemp(dir=self.work, suffix=".part")
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        return [self.install(Path(name), source)]
+
+    def archive(self, path: Path, kind: str) -> list[Outcome]:
+        outcomes = []
+        limit = self.catalog.max_size + (1 << 20)
+        try:
+            for member in unpack.members(path, self.work, limit=limit):
+                source = f"{path}:{member.name}"
+                if member.path is None:
+                    outcomes.append(Outcome(source, reason=member.problem))
+                else:
+                    outcomes.append(self.install(member.path, source))
+        except IdxError as exc:
+            outcomes.append(Outcome(os.fspath(path), reason=f"a {kind} archive, but: {exc}"))
+        return outcomes
+
+    def close(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _sweep_work(cache: Path) -> None:
+    """Remove the work folders of imports that were killed (older than an hour)."""
+    cutoff = time.time() - 3600
+    for work in cache.glob(f"{_WORK_PREFIX}*"):
+        try:
+            if work.is_dir() and work.stat().st_mtime < cutoff:
+                shutil.rmtree(work, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+
+
+def import_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    cache_dir: str | os.PathLike[str] | None = None,
+    specs: Iterable[DatasetSpec] | None = None,
+) -> list[Outcome]:
+    """Install every file under ``paths`` that verifies as a file of ``specs`` (all registered).
+
+    Returns one :class:`Outcome` per file or archive member looked at. A path
+    that does not exist raises ``FileNotFoundError`` before anything is done.
+    """
+    roots = [Path(p).expanduser() for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such file or directory")
+    cache = resolve_cache_dir(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    _sweep_work(cache)
+    importer = _Importer(cache, Catalog(DATASETS.values() if specs is None else specs))
+    outcomes: list[Outcome] = []
+    try:
+        for root in roots:
+            for f in _walk(root):
+                outcomes.extend(importer.file(f))
+    finally:
+        importer.close()
+    return outcomes
+
+
+def summary(
+    outcomes: Iterable[Outcome], cache_dir: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """One line per dataset touched: how many of its files the cache now holds, verified."""
+    cache = resolve_cache_dir(cache_dir)
+    lines = []
+    specs = {o.known.spec.name: o.known.spec for o in outcomes if o.known is not None}
+    for spec in specs.values():
+        remotes = spec.remote_files
+        have = sum(find_verified(cache / spec.subdir, r)[0] is not None for r in remotes)
+        state = "loads offline now" if have == len(remotes) else "not complete yet"
+        lines.append(
+            f"{spec.name}: {have} of {len(remotes)} files verified in "
+            f"{cache / spec.subdir} ({state})"
+        )
+    return lines

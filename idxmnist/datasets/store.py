@@ -1,0 +1,44 @@
+"""A dataset's folder in the cache: which of its files are there, verified.
+
+A file is kept under the registry's name when its exact upstream bytes
+verified (``train-images-idx3-ubyte.gz``), or under its stem plus the suffix
+of the container it really is in when it verified by content
+(``train-images-idx3-ubyte`` for raw IDX bytes, ``.xz`` for xz, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .checksum import verdict
+from .registry import RemoteFile
+
+__all__ = ["names_for", "find_verified"]
+
+
+def names_for(remote: RemoteFile) -> list[str]:
+    """Where ``remote`` may be kept: its registry name first, then its stem with each suffix."""
+    stem = remote.stem
+    return list(dict.fromkeys([remote.name, stem, f"{stem}.gz", f"{stem}.xz", f"{stem}.bz2"]))
+
+
+def find_verified(
+    directory: str | os.PathLike[str], remote: RemoteFile
+) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The file in ``directory`` that verifies as ``remote`` (or None), and the ones that do not.
+
+    Each file present under one of :func:`names_for`'s names is checked in
+    that order (container, then content); the first that verifies wins.
+    The others that were checked and failed come back with the reason.
+    """
+    bad: list[tuple[Path, str]] = []
+    for name in names_for(remote):
+        path = Path(directory) / name
+        if not path.is_file():
+            continue
+        result = verdict(path, remote)
+        if result.ok:
+            return path, bad
+        bad.append((path, result.reason))
+    return None, bad

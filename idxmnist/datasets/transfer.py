@@ -1,0 +1,424 @@
+"""One URL into one resumable ``.part`` file: HTTP(S) with ``Range``, or ``file://``.
+
+:func:`fetch` streams the body into the :class:`~.partial.Partial`, hashing
+it as it arrives, and returns its checksum; the caller decides whether the
+bytes are the right ones and publishes or discards them. What it handles:
+
+* resume: a ``.part`` left by an earlier attempt is continued from its
+  verified length with ``Range: bytes=N-`` and ``If-Range`` (the ETag or
+  Last-Modified date recorded with it), so a file that changed meanwhile
+  comes back whole; a connection cut mid-body is resumed at once, up to
+  :data:`MAX_RESUMES` times while each try makes progress;
+* a server that ignores ``Range`` (``200`` and the whole body): the body is
+  taken from its first byte, the old bytes dropped;
+* a ``206`` whose ``Content-Range`` does not fit what was asked (another
+  start, another total, a length that disagrees) or a ``416``: the ``.part``
+  is dropped and the file asked for again, whole, once;
+* refusals: an HTML page, a body longer than the file can be, a length that
+  is not the one pinned;
+* a *span*, ``[start, stop)`` of the file (:attr:`Expect.span`): asked for
+  with ``Range: bytes=start-(stop-1)`` (and ``If-Range``, so that a file that
+  changed since its other parts were read is not mixed in), accepted only as
+  a ``206`` whose ``Content-Range`` is exactly that span of a file of the
+  expected total length. Anything else (a ``200`` with the whole file, a
+  misfit, a ``416``) is :class:`Failed` with ``no_range`` set and no body
+  read: a caller that wanted a few members of a 536 MiB archive does not get
+  the archive by accident. A span is resumed like a file.
+
+The caller checks the final checksum; when it fails after a resume, it
+discards the ``.part`` and fetches once more from the start
+(:attr:`Result.resumed` says whether that applies).
+
+``urllib``, ``http.client``, ``ssl`` and ``tqdm`` are imported only here, when
+a download starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .partial import Meta, Partial
+
+if TYPE_CHECKING:
+    import urllib.request
+    from http.client import HTTPMessage
+
+__all__ = ["Failed", "Expect", "Result", "fetch", "looks_like_html", "CHUNK", "MAX_RESUMES"]
+
+CHUNK = 1 << 18
+#: fsync the ``.part`` and record its verified length after this many new bytes
+SYNC_EVERY = 1 << 20
+#: immediate resumes after a cut connection, each needing progress
+MAX_RESUMES = 3
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.I)
+
+
+class Failed(Exception):
+    """One mirror failed to deliver one file.
+
+    ``dead``: the mirror is unreachable (skip it for the rest of the fetch).
+    ``wrong_bytes``: it served a body of the wrong size or checksum.
+    ``not_found``: it answered that it has no such file (404, 410).
+    ``resumable``: some bytes were kept in the ``.part`` and the server takes
+    ``Range``; ``progressed``: this attempt added bytes to it. ``no_range``:
+    a span was asked for and the answer was not that span (the server ignores
+    ``Range``, or the file changed).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        dead: bool = False,
+        wrong_bytes: bool = False,
+        not_found: bool = False,
+        resumable: bool = False,
+        progressed: bool = False,
+        no_range: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.dead, self.wrong_bytes, self.not_found = dead, wrong_bytes, not_found
+        self.resumable, self.progressed, self.no_range = resumable, progressed, no_range
+
+
+class _Restart(Exception):
+    """The server's partial answer does not fit: start the file over, once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a body may be: ``size`` exactly (when only one length is right), at most ``limit``.
+
+    ``algorithm`` is the container checksum computed while it streams.
+    ``span``: only the bytes ``[start, stop)`` of a file of ``total`` bytes
+    are wanted, by ``Range``; ``if_range``: the validator (ETag or
+    Last-Modified) the file had when its other parts were read.
+    """
+
+    size: int | None
+    limit: int
+    algorithm: str
+    span: tuple[int, int] | None = None
+    total: int | None = None
+    if_range: str | None = None
+
+    def key(self, url: str) -> str:
+        """What the ``.part``'s record names: the URL, and the span if it is one."""
+        return url if self.span is None else f"{url} bytes={self.span[0]}-{self.span[1] - 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A finished ``.part``: its ``algorithm`` checksum, its length, and whether
+    any of its bytes came through a ``Range`` request."""
+
+    digest: str
+    size: int
+    resumed: bool
+
+
+def looks_like_html(head: bytes) -> bool:
+    """True when ``head`` (a file's first bytes) starts like an HTML or XML page."""
+    head = head.lstrip()[:64].lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml"))
+
+
+def _progress(total: int | None, initial: int, desc: str) -> Any:
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=desc,
+        leave=False,
+        file=sys.stderr,
+    )
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    import urllib.request
+
+    from . import tls
+
+    class NoDowngrade(urllib.request.HTTPRedirectHandler):
+        """Follow redirects, except from ``https`` to anything else."""
+
+        def redirect_request(
+            self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+        ) -> urllib.request.Request | None:
+            if req.full_url.lower().startswith("https:") and not newurl.lower().startswith(
+                "https:"
+            ):
+                raise Failed(f"refused a redirect from https to {newurl} (no downgrade)")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=tls.context()), NoDowngrade()
+    )
+
+
+def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
+    import socket
+    import ssl
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from . import tls
+
+    host = urlsplit(url).hostname or url
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        return _opener().open(request, timeout=seconds)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 416:
+            raise _Restart("HTTP 416 (the range asked for is past the end)") from None
+        raise Failed(f"HTTP {exc.code}", not_found=exc.code in (404, 410)) from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            detail = reason.verify_message or str(reason)
+            raise Failed(tls.certificate_failure(host, detail), dead=True) from None
+        if isinstance(reason, ssl.SSLError):
+            raise Failed(f"TLS error with {host} ({reason})", dead=True) from None
+        if isinstance(reason, TimeoutError):
+            raise Failed(f"timed out after {seconds:g} s (connecting)", dead=True) from None
+        if isinstance(reason, FileNotFoundError):
+            raise Failed("no such file", not_found=True) from None
+        if isinstance(reason, socket.gaierror):
+            raise Failed(f"unknown host ({reason.strerror or reason})", dead=True) from None
+        if isinstance(reason, OSError):
+            raise Failed(f"cannot connect ({reason.strerror or reason})", dead=True) from None
+        raise Failed(f"cannot open ({reason})", dead=True) from None
+    except ssl.SSLCertVerificationError as exc:
+        detail = exc.verify_message or str(exc)
+        raise Failed(tls.certificate_failure(host, detail), dead=True) from None
+    except TimeoutError:
+        raise Failed(f"timed out after {seconds:g} s (waiting for the response)") from None
+    except OSError as exc:
+        raise Failed(f"connection error ({exc.strerror or exc})") from None
+    except ValueError as exc:  # e.g. a malformed URL or a bad redirect
+        raise Failed(f"bad URL ({exc})") from None
+
+
+def _misfit(
+    headers: HTTPMessage,
+    offset: int,
+    length: int | None,
+    total: int | None,
+    last: int | None = None,
+) -> str:
+    """Why a 206 answer to ``Range: bytes=offset-`` (``-last``) does not fit; "" if it does."""
+    value = headers.get("Content-Range") or ""
+    m = _CONTENT_RANGE.match(value)
+    if m is None:
+        return f"a 206 answer with Content-Range {value!r}"
+    start, end = int(m[1]), int(m[2])
+    whole = None if m[3] == "*" else int(m[3])
+    if start != offset:
+        return f"asked for bytes from {offset}, got Content-Range {value!r}"
+    if last is not None and end != last:
+        return f"asked for bytes {offset}-{last}, got Content-Range {value!r}"
+    if end < start or (last is None and whole is not None and end != whole - 1):
+        return f"Content-Range {value!r} does not run to the end of the file"
+    if length is not None and length != end - start + 1:
+        return f"Content-Range {value!r} disagrees with Content-Length {length}"
+    if total is not None and whole is not None and whole != total:
+        return f"Content-Range {value!r}: the file is {whole} bytes, expected {total}"
+    return ""
+
+
+def _rehash(path: os.PathLike[str], upto: int, digest: Any) -> None:
+    with open(path, "rb") as f:
+        left = upto
+        while left:
+            chunk = f.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError(f"{path}: shorter than its verified length")
+            digest.update(chunk)
+            left -= len(chunk)
+
+
+def _attempt(
+    url: str, part: Partial, expect: Expect, seconds: float, desc: str
+) -> tuple[Result, bool]:
+    """One request; returns ``(result, used a 206)``. Raises Failed or _Restart."""
+    import http.client
+
+    key = expect.key(url)
+    offset, meta = part.resume_point(key)
+    headers = {"User-Agent": "idxmnist", "Accept-Encoding": "identity"}
+    if expect.span is not None:
+        first, stop = expect.span
+        headers["Range"] = f"bytes={first + offset}-{stop - 1}"
+        validator = (meta.validator if meta is not None else None) or expect.if_range
+        if validator:
+            headers["If-Range"] = validator
+    elif offset and meta is not None:
+        headers["Range"] = f"bytes={offset}-"
+        if meta.validator:
+            headers["If-Range"] = meta.validator
+    resp = _open(url, headers, seconds)
+    with resp:
+        status = getattr(resp, "status", None) or 200
+        h = resp.headers
+        if "html" in (h.get("Content-Type") or "").lower():
+            part.discard()
+            raise Failed("an HTML page, not data")
+        length_text = (h.get("Content-Length") or "").strip()
+        length = int(length_text) if length_text.isdigit() else None
+        ranged = status == 206
+        if expect.span is not None:
+            first, stop = expect.span
+            why = (
+                _misfit(h, first + offset, length, expect.total, stop - 1)
+                if ranged
+                else f"HTTP {status} with the whole file to a Range request (no Range "
+                "support, or the file changed since its other parts were read)"
+            )
+            if why:
+                part.discard()
+                raise Failed(why, no_range=True)  # the body is left unread
+            length = stop - first - offset
+        elif ranged:
+            expected_total = expect.size
+            if expected_total is None and meta is not None:
+                expected_total = meta.total
+            why = _misfit(h, offset, length, expected_total) if offset else "an unasked-for 206"
+            if why:
+                raise _Restart(why)
+        else:
+            offset = 0  # a whole body: the server ignored Range, or the file changed
+        total = None if length is None else offset + length
+        if total is not None and expect.span is None:
+            if expect.size is not None and total != expect.size:
+                part.discard()
+                raise Failed(f"got {total} bytes, expected {expect.size}", wrong_bytes=True)
+            if total > expect.limit:
+                part.discard()
+                raise Failed(
+                    f"got {total} bytes, more than a copy of this file can be", wrong_bytes=True
+                )
+        accepts = ranged or (h.get("Accept-Ranges") or "").strip().lower() == "bytes"
+        record = Meta(key, h.get("ETag"), h.get("Last-Modified"), total, offset)
+        if accepts:
+            part.save(record)
+        else:
+            part.forget()
+        digest = hashlib.new(expect.algorithm, usedforsecurity=False)
+        if offset:
+            _rehash(part.path, offset, digest)
+        limit = expect.limit if total is None else total
+        got = offset
+        synced = offset
+        bar = _progress(expect.size or total, offset, desc)
+
+        def cut(reason: str) -> Failed:
+            """Keep the bytes so far for a resume when the server takes ranges."""
+            f.flush()
+            if accepts and got > 0:
+                os.fsync(f.fileno())
+                part.save(Meta(key, record.etag, record.last_modified, total, got))
+                return Failed(reason, resumable=True, progressed=got > offset)
+            return Failed(reason)
+
+        try:
+            with open(part.path, "ab" if offset else "wb") as f:
+                while True:
+                    try:
+                        # at most one byte more than allowed: enough to know it is too long
+                        chunk = resp.read(min(CHUNK, limit + 1 - got))
+                    except TimeoutError:
+                        raise cut(
+                            f"timed out after {seconds:g} s (stalled after {got} of "
+                            f"{total if total is not None else '?'} bytes)"
+                        ) from None
+                    except http.client.IncompleteRead as exc:
+                        f.write(exc.partial)
+                        digest.update(exc.partial)
+                        got += len(exc.partial)
+                        raise cut(f"connection closed after {got} of {total} bytes") from None
+                    except (OSError, http.client.HTTPException) as exc:
+                        raise cut(f"connection error after {got} bytes ({exc})") from None
+                    if not chunk:
+                        break
+                    if got == 0 and looks_like_html(chunk):
+                        raise Failed("an HTML page, not data")
+                    got += len(chunk)
+                    if got > limit:
+                        if expect.size is not None:
+                            why = f"got more than {expect.size} bytes, expected {expect.size}"
+                        elif total is not None:
+                            why = f"got more bytes than the {total} the server announced"
+                        else:
+                            why = f"got more than {limit} bytes, more than a copy can be"
+                        raise Failed(why, wrong_bytes=True)
+                    digest.update(chunk)
+                    f.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    if accepts and got - synced >= SYNC_EVERY:
+                        f.flush()
+                        os.fsync(f.fileno())
+                        synced = got
+                        part.save(Meta(key, record.etag, record.last_modified, total, got))
+                if total is not None and got < total:
+                    raise cut(f"connection closed after {got} of {total} bytes")
+                f.flush()
+                os.fsync(f.fileno())
+        except Failed as exc:
+            if not exc.resumable:
+                part.discard()
+            raise
+        except BaseException:
+            part.discard()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+    if expect.size is not None and got != expect.size:
+        part.discard()
+        raise Failed(f"got {got} bytes, expected {expect.size}", wrong_bytes=True)
+    # a span always comes by Range: it counts as resumed only if it continued a .part
+    return Result(digest.hexdigest(), got, False), ranged and (expect.span is None or offset > 0)
+
+
+def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "") -> Result:
+    """Download ``url`` into ``part``, resuming where an earlier attempt stopped.
+
+    Returns the finished file's checksum; raises :class:`Failed`. The
+    ``.part`` is left for the caller to publish or discard; on failure it is
+    kept only if it can be resumed.
+    """
+    resumes = restarts = 0
+    while True:
+        try:
+            result, ranged = _attempt(url, part, expect, seconds, desc or url)
+        except _Restart as exc:
+            part.discard()
+            if expect.span is not None:
+                raise Failed(str(exc), no_range=True) from None
+            restarts += 1
+            if restarts > 1:
+                raise Failed(f"unusable partial answers ({exc})") from None
+            continue
+        except Failed as exc:
+            if exc.resumable and exc.progressed and resumes < MAX_RESUMES:
+                resumes += 1
+                continue
+            raise
+        return Result(result.digest, result.size, ranged)

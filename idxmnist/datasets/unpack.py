@@ -1,0 +1,244 @@
+"""Unpack files that hold a whole dataset: a keras-layout npz, or a zip or tar of IDX files.
+
+:func:`members` yields each file inside as a temporary file in a directory
+of the caller's choosing, with the name it had inside, for the caller to
+verify and then move into place or leave (it is removed when the iteration
+moves on). Memory stays bounded: everything is streamed in chunks, and a
+member larger than ``limit`` is skipped, not read.
+
+A keras-layout npz (``x_train``, ``y_train``, ``x_test``, ``y_test``, as
+keras's ``mnist.npz``) yields each array turned back into IDX bytes (the
+header for its dtype and shape, then the payload in big-endian C order), so
+its content checksum is the one of the upstream IDX file it came from. Such
+an npz is read without unpickling (``npzfile.npz_members`` refuses object
+arrays).
+
+Member names are only reported and matched, never used as paths.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO, Literal
+
+import numpy as np
+
+from ..errors import IdxError
+from ..idx import compression
+from ..idx.format import encode_header
+from .layout import KEYS
+
+__all__ = ["Member", "kind_of", "members", "Kind"]
+
+Kind = Literal["npz", "zip", "tar"]
+CHUNK = 1 << 20
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file inside an archive: its ``name`` there and a temporary copy at ``path``.
+
+    ``path`` is None, and ``problem`` says why, when it could not be read.
+    """
+
+    name: str
+    path: Path | None
+    problem: str = ""
+
+
+def _is_tar_header(block: bytes) -> bool:
+    return len(block) >= 262 and block[257:262] == b"ustar"
+
+
+def kind_of(path: str | os.PathLike[str]) -> Kind | None:
+    """``"npz"``, ``"zip"`` or ``"tar"`` (also gzip/xz/bz2-compressed) from the bytes; else None."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        lead = f.read(512)
+        if lead[:4] in _ZIP_MAGIC:
+            try:
+                with zipfile.ZipFile(f) as zf:
+                    names = zf.namelist()
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                return None
+            npy = [n[:-4] for n in names if n.endswith(".npy")]
+            return "npz" if names and len(npy) == len(names) else "zip"
+        if _is_tar_header(lead):
+            return "tar"
+        kind = compression.sniff(lead)
+        if kind == "raw":
+            return None
+        f.seek(0)
+        try:
+            block = compression.Stream(f, kind, os.fspath(path)).read_exact(512)
+        except IdxError:
+            return None
+        return "tar" if _is_tar_header(block) else None
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading one member can raise: a bad CRC, corrupt data, a short file."""
+    import lzma
+    import zipfile
+    import zlib
+
+    return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
+
+
+def _new_temp(workdir: Path) -> tuple[BinaryIO, Path]:
+    """A hidden temporary ``.XXXX.part`` in ``workdir`` (swept like any leftover part)."""
+    fd, name = tempfile.mkstemp(dir=workdir, prefix=".", suffix=".part")
+    return os.fdopen(fd, "wb"), Path(name)
+
+
+@contextmanager
+def _written(workdir: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """Write a temporary file; it is removed if the writing fails."""
+    f, path = _new_temp(workdir)
+    try:
+        with f:
+            yield f, path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _copy(src: IO[bytes], dest: BinaryIO) -> None:
+    while chunk := src.read(CHUNK):
+        dest.write(chunk)
+
+
+def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+    """Write the array whose ``.npy`` stream is ``src`` as IDX bytes to ``out``."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(src)
+    if version == (1, 0):
+        npy.read_array_header_1_0(src)
+    else:
+        npy.read_array_header_2_0(src)
+    out.write(encode_header(dtype, shape))
+    itemsize = dtype.itemsize
+    swap = itemsize > 1 and dtype.byteorder not in (">", "|")
+    step = CHUNK - CHUNK % itemsize
+    left = int(np.prod(shape, dtype=np.int64)) * itemsize
+    while left:
+        chunk = src.read(min(step, left))
+        if not chunk:
+            raise EOFError("the array ends early")
+        if swap:
+            chunk = np.frombuffer(chunk, dtype).astype(dtype.newbyteorder(">")).tobytes()
+        out.write(chunk)
+        left -= len(chunk)
+
+
+def _npz_members(path: Path, workdir: Path) -> Iterator[Member]:
+    import zipfile
+
+    from .npzfile import npz_members
+
+    name = os.fspath(path)
+    with open(path, "rb") as f:
+        found = npz_members(f, name)
+        missing = [k for k in KEYS if k not in found]
+        if missing:
+            raise IdxError(
+                f"{name}: an npz without {', '.join(missing)}: not keras's layout "
+                f"(it holds {', '.join(sorted(found)) or 'nothing'})"
+            )
+        with zipfile.ZipFile(f) as zf:
+            for key in KEYS:
+                m = found[key]
+                if m.fortran:
+                    yield Member(key, None, "a Fortran-ordered array, not keras's C order")
+                    continue
+                try:
+                    with _written(workdir) as (out, tmp), zf.open(m.info) as src:
+                        _npy_as_idx(src, out, m.dtype, m.shape)
+                except _read_errors() as exc:
+                    yield Member(key, None, f"cannot be read ({exc})")
+                    continue
+                yield from _handed_over(Member(key, tmp))
+
+
+def _handed_over(member: Member) -> Iterator[Member]:
+    """Yield ``member``; once the caller moves on, remove its file if still there."""
+    try:
+        yield member
+    finally:
+        if member.path is not None:
+            member.path.unlink(missing_ok=True)
+
+
+def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            if info.flag_bits & 0x1:
+                yield Member(info.filename, None, "encrypted")
+                continue
+            if info.file_size > limit:
+                yield Member(info.filename, None, f"{info.file_size} bytes, larger than any file")
+                continue
+            try:
+                with _written(workdir) as (out, tmp), zf.open(info) as src:
+                    _copy(src, out)
+            except _read_errors() as exc:
+                yield Member(info.filename, None, f"cannot be read ({exc})")
+                continue
+            yield from _handed_over(Member(info.filename, tmp))
+
+
+def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
+    import tarfile
+
+    with tarfile.open(path, "r:*") as tf:
+        for info in tf:
+            if not info.isfile():
+                continue
+            if info.size > limit:
+                yield Member(info.name, None, f"{info.size} bytes, larger than any file")
+                continue
+            src = tf.extractfile(info)
+            if src is None:
+                continue
+            with _written(workdir) as (out, tmp), src:
+                _copy(src, out)
+            yield from _handed_over(Member(info.name, tmp))
+
+
+def members(
+    path: str | os.PathLike[str], workdir: str | os.PathLike[str], *, limit: int
+) -> Iterator[Member]:
+    """Each file in the archive at ``path``, copied into ``workdir`` while it is looked at.
+
+    Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
+    """
+    import tarfile
+    import zipfile
+    import zlib
+
+    path, workdir = Path(path), Path(workdir)
+    kind = kind_of(path)
+    name = os.fspath(path)
+    try:
+        if kind == "npz":
+            yield from _npz_members(path, workdir)
+        elif kind == "zip":
+            yield from _zip_members(path, workdir, limit)
+        elif kind == "tar":
+            yield from _tar_members(path, workdir, limit)
+        else:
+            raise IdxError(f"{name}: not an npz, zip or tar archive")
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError) as exc:
+        raise IdxError(f"{name}: a damaged {kind} archive ({exc})") from None
