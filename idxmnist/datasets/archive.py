@@ -40,7 +40,7 @@ from .transfer import Failed
 
 if TYPE_CHECKING:
     from ..idx.ziparchive import MemberReader, ZipArchive
-    from .download import _Session
+    from .download import Session
 
 __all__ = ["from_archive", "keep_members", "keep_member", "member_name", "temporary"]
 
@@ -80,7 +80,7 @@ def member_name(members: Members, archive: Archive | None, remote: RemoteFile) -
 
 
 def keep_member(
-    session: _Session, remote: RemoteFile, where: str, open_member: Callable[[], MemberReader]
+    session: Session, remote: RemoteFile, where: str, open_member: Callable[[], MemberReader]
 ) -> str:
     """Copy the member ``open_member`` reads into a temporary file, verify it as
     ``remote`` and keep it; return "" if it was kept, else why not."""
@@ -98,7 +98,7 @@ def keep_member(
     return ""
 
 
-def keep_members(session: _Session, zf: ZipArchive) -> dict[str, str]:
+def keep_members(session: Session, zf: ZipArchive) -> dict[str, str]:
     """Keep each file ``session`` wants that the archive ``zf`` holds and that
     verifies; return why each of the others did not."""
     problems: dict[str, str] = {}
@@ -113,7 +113,7 @@ def keep_members(session: _Session, zf: ZipArchive) -> dict[str, str]:
     return problems
 
 
-def _whole_archive(session: _Session, url: str, name: str) -> dict[str, str]:
+def _whole_archive(session: Session, url: str, name: str) -> dict[str, str]:
     """Download the whole archive at ``url`` and keep the wanted members that verify.
 
     Every reason starts with what is known against the archive's own pin.
@@ -137,7 +137,7 @@ def _whole_archive(session: _Session, url: str, name: str) -> dict[str, str]:
     raise AssertionError("unreachable")
 
 
-def _local_archive(session: _Session, url: str) -> dict[str, str]:
+def _local_archive(session: Session, url: str) -> dict[str, str]:
     """Keep the wanted members of the archive at a ``file://`` URL, read in place."""
     from urllib.parse import unquote, urlsplit
     from urllib.request import url2pathname
@@ -153,7 +153,7 @@ def _local_archive(session: _Session, url: str) -> dict[str, str]:
         raise Failed(str(exc), wrong_bytes=True) from None
 
 
-def _ranged(session: _Session, url: str, name: str) -> tuple[dict[str, str], str]:
+def _ranged(session: Session, url: str, name: str) -> tuple[dict[str, str], str]:
     """The members by ranges: why each that did not verify failed, and, if ranges
     could not be used at all, why (else "")."""
     from . import partial, ranged
@@ -169,7 +169,7 @@ def _ranged(session: _Session, url: str, name: str) -> tuple[dict[str, str], str
         return {}, exc.reason
 
 
-def from_archive(session: _Session, url: str, name: str) -> dict[str, str]:
+def from_archive(session: Session, url: str, name: str) -> dict[str, str]:
     """Keep the members ``session`` wants from the archive at ``url`` (called ``name``).
 
     Returns why each wanted member that was not kept did not verify. Raises

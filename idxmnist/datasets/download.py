@@ -56,6 +56,7 @@ from .store import find_verified
 from .transfer import Expect, Failed, Result
 
 __all__ = [
+    "Session",
     "fetch_dataset",
     "fetch_file",
     "Fetched",
@@ -239,7 +240,7 @@ class Whole(NamedTuple):
     resumed: bool
 
 
-class _Session:
+class Session:
     """One fetch into ``dest``: the mirrors found dead, whole-dataset files fetched, files got.
 
     ``files`` are the dataset's distinct files, ``keys`` the array each one
@@ -268,7 +269,7 @@ class _Session:
         self.got: dict[str, Path] = {}
 
     @classmethod
-    def of(cls, dest: Path, spec: DatasetSpec, seconds: float) -> _Session:
+    def of(cls, dest: Path, spec: DatasetSpec, seconds: float) -> Session:
         """A session for all of ``spec``'s files."""
         files = spec.remote_files
         keys = spec.keys if len(files) == len(spec.files) else ()
@@ -520,10 +521,10 @@ def fetch_file(
     dest.mkdir(parents=True, exist_ok=True)
     seconds = timeout() if seconds is None else seconds
     if spec is not None:
-        session = _Session.of(dest, spec, seconds)
+        session = Session.of(dest, spec, seconds)
         session.needed = {remote.name}
     else:
-        session = _Session(dest, (remote,), seconds)
+        session = Session(dest, (remote,), seconds)
     return session.get(remote, tuple(_base(u) for u in mirrors), hint)
 
 
@@ -578,7 +579,7 @@ def fetch_dataset(
         if missing and is_offline and not urls:
             why = "offline=True" if offline else f"{ENV_OFFLINE}=1"
             raise offline_error(spec, dest, [r.name for r in missing], why)
-        session = _Session.of(dest, spec, seconds)
+        session = Session.of(dest, spec, seconds)
         session.needed = {r.name for r in missing}
         hint = _local_hint(spec)
         for remote in missing:

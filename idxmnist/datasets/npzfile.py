@@ -22,6 +22,7 @@ import math
 import mmap
 import os
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -120,15 +121,23 @@ def corrupt_npz(path: str, what: str) -> IdxError:
     return IdxError(f"{path}: {what}; the npz file is corrupt or not a dataset cache")
 
 
+# NumPy parses a .npy header with ast.literal_eval; on CPython 3.11, ast
+# parses running at once in several threads (the assembler reads a split's
+# npz files in parallel) can fail at random with "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905): one at a time.
+_HEADER_LOCK = threading.Lock()
+
+
 def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     try:
         version = npy.read_magic(fp)
-        if version == (1, 0):
-            shape, fortran, dtype = npy.read_array_header_1_0(fp)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = npy.read_array_header_2_0(fp)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
+        with _HEADER_LOCK:
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(fp)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = npy.read_array_header_2_0(fp)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
     except (ValueError, OSError, EOFError, SyntaxError, struct.error) as exc:
         raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:

@@ -36,7 +36,7 @@ from .transfer import Expect, Failed
 
 if TYPE_CHECKING:
     from ..idx.zipdirectory import Directory
-    from .download import _Session
+    from .download import Session
 
 __all__ = ["Unranged", "fetch_members", "read_directory", "TAIL", "MAX_DIRECTORY"]
 
@@ -56,7 +56,7 @@ class Unranged(Exception):
 
 
 def _read(
-    session: _Session, url: str, span: tuple[int, int], total: int, validator: str | None
+    session: Session, url: str, span: tuple[int, int], total: int, validator: str | None
 ) -> tuple[bytes, str | None]:
     """The bytes ``span`` of the archive at ``url``, and the archive's validator."""
     from . import transfer
@@ -77,7 +77,7 @@ def _read(
         part.discard()
 
 
-def read_directory(session: _Session, url: str, size: int) -> tuple[Directory, str | None]:
+def read_directory(session: Session, url: str, size: int) -> tuple[Directory, str | None]:
     """The central directory of the ``size``-byte archive at ``url``, read by ranges,
     and the archive's validator (``If-Range`` for the members)."""
     from ..idx.zipdirectory import Directory, NeedMore, end_record
@@ -101,7 +101,7 @@ def read_directory(session: _Session, url: str, size: int) -> tuple[Directory, s
         raise Unranged(str(exc)) from None
 
 
-def fetch_members(session: _Session, url: str, pin: RemoteFile) -> dict[str, str]:
+def fetch_members(session: Session, url: str, pin: RemoteFile) -> dict[str, str]:
     """Keep each member ``session`` wants from the archive at ``url``, fetched by ranges.
 
     ``pin`` is the archive's registry entry (its size tells where its end
