@@ -16,6 +16,7 @@ how the server misbehaves, so one server is several mirrors. Modes:
 ``nolength`` the file with no Content-Length: the body ends when the connection closes
 ``long``     the right Content-Length, then 1000 bytes more than it says
 ``longnolength`` no Content-Length, the file and 1000 bytes more
+``garbage``  not HTTP at all: a line another protocol's server would send
 ``evil``     a redirect to ``/ok/<name>`` with a Content-Disposition naming ``../../``
 ``redirect`` a redirect to ``server.redirect_base + <name>`` (another server, say)
 
@@ -245,6 +246,11 @@ class _Handler(BaseHTTPRequestHandler):
     def long_no_length(self, name, body):
         self.no_length(name, body + bytes(1000))
 
+    def garbage(self, name, body):
+        self.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        self.wfile.flush()
+        self.close_connection = True
+
     def evil(self, name, body):
         self.send_response(302)
         self.send_header("Location", f"/ok/{name}")
@@ -276,6 +282,7 @@ MODES = {
     "long": _Handler.long,
     "longnolength": _Handler.long_no_length,
     "evil": _Handler.evil,
+    "garbage": _Handler.garbage,
 }
 
 

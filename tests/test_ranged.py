@@ -335,3 +335,46 @@ def test_a_directory_longer_than_the_first_tail_takes_one_more_request(serve, tm
 def test_a_bad_end_is_refused(tail, message):
     with pytest.raises(idxmnist.IdxError, match=message):
         end_record(tail, 0, len(tail), "a.zip")
+
+
+# -- the archive under another name; a member it does not hold ---------------------------------
+
+
+@pytest.mark.parametrize("range_mode", ["honor", "ignore"])
+def test_the_archive_under_another_name_is_still_the_pinned_archive(
+    release, registered, monkeypatch, tmp_path, range_mode
+):
+    """A mirror entry that is the archive's own URL, renamed: by ranges, or whole."""
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    archive = release.files["gzip.zip"]
+    with FaultServer({"EMNIST-renamed.zip": archive}) as server:
+        server.range_mode = range_mode
+        registered(*emnist_specs(release, (server.url() + "EMNIST-renamed.zip",)))
+        got = emnist.load_data("digits", cache_dir=tmp_path)
+        assert same(got, release.extra["upright"]["digits"])
+        headers = server.headers_of("EMNIST-renamed.zip")
+    if range_mode == "honor":
+        assert len(headers) == 5 and all("Range" in h for h in headers)
+    else:  # the tail's answer refused unread, then the archive, whole, checked by its pin
+        assert len(headers) == 2 and "Range" not in headers[1]
+    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *emnist_member_names("digits")}
+
+
+def test_a_member_the_directory_does_not_list_does_not_fetch_the_whole_archive(
+    release, serve, tmp_path
+):
+    names = emnist_member_names("digits")
+    src = reference(release.files["gzip.zip"])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for info in src.infolist():
+            if info.filename != f"gzip/{names[3]}":
+                z.writestr(info, src.read(info))
+    server = serve(buf.getvalue())
+    with pytest.raises(idxmnist.DownloadError) as info:
+        emnist.load_data("digits", cache_dir=tmp_path)
+    message = str(info.value)
+    assert f"holds no {names[3]} (its central directory lists no such member)" in message
+    headers = server.headers_of("gzip.zip")
+    assert len(headers) == 4 and all("Range" in h for h in headers)  # the tail, three members
+    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *names[:3]}

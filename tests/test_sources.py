@@ -206,3 +206,69 @@ def test_registry_mirror_order():
     assert all(m.startswith("https://") for m in mnist.mirrors)
     fashion = registry.get("fashion_mnist")
     assert fashion.mirrors[0] == "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+def damaged_tar_xz() -> bytes:
+    """A ``.tar.xz`` whose xz stream breaks in its middle (one byte flipped)."""
+    rng = np.random.default_rng(7)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz", preset=0) as tf:
+        for s in STEMS:
+            body = rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+            info = tarfile.TarInfo(f"MNIST/raw/{s}")
+            info.size = len(body)
+            tf.addfile(info, io.BytesIO(body))
+    data = bytearray(buf.getvalue())
+    data[len(data) * 3 // 5] ^= 0xFF
+    with pytest.raises(lzma.LZMAError):  # what the standard library makes of it
+        with tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r:xz") as tf:
+            for info in tf:
+                f = tf.extractfile(info)
+                assert f is not None
+                f.read()
+    return bytes(data)
+
+
+def test_a_damaged_tar_xz_mirror_is_a_mirror_failure_and_the_next_one_serves(
+    upstream, raw, tmp_path, monkeypatch
+):
+    files = {"mnist.tar.xz": damaged_tar_xz(), **upstream}
+    with FaultServer(files) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", f"{server.url()}mnist.tar.xz,{server.url()}")
+        data = idxmnist.load_data(cache_dir=tmp_path)
+        assert server.gets()["/ok/mnist.tar.xz"] == 1
+        assert all(server.gets()[f"/ok/{n}"] == 1 for n in NAMES)
+    for a, b in zip([a for pair in data for a in pair], arrays_of(raw), strict=True):
+        assert np.array_equal(a, b)
+    assert listing(tmp_path / "mnist") == {".idxmnist.lock", *NAMES}
+
+
+def test_a_damaged_tar_xz_mirror_alone_is_a_download_error_naming_it(tmp_path, monkeypatch):
+    with FaultServer({"mnist.tar.xz": damaged_tar_xz()}) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", f"{server.url()}mnist.tar.xz")
+        with pytest.raises(idxmnist.DownloadError) as info:
+            idxmnist.load_data(cache_dir=tmp_path)
+    message = str(info.value)
+    assert "a damaged tar archive (Corrupt input data)" in message or (
+        "cannot be read (Corrupt input data)" in message
+    ), message
+    assert not [n for n in listing(tmp_path / "mnist") if n != ".idxmnist.lock"]
+
+
+def test_an_npz_member_larger_than_any_file_is_not_unpacked(raw, tmp_path, monkeypatch):
+    """A keras-layout npz whose x_train declares more than MNIST's images can be:
+    refused from its directory entry, before a byte of it is inflated."""
+    arrays = dict(zip(KEYS, arrays_of(raw), strict=True))
+    big = np.zeros(
+        (120_000, 28, 28), np.uint8
+    )  # 94 MB: twice the largest file, compresses to little
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{**arrays, "x_train": big})
+    with FaultServer({"mnist.npz": buf.getvalue()}) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", f"{server.url()}mnist.npz")
+        with pytest.raises(idxmnist.DownloadError) as info:
+            idxmnist.load_data(cache_dir=tmp_path)
+    size = zipfile.ZipFile(buf).getinfo("x_train.npy").file_size
+    assert f"x_train: {size} bytes, larger than any file" in str(info.value), str(info.value)
+    # the three arrays that are MNIST's were kept; no temporary file is left
+    assert listing(tmp_path / "mnist") == {".idxmnist.lock", *STEMS[1:]}

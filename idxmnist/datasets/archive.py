@@ -153,20 +153,21 @@ def _local_archive(session: Session, url: str) -> dict[str, str]:
         raise Failed(str(exc), wrong_bytes=True) from None
 
 
-def _ranged(session: Session, url: str, name: str) -> tuple[dict[str, str], str]:
-    """The members by ranges: why each that did not verify failed, and, if ranges
-    could not be used at all, why (else "")."""
+def _ranged(session: Session, url: str, name: str) -> tuple[dict[str, str], set[str], str]:
+    """The members by ranges: why each that did not verify failed, those the
+    archive's directory does not list, and, if ranges could not be used at
+    all, why (else "")."""
     from . import partial, ranged
 
     pin = session.pin_of(name)
     if pin is None:
-        return {}, "the archive's size is not pinned"
+        return {}, set(), "the archive's size is not pinned"
     if partial.Partial(session.dest, name).in_progress(url):
-        return {}, "a download of the whole archive is under way"
+        return {}, set(), "a download of the whole archive is under way"
     try:
-        return ranged.fetch_members(session, url, pin), ""
+        return (*ranged.fetch_members(session, url, pin), "")
     except ranged.Unranged as exc:
-        return {}, exc.reason
+        return {}, set(), exc.reason
 
 
 def from_archive(session: Session, url: str, name: str) -> dict[str, str]:
@@ -178,9 +179,14 @@ def from_archive(session: Session, url: str, name: str) -> dict[str, str]:
     """
     if url.lower().startswith("file:"):
         return _local_archive(session, url)
-    first, unranged = _ranged(session, url, name)
+    first, absent, unranged = _ranged(session, url, name)
     if not session.wanted():
         return {}
+    if {r.name for r in session.wanted()} <= absent:
+        # the directory of the pinned archive lists none of them: neither would the whole
+        return {
+            n: f"{url}: {first[n]} (its central directory lists no such member)" for n in absent
+        }
     problems = _whole_archive(session, url, name)
     for member, why in problems.items():
         if member in first:

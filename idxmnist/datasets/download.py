@@ -405,9 +405,12 @@ class Session:
         return problems
 
     def pin_of(self, name: str) -> RemoteFile | None:
-        """The pinned whole-dataset file (or archive) called ``name``, if any."""
-        pins = [*self.whole_files, *([self.archive.file] if self.archive else [])]
-        return next((w for w in pins if w.name == name), None)
+        """The pinned whole-dataset file called ``name``, if any; for a dataset kept in an
+        archive, any ``.zip`` is that archive (a mirror may serve it under another name)."""
+        found = next((w for w in self.whole_files if w.name == name), None)
+        if found is None and self.archive is not None and name.lower().endswith(".zip"):
+            return self.archive.file
+        return found
 
     def fetch_whole(self, url: str, name: str, limit: int) -> Whole:
         """Download the whole file at ``url`` into its (resumable) ``.part``."""
@@ -420,7 +423,7 @@ class Session:
         result = transfer.fetch(url, part, expect, self.seconds, desc=name)
         pinned = ""
         if pin is not None and (result.size, result.digest) != (pin.size, pin.digest):
-            pinned = f"not the pinned {name} ({pin.algorithm} mismatch); "
+            pinned = f"not the pinned {pin.name} ({pin.algorithm} mismatch); "
         return Whole(part, pinned, result.resumed)
 
     def _whole(self, url: str) -> dict[str, str]:

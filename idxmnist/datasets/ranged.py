@@ -101,11 +101,12 @@ def read_directory(session: Session, url: str, size: int) -> tuple[Directory, st
         raise Unranged(str(exc)) from None
 
 
-def fetch_members(session: Session, url: str, pin: RemoteFile) -> dict[str, str]:
+def fetch_members(session: Session, url: str, pin: RemoteFile) -> tuple[dict[str, str], set[str]]:
     """Keep each member ``session`` wants from the archive at ``url``, fetched by ranges.
 
     ``pin`` is the archive's registry entry (its size tells where its end
-    is). Returns why each member that did not verify failed. Raises
+    is). Returns why each member that did not verify failed, and the names
+    of those the archive's directory does not list at all. Raises
     :class:`Unranged` to fall back to the whole archive, and :class:`Failed`
     when the mirror failed (a dead host, a connection cut: a ``.span.part``
     kept is resumed by the next call).
@@ -115,10 +116,12 @@ def fetch_members(session: Session, url: str, pin: RemoteFile) -> dict[str, str]
 
     directory, validator = read_directory(session, url, pin.size)
     problems: dict[str, str] = {}
+    absent: set[str] = set()
     for remote in session.wanted():
         name = member_name(directory, session.archive, remote)
         if name is None:
             problems[remote.name] = f"holds no {remote.name}"
+            absent.add(remote.name)
             continue
         try:
             span = directory.span(name)
@@ -142,4 +145,4 @@ def fetch_members(session: Session, url: str, pin: RemoteFile) -> dict[str, str]
             part.discard()
         if problem:
             problems[remote.name] = problem
-    return problems
+    return problems, absent

@@ -171,6 +171,7 @@ def _opener() -> urllib.request.OpenerDirector:
 
 
 def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
+    import http.client
     import socket
     import ssl
     import urllib.error
@@ -209,6 +210,8 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
         raise Failed(tls.certificate_failure(host, detail), dead=True) from None
     except TimeoutError:
         raise Failed(f"timed out after {seconds:g} s (waiting for the response)") from None
+    except http.client.HTTPException as exc:  # a status line or headers that are not HTTP
+        raise Failed(f"not an HTTP answer from {host} ({exc!r})", dead=True) from None
     except OSError as exc:
         raise Failed(f"connection error ({exc.strerror or exc})") from None
     except ValueError as exc:  # e.g. a malformed URL or a bad redirect
@@ -351,7 +354,10 @@ def _attempt(
                         f.write(exc.partial)
                         digest.update(exc.partial)
                         got += len(exc.partial)
-                        raise cut(f"connection closed after {got} of {total} bytes") from None
+                        raise cut(
+                            f"connection closed after {got} of "
+                            f"{total if total is not None else '?'} bytes"
+                        ) from None
                     except (OSError, http.client.HTTPException) as exc:
                         raise cut(f"connection error after {got} bytes ({exc})") from None
                     if not chunk:

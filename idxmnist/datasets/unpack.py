@@ -139,7 +139,12 @@ def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int
         left -= len(chunk)
 
 
-def _npz_members(path: Path, workdir: Path) -> Iterator[Member]:
+def _unreadable(exc: BaseException) -> bool:
+    """True when ``exc`` says the data is bad (not the disk: an OSError with an errno)."""
+    return not (isinstance(exc, OSError) and exc.errno is not None)
+
+
+def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
     import zipfile
 
     from .npzfile import npz_members
@@ -159,10 +164,15 @@ def _npz_members(path: Path, workdir: Path) -> Iterator[Member]:
                 if m.fortran:
                     yield Member(key, None, "a Fortran-ordered array, not keras's C order")
                     continue
+                if m.info.file_size > limit:
+                    yield Member(key, None, f"{m.info.file_size} bytes, larger than any file")
+                    continue
                 try:
                     with _written(workdir) as (out, tmp), zf.open(m.info) as src:
                         _npy_as_idx(src, out, m.dtype, m.shape)
                 except _read_errors() as exc:
+                    if not _unreadable(exc):
+                        raise
                     yield Member(key, None, f"cannot be read ({exc})")
                     continue
                 yield from _handed_over(Member(key, tmp))
@@ -194,6 +204,8 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
                 with _written(workdir) as (out, tmp), zf.open(info) as src:
                     _copy(src, out)
             except _read_errors() as exc:
+                if not _unreadable(exc):
+                    raise
                 yield Member(info.filename, None, f"cannot be read ({exc})")
                 continue
             yield from _handed_over(Member(info.filename, tmp))
@@ -202,6 +214,7 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
 def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
     import tarfile
 
+    errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
     with tarfile.open(path, "r:*") as tf:
         for info in tf:
             if not info.isfile():
@@ -212,8 +225,14 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             src = tf.extractfile(info)
             if src is None:
                 continue
-            with _written(workdir) as (out, tmp), src:
-                _copy(src, out)
+            try:
+                with _written(workdir) as (out, tmp), src:
+                    _copy(src, out)
+            except errors as exc:
+                if not _unreadable(exc):
+                    raise
+                yield Member(info.name, None, f"cannot be read ({exc})")
+                continue
             yield from _handed_over(Member(info.name, tmp))
 
 
@@ -224,6 +243,7 @@ def members(
 
     Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
     """
+    import lzma
     import tarfile
     import zipfile
     import zlib
@@ -233,12 +253,21 @@ def members(
     name = os.fspath(path)
     try:
         if kind == "npz":
-            yield from _npz_members(path, workdir)
+            yield from _npz_members(path, workdir, limit)
         elif kind == "zip":
             yield from _zip_members(path, workdir, limit)
         elif kind == "tar":
             yield from _tar_members(path, workdir, limit)
         else:
             raise IdxError(f"{name}: not an npz, zip or tar archive")
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+    ) as exc:
+        if not _unreadable(exc):  # the disk, not the archive
+            raise
         raise IdxError(f"{name}: a damaged {kind} archive ({exc})") from None
