@@ -26,15 +26,14 @@ A ``file://`` archive is read in place, member by member.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import IdxError
 from .checksum import verdict
+from .partial import temporary
 from .registry import Archive, RemoteFile
 from .transfer import Failed
 
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from ..idx.ziparchive import MemberReader, ZipArchive
     from .download import Session
 
-__all__ = ["from_archive", "keep_members", "keep_member", "member_name", "temporary"]
+__all__ = ["from_archive", "keep_members", "keep_member", "member_name"]
 
 CHUNK = 1 << 20
 #: how much larger than its pin an archive may be (another packing of the same members)
@@ -55,19 +54,6 @@ class Members(Protocol):
     def names(self) -> list[str]: ...
 
     def __contains__(self, name: object) -> bool: ...
-
-
-@contextmanager
-def temporary(directory: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    """A hidden ``.XXXX.part`` in ``directory`` (swept like any leftover); removed on error."""
-    fd, name = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f, path
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
 
 
 def member_name(members: Members, archive: Archive | None, remote: RemoteFile) -> str | None:
@@ -86,8 +72,7 @@ def keep_member(
     ``remote`` and keep it; return "" if it was kept, else why not."""
     try:
         with temporary(session.dest) as (out, tmp), open_member() as src:
-            while chunk := src.read(CHUNK):
-                out.write(chunk)
+            shutil.copyfileobj(src, out, CHUNK)
     except IdxError as exc:
         return str(exc)
     found = verdict(tmp, remote)

@@ -29,10 +29,9 @@ from typing import Literal
 from ..atomic import file_lock
 from ..errors import DownloadError
 from .checksum import verdict
-from .content import SUFFIX
 from .identify import EMPTY, HTML, Catalog, Known
 from .registry import DatasetSpec, RemoteFile
-from .store import find_verified, names_for
+from .store import LOCK_NAME, find_verified, kept_name, names_for
 
 __all__ = ["Finding", "expected_spec", "check_dir", "repair"]
 
@@ -108,7 +107,7 @@ def _known_files(folder: Path, catalog: Catalog) -> list[Known]:
 def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog) -> Finding:
     result = verdict(path, remote)
     if result.ok:
-        proper = remote.name if result.how == "container" else remote.stem + SUFFIX[result.kind]
+        proper = kept_name(remote, result.how, result.kind)
         if result.how == "container":
             return Finding(remote, path, "ok", "ok (its exact upstream bytes)")
         what = f"valid by content ({result.kind} IDX bytes)"
@@ -159,7 +158,7 @@ def _move_to_its_folder(f: Finding, folder: Path, specs: Iterable[DatasetSpec]) 
         return f"kept {f.path}: it is {other.describe()}; move it yourself"
     home = folder.parent / other.spec.subdir
     home.mkdir(exist_ok=True)
-    with file_lock(home / ".idxmnist.lock"):
+    with file_lock(home / LOCK_NAME):
         have, _ = find_verified(home, other.remote)
         if have is not None:
             f.path.unlink()
@@ -202,7 +201,7 @@ def repair(
     urls = download.mirrors_for(spec) if mirrors is None else mirrors
     if download.offline_mode(offline):
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
-    with file_lock(folder / download.LOCK_NAME):
+    with file_lock(folder / LOCK_NAME):
         for remote in spec.remote_files:
             have, bad = find_verified(folder, remote)
             if have is not None:

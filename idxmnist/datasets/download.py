@@ -49,10 +49,9 @@ from ..atomic import file_lock, publish
 from ..errors import ChecksumError, DownloadError, IdxError, warn
 from . import partial
 from .checksum import verdict
-from .content import SUFFIX
 from .layout import KEYS
 from .registry import Archive, DatasetSpec, RemoteFile
-from .store import find_verified
+from .store import LOCK_NAME, find_verified, kept_name, names_for
 from .transfer import Expect, Failed, Result
 
 __all__ = [
@@ -76,7 +75,6 @@ ENV_TIMEOUT = "IDXMNIST_TIMEOUT"
 ENV_OFFLINE = "IDXMNIST_OFFLINE"
 DEFAULT_TIMEOUT = 10.0
 #: the lock file inside a download directory (hidden; never a dataset file name)
-LOCK_NAME = ".idxmnist.lock"
 URL_SCHEMES = ("http://", "https://", "file://")
 #: URLs whose last segment ends so are one file holding the whole dataset
 WHOLE_SUFFIXES = (".npz", ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2")
@@ -285,8 +283,7 @@ class Session:
     def keep(self, path: Path, remote: RemoteFile, how: str, kind: str) -> Path:
         """Publish the verified file at ``path`` as ``remote``: its registry name, or its
         stem and its container's suffix when it verified by content."""
-        name = remote.name if how == "container" else remote.stem + SUFFIX[kind]
-        final = self.dest / plain_name(name)
+        final = self.dest / plain_name(kept_name(remote, how, kind))
         publish(path, final)
         self.got[remote.name] = final
         return final
@@ -308,7 +305,7 @@ class Session:
             raise Failed(f"{remote.algorithm} mismatch (right size, wrong bytes)", wrong_bytes=True)
         found = verdict(path, remote)
         if found.ok:
-            return remote.stem + SUFFIX[found.kind]
+            return kept_name(remote, "content", found.kind)
         raise Failed(found.reason, wrong_bytes=True)
 
     def _variant(self, url: str, variant: str, remote: RemoteFile) -> Path:
@@ -335,10 +332,7 @@ class Session:
         raise AssertionError("unreachable")
 
     def _file(self, base: str, remote: RemoteFile) -> Path:
-        variants = [remote.name]
-        if remote.content is not None:
-            variants += [n for n in (remote.stem, f"{remote.stem}.xz", f"{remote.stem}.bz2")]
-            variants += [f"{remote.stem}.gz"] if remote.name != f"{remote.stem}.gz" else []
+        variants = names_for(remote) if remote.content is not None else [remote.name]
         first: Failed | None = None
         for variant in variants:
             try:

@@ -17,8 +17,9 @@ from typing import Literal
 from ..errors import IdxError, TruncatedError
 from ..idx.compression import sniff
 from .checksum import hash_file
-from .content import SUFFIX, IdxContent, idx_digest, reason_of
+from .content import IdxContent, idx_digest, reason_of
 from .registry import DatasetSpec, RemoteFile
+from .store import kept_name
 from .transfer import looks_like_html
 
 __all__ = ["Catalog", "Known", "Unknown", "EMPTY", "HTML"]
@@ -39,7 +40,7 @@ class Known:
     @property
     def install_name(self) -> str:
         """Its name in the cache: the registry's, or its stem and its container's suffix."""
-        return self.remote.name if self.how == "container" else self.remote.stem + SUFFIX[self.kind]
+        return kept_name(self.remote, self.how, self.kind)
 
     def describe(self) -> str:
         return f"{self.spec.name} {self.remote.stem} (by {self.how} sha256)"

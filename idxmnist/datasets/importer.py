@@ -34,7 +34,7 @@ from . import unpack
 from .cache import cache_dir as resolve_cache_dir
 from .identify import Catalog, Known, Unknown
 from .registry import DATASETS, DatasetSpec
-from .store import find_verified
+from .store import LOCK_NAME, find_verified
 
 __all__ = ["Outcome", "import_paths", "summary"]
 
@@ -84,7 +84,7 @@ class _Importer:
             return Outcome(source, reason=found.reason)
         folder = self.cache / found.spec.subdir
         folder.mkdir(parents=True, exist_ok=True)
-        with file_lock(folder / ".idxmnist.lock"):
+        with file_lock(folder / LOCK_NAME):
             have, _ = find_verified(folder, found.remote)
             if have is not None:
                 return Outcome(source, found)

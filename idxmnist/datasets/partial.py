@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["Meta", "Partial", "sweep", "MAX_AGE"]
+__all__ = ["Meta", "Partial", "sweep", "temporary", "MAX_AGE"]
 
 #: a resumable download untouched for this long is removed by the next sweep
 MAX_AGE = 7 * 24 * 3600.0
@@ -152,3 +156,16 @@ def sweep(directory: str | os.PathLike[str], max_age: float = MAX_AGE) -> None:
     for record in directory.glob(f".*.part{_RECORD}"):
         if not record.with_name(record.name[: -len(_RECORD)]).exists():
             record.unlink(missing_ok=True)
+
+
+@contextmanager
+def temporary(directory: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """A hidden ``.XXXX.part`` in ``directory`` (swept like any leftover); removed on error."""
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f, path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

@@ -12,15 +12,25 @@ import os
 from pathlib import Path
 
 from .checksum import verdict
+from .content import SUFFIX
 from .registry import RemoteFile
 
-__all__ = ["names_for", "find_verified"]
+__all__ = ["LOCK_NAME", "names_for", "kept_name", "find_verified"]
+
+#: the lock every writer of a dataset's folder holds (an empty file, kept on purpose)
+LOCK_NAME = ".idxmnist.lock"
 
 
 def names_for(remote: RemoteFile) -> list[str]:
     """Where ``remote`` may be kept: its registry name first, then its stem with each suffix."""
     stem = remote.stem
     return list(dict.fromkeys([remote.name, stem, f"{stem}.gz", f"{stem}.xz", f"{stem}.bz2"]))
+
+
+def kept_name(remote: RemoteFile, how: str | None, kind: str) -> str:
+    """The name a file verified as ``remote`` is kept under: the registry's name when
+    ``how`` is ``"container"``, else the stem and the suffix of its ``kind`` of container."""
+    return remote.name if how == "container" else remote.stem + SUFFIX[kind]
 
 
 def find_verified(

@@ -19,9 +19,8 @@ Member names are only reported and matched, never used as paths.
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Literal
@@ -32,6 +31,7 @@ from ..errors import IdxError
 from ..idx import compression
 from ..idx.format import encode_header
 from .layout import KEYS
+from .partial import temporary
 
 __all__ = ["Member", "kind_of", "members", "Kind"]
 
@@ -92,29 +92,6 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
-def _new_temp(workdir: Path) -> tuple[BinaryIO, Path]:
-    """A hidden temporary ``.XXXX.part`` in ``workdir`` (swept like any leftover part)."""
-    fd, name = tempfile.mkstemp(dir=workdir, prefix=".", suffix=".part")
-    return os.fdopen(fd, "wb"), Path(name)
-
-
-@contextmanager
-def _written(workdir: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    """Write a temporary file; it is removed if the writing fails."""
-    f, path = _new_temp(workdir)
-    try:
-        with f:
-            yield f, path
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def _copy(src: IO[bytes], dest: BinaryIO) -> None:
-    while chunk := src.read(CHUNK):
-        dest.write(chunk)
-
-
 def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
     """Write the array whose ``.npy`` stream is ``src`` as IDX bytes to ``out``."""
     from numpy.lib import format as npy
@@ -168,7 +145,7 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
                     yield Member(key, None, f"{m.info.file_size} bytes, larger than any file")
                     continue
                 try:
-                    with _written(workdir) as (out, tmp), zf.open(m.info) as src:
+                    with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
                         _npy_as_idx(src, out, m.dtype, m.shape)
                 except _read_errors() as exc:
                     if not _unreadable(exc):
@@ -201,8 +178,8 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
                 yield Member(info.filename, None, f"{info.file_size} bytes, larger than any file")
                 continue
             try:
-                with _written(workdir) as (out, tmp), zf.open(info) as src:
-                    _copy(src, out)
+                with temporary(workdir) as (out, tmp), zf.open(info) as src:
+                    shutil.copyfileobj(src, out, CHUNK)
             except _read_errors() as exc:
                 if not _unreadable(exc):
                     raise
@@ -226,8 +203,8 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             if src is None:
                 continue
             try:
-                with _written(workdir) as (out, tmp), src:
-                    _copy(src, out)
+                with temporary(workdir) as (out, tmp), src:
+                    shutil.copyfileobj(src, out, CHUNK)
             except errors as exc:
                 if not _unreadable(exc):
                     raise

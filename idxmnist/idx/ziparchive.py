@@ -279,16 +279,6 @@ class MemberReader(io.RawIOBase):
             self._f.close()
         super().close()
 
-    def _input(self) -> bytes:
-        want = min(CHUNK, self._left)
-        data = self._f.read(want) if want else b""
-        if len(data) < want:  # the archive shrank since its directory was read
-            raise TruncatedError(
-                f"{self.name}: the archive ends inside the member; it is truncated: fetch it again"
-            )
-        self._left -= len(data)
-        return data
-
     def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` uncompressed bytes (all that is left if negative); b"" at the end."""
         if self._done:
@@ -326,7 +316,7 @@ class MemberReader(io.RawIOBase):
         if d is None:
             return self._stored(n)
         while not d.eof:
-            data = self._tail or self._input()
+            data = self._tail or self._stored(CHUNK)  # the member's next compressed bytes
             if not data:
                 raise TruncatedError(
                     f"{self.name}: the member's deflate stream is cut short after "
@@ -346,9 +336,10 @@ class MemberReader(io.RawIOBase):
         return b""
 
     def _stored(self, n: int) -> bytes:
+        """Up to ``n`` of the member's bytes as they are in the archive."""
         want = min(n, self._left)
         data = self._f.read(want) if want else b""
-        if len(data) < want:
+        if len(data) < want:  # the archive shrank since its directory was read
             raise TruncatedError(
                 f"{self.name}: the archive ends inside the member; it is truncated: fetch it again"
             )
