@@ -17,7 +17,10 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +30,7 @@ import idxmnist
 from idxmnist.datasets import checksum, download
 from idxmnist.datasets.npzfile import load_npz, npz_members
 from idxmnist.datasets.registry import RemoteFile
-from idxmnist.idx import reader
+from idxmnist.idx import compression, decode, reader
 
 from .httpserver import FaultServer
 
@@ -445,3 +448,146 @@ def test_a_stored_member_running_past_the_end_of_the_file_is_refused(tmp_path):
         f"{path}: member 'y_test' is cut short or its size does not match its header; "
         "the npz file is corrupt or not a dataset cache"
     )
+
+
+# -- the libdeflate whole-buffer gzip path -----------------------------------------------------
+
+RAW_IDX = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 3, 4, 5) + bytes(range(60))
+
+
+def whole_path_only():
+    if compression.libdeflate() is None:
+        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
+
+
+def gzip_named(payload: bytes, name_len: int) -> bytes:
+    """A gzip file (RFC 1952) with an FNAME field of ``name_len`` bytes, its data stored."""
+    z = zlib.compressobj(0, zlib.DEFLATED, -15)
+    body = z.compress(payload) + z.flush()
+    head = b"\x1f\x8b\x08\x08" + bytes(4) + b"\x00\xff" + b"n" * name_len + b"\x00"
+    return head + body + struct.pack("<II", zlib.crc32(payload), len(payload))
+
+
+def read_spying_on_the_stream_path(data: bytes, monkeypatch) -> tuple[np.ndarray, bool]:
+    streamed = []
+    real = reader._read_stream
+    monkeypatch.setattr(reader, "_read_stream", lambda *a: streamed.append(a) or real(*a))
+    return idxmnist.read_idx(io.BytesIO(data)), bool(streamed)
+
+
+def test_a_gzip_name_field_that_pushes_the_idx_header_past_the_peek_is_streamed(monkeypatch):
+    """The whole path peeks at the first PEEK_INPUT (64 KiB) compressed bytes for the IDX
+    header. A long (legal) FNAME field can leave only part of the header in them: that
+    is not a cut file, the streaming path reads it."""
+    whole_path_only()
+    want = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
+    # 10-byte gzip header + name + NUL + 5-byte stored-block header: 6 IDX bytes remain
+    data = gzip_named(RAW_IDX, compression.PEEK_INPUT - 16 - 6)
+    assert len(zlib.decompressobj(31).decompress(data[: compression.PEEK_INPUT])) == 6
+    arr, streamed = read_spying_on_the_stream_path(data, monkeypatch)
+    assert np.array_equal(arr, want) and streamed
+
+
+def test_a_gzip_file_of_exactly_the_peek_size_is_read_whole(monkeypatch):
+    """At PEEK_INPUT bytes the peek saw the whole file, so a short lead is the whole data
+    and the one-call inflate applies; one byte more and the lead may be cut: streamed."""
+    whole_path_only()
+    want = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
+    base = len(gzip_named(RAW_IDX, 0))
+    exact = gzip_named(RAW_IDX, compression.PEEK_INPUT - base)
+    assert len(exact) == compression.PEEK_INPUT
+    arr, streamed = read_spying_on_the_stream_path(exact, monkeypatch)
+    assert np.array_equal(arr, want) and not streamed
+    over = gzip_named(RAW_IDX, compression.PEEK_INPUT - base + 1)
+    arr, streamed = read_spying_on_the_stream_path(over, monkeypatch)
+    assert np.array_equal(arr, want) and streamed
+
+
+def test_a_gzip_file_cut_right_after_the_magic_names_the_cut_header():
+    """Four inflated bytes are enough to check the magic: the whole path then reports the
+    cut header; with three it leaves the diagnosis to the streaming path."""
+    whole_path_only()
+    data = gzip.compress(RAW_IDX, compresslevel=0, mtime=0)  # stored: byte n is at 15 + n
+    for n, text in [
+        (
+            3,
+            "the gzip stream ends early: the file is truncated (an interrupted download?); "
+            "delete it and fetch it again",
+        ),
+        (
+            4,
+            "file ends inside the IDX header (4 of 16 header bytes); the file is truncated, "
+            "fetch it again",
+        ),
+        (
+            5,
+            "file ends inside the IDX header (5 of 16 header bytes); the file is truncated, "
+            "fetch it again",
+        ),
+    ]:
+        assert zlib.decompressobj(31).decompress(data[: 15 + n]) == RAW_IDX[:n]
+        with pytest.raises(idxmnist.IdxError) as info:
+            idxmnist.read_idx(io.BytesIO(data[: 15 + n]))
+        assert str(info.value) == f"<BytesIO>: {text}"
+
+
+def test_a_gzip_header_declaring_more_than_the_file_holds_allocates_nothing_first():
+    """The whole path checks the header against the file size before the one-call inflate
+    allocates its output, even when the gzip trailer agrees with the header."""
+    whole_path_only()
+    total = 8 + 10_000_000
+    data = gzip.compress(struct.pack(">BBBBI", 0, 0, 0x08, 1, 10_000_000) + bytes(200), mtime=0)
+    data = data[:-4] + struct.pack("<I", total)  # ISIZE says what the header says
+    tracemalloc.start()
+    try:
+        with pytest.raises(idxmnist.IdxError) as info:
+            idxmnist.read_idx(io.BytesIO(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (
+        f"<BytesIO>: IDX header declares {total} bytes (shape (10000000,)), more than a "
+        f"{len(data)}-byte gzip file can possibly hold; the header is corrupt or the file "
+        "is truncated"
+    )
+    assert peak < 1_000_000, peak
+
+
+def test_backend_numba_is_honoured_on_both_read_paths(tmp_path, monkeypatch, read_path):
+    """backend="numba" swaps with the Numba kernels (loaded on first use), not NumPy's."""
+    if not decode.numba_available():
+        pytest.skip("numba (idxmnist[numba]) is not installed")
+    import idxmnist.idx as idx_package
+
+    monkeypatch.delitem(sys.modules, "idxmnist.idx._numba", raising=False)
+    monkeypatch.delattr(idx_package, "_numba", raising=False)
+    want = np.arange(-500, 500, dtype=np.int32).reshape(10, 100)
+    idxmnist.write_idx(tmp_path / "x.gz", want)
+    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz", backend="numpy"), want)
+    assert "idxmnist.idx._numba" not in sys.modules
+    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz", backend="numba"), want)
+    assert "idxmnist.idx._numba" in sys.modules
+
+
+@pytest.mark.parametrize("above", [0, 1])
+def test_transpose_uses_the_helper_thread_from_exactly_thread_min_bytes(monkeypatch, above):
+    """A payload of THREAD_MIN_BYTES is turned on the helper thread; one byte less, inline."""
+    from idxmnist.idx import transpose
+
+    want = np.arange(23 * 5 * 7, dtype=np.uint8).reshape(23, 5, 7)
+    monkeypatch.setattr(transpose, "THREAD_MIN_BYTES", want.nbytes + above)
+    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * 5 * 7)
+    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
+    on_main = []
+    real = transpose.InPlaceTransposer._turn
+
+    def turn(self, start, stop, scratch):
+        on_main.append(threading.current_thread() is threading.main_thread())
+        return real(self, start, stop, scratch)
+
+    monkeypatch.setattr(transpose.InPlaceTransposer, "_turn", turn)
+    data = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 23, 5, 7) + want.tobytes()
+    assert np.array_equal(
+        idxmnist.read_idx(io.BytesIO(data), transpose=True), want.transpose(0, 2, 1)
+    )
+    assert on_main and set(on_main) == {bool(above)}

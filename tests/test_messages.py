@@ -323,3 +323,38 @@ def test_parse_magic_and_parse_dims_read_only_their_own_bytes():
     assert parse_magic(b"\x00\x00\x08\x02\xff", "f") == (0x08, 2)
     h = parse_dims(0x08, 2, struct.pack(">II", 3, 5) + b"\xff\xff\xff", "f")
     assert h.shape == (3, 5) and h.total_size == 4 + 8 + 15
+
+
+class _Unsized(io.RawIOBase):
+    """A pipe-like source: no size to check a header against."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_a_header_that_cannot_be_allocated_message_word_for_word():
+    """2**48 bytes is plausible (MAX_PAYLOAD) but beyond any address space: from a source
+    of unknown size nothing refuses it before the allocation, which fails cleanly."""
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(_Unsized(header(0x08, 1 << 24, 1 << 24)))
+    assert str(info.value) == (
+        "<_Unsized>: IDX header declares shape (16777216, 16777216) (281474976710656 bytes), "
+        "more than can be allocated; the header is corrupt"
+    )
+
+
+def test_transpose_of_non_images_message_word_for_word(tmp_path):
+    path = tmp_path / "labels-idx2-ubyte"
+    idxmnist.write_idx(path, np.zeros((3, 4), np.uint8))
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(path, transpose=True)
+    assert str(info.value) == (
+        f"{path}: transpose=True needs images, shape (count, height, width); "
+        "the IDX header declares shape (3, 4)"
+    )

@@ -47,6 +47,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_roundtrip.py",
         "tests/test_backends.py",
         "tests/test_guards.py",
+        "tests/test_transpose.py",  # transpose=True and read_idx_from (zip members)
     ],
     "idxmnist/idx/compression.py": [
         "tests/test_messages.py",
@@ -106,6 +107,29 @@ EQUIVALENT: dict[str, str] = {
     "only when buf holds all 4 * ndim bytes, and parse_dims reads just those",
     "idxmnist.idx.format.x_parse_header__mutmut_19": "buf[4 : 4 + 5 * ndim]: the slice differs "
     "only when buf holds all 4 * ndim bytes, and parse_dims reads just those",
+    "idxmnist.idx.reader.xǁ_Prefixedǁreadinto__mutmut_12": "_lead = None, not _lead[n:]: "
+    "only io.BufferedReader reads it, never fewer bytes than the <= 6-byte lead, so the "
+    "lead is always used up and b'' and None are both false",
+    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_10": "peek 133 bytes, not 132: the lead "
+    "is longer only when it holds the largest header, and parse_header reads no further",
+    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_12": "peek 164 bytes, not 132: the lead "
+    "is longer only when it holds the largest header, and parse_header reads no further",
+    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_66": "frombuffer without count: the "
+    "inflated buffer is exactly total_size bytes, so what follows the header is count items",
+    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_78": "reshape(-2): NumPy takes any "
+    "negative size as 'the rest'",
+    "idxmnist.idx.reader.x__read_stream__mutmut_34": "reshape(-2): NumPy takes any negative "
+    "size as 'the rest'",
+    "idxmnist.idx.reader.x__read_stream__mutmut_44": "swap = itemsize > 1 or NEEDS_SWAP: "
+    "decode.swap_inplace does nothing for 1-byte items (nor on a big-endian host)",
+    "idxmnist.idx.reader.x__read_stream__mutmut_45": "swap = itemsize >= 1 and NEEDS_SWAP: "
+    "decode.swap_inplace does nothing for 1-byte items",
+    "idxmnist.idx.reader.x__read_stream__mutmut_48": "done = 1: only a callback that saw a "
+    "single byte is skipped; the next reports every landed byte, and a 1-byte payload is one "
+    "1x1 image, its own transpose",
+    "idxmnist.idx.reader.x_inspect_idx__mutmut_4": "_sniff(f, None): the sniffed bytes are "
+    "chained in front of the stream instead of sought back over; the same header bytes are "
+    "read, and the size returned is measured before",
     "idxmnist.atomic.x__umask__mutmut_3": "os.umask(1) for os.umask(0): the old mask is "
     "returned and restored either way",
     "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_20": "ZipInfo's default "
