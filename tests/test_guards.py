@@ -28,7 +28,7 @@ import pytest
 
 import idxmnist
 from idxmnist.datasets import checksum, download
-from idxmnist.datasets.npzfile import load_npz, npz_members
+from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx import compression, decode, reader
 
@@ -591,3 +591,158 @@ def test_transpose_uses_the_helper_thread_from_exactly_thread_min_bytes(monkeypa
         idxmnist.read_idx(io.BytesIO(data), transpose=True), want.transpose(0, 2, 1)
     )
     assert on_main and set(on_main) == {bool(above)}
+
+
+# -- the npz cache: bounds, messages, layouts -------------------------------------------------
+
+
+def npz_bytes(want: dict[str, np.ndarray], method=zipfile.ZIP_STORED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for key in KEYS:
+            npy = io.BytesIO()
+            np.save(npy, want[key])
+            z.writestr(f"{key}.npy", npy.getvalue())
+    return buf.getvalue()
+
+
+def npz_error(path: Path) -> str:
+    with pytest.raises(idxmnist.IdxError) as info:
+        load_npz(path, KEYS)
+    return str(info.value)
+
+
+def corrupt(path: Path, what: str) -> str:
+    return f"{path}: {what}; the npz file is corrupt or not a dataset cache"
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_write_npz_round_trips_both_layouts_and_an_empty_split(tmp_path, compress):
+    """compress=True writes deflated members (keras's layout); both load as written,
+    and so does an empty split, (0, 28, 28) images."""
+    want = arrays()
+    want["x_test"], want["y_test"] = want["x_test"][:0], want["y_test"][:0]
+    path = write_npz(tmp_path / "mnist.npz", want, compress=compress)
+    with zipfile.ZipFile(path) as z:
+        methods = {i.compress_type for i in z.infolist()}
+    assert methods == {zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED}
+    got = load_npz(path, KEYS)
+    assert same(((got["x_train"], got["y_train"]), (got["x_test"], got["y_test"])), want)
+
+
+def test_an_npy_version_npz_does_not_know_is_refused_by_name(tmp_path):
+    """.npy 4.0 does not exist (1.0 to 3.0 do); the member is named, stored or deflated."""
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        path = tmp_path / f"v4-{method}.npz"
+        with zipfile.ZipFile(path, "w", method) as z:
+            z.writestr("x_train.npy", b"\x93NUMPY\x04\x00" + bytes(56))
+        assert npz_error(path) == corrupt(
+            path, "member 'x_train' has a bad .npy header (unsupported .npy version (4, 0))"
+        )
+
+
+def test_a_zip_compression_method_other_than_stored_or_deflate_is_refused(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_bytes(arrays(), zipfile.ZIP_BZIP2))
+    assert npz_error(path) == corrupt(
+        path,
+        "member 'x_train' uses zip compression method 12; only stored and deflate members are read",
+    )
+
+
+@pytest.mark.parametrize(
+    "delta, what", [(0, "a local header offset outside the file"), (-1, "a bad local header")]
+)
+def test_a_local_header_offset_at_the_end_of_the_file_is_outside_it(tmp_path, delta, what):
+    """An offset equal to the file size points past its last byte; one less is inside
+    (and holds no local header there)."""
+    data = bytearray(npz_bytes(arrays()))
+    cd = data.find(b"PK\x01\x02")  # x_train's directory entry
+    struct.pack_into("<L", data, cd + 42, len(data) + delta)
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(bytes(data))
+    assert npz_error(path) == corrupt(path, f"member 'x_train' has {what}")
+
+
+def _grow_last_member(data: bytearray, extra: int) -> None:
+    """Make y_test (3 labels, the last member) declare ``extra`` more, consistently in its
+    .npy header, local header and directory entry, without moving a byte."""
+    local = data.find(b"y_test.npy") - 30
+    assert data[local : local + 4] == b"PK\x03\x04"
+    head = data.index(b"\x93NUMPY", local)
+    header_len = struct.unpack_from("<H", data, head + 8)[0]
+    text = bytes(data[head + 10 : head + 10 + header_len]).decode("latin1")
+    assert "'shape': (3,)" in text
+    text = text.replace("'shape': (3,)", f"'shape': ({3 + extra},)").rstrip(" \n")
+    data[head + 10 : head + 10 + header_len] = (text.ljust(header_len - 1) + "\n").encode()
+    size = struct.unpack_from("<L", data, local + 22)[0] + extra
+    struct.pack_into("<LL", data, local + 18, size, size)
+    struct.pack_into("<LL", data, data.rfind(b"PK\x01\x02") + 20, size, size)
+
+
+def test_a_stored_member_may_end_exactly_at_the_end_of_the_file(tmp_path):
+    """The file-size bound is inclusive: data ending on the file's last byte lies inside it
+    (here it overlaps the zip directory, which zipfile reads from the end); one byte
+    further does not."""
+    data = bytearray(npz_bytes(arrays()))
+    end = data.index(b"\x93NUMPY", data.find(b"y_test.npy"))
+    end += 10 + struct.unpack_from("<H", data, end + 8)[0] + 3  # y_test's last label + 1
+    extra = len(data) - end
+    path = tmp_path / "mnist.npz"
+    exact = bytearray(data)
+    _grow_last_member(exact, extra)
+    path.write_bytes(bytes(exact))
+    y = load_npz(path, KEYS)["y_test"]
+    assert y.shape == (3 + extra,) and bytes(y[3:]) == bytes(exact[end:])
+    _grow_last_member(data, extra + 1)
+    path.write_bytes(bytes(data))
+    assert npz_error(path) == corrupt(
+        path, "member 'y_test' is cut short or its size does not match its header"
+    )
+
+
+def test_a_deflated_member_with_a_negative_dimension_is_refused_by_name(tmp_path):
+    text = "{'descr': '|u1', 'fortran_order': False, 'shape': (-1, 2), }"
+    header = b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + text.ljust(117).encode() + b"\n"
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("x_train.npy", header)
+    assert npz_error(path) == corrupt(
+        path, "member 'x_train' has a negative dimension in shape (-1, 2)"
+    )
+
+
+def test_a_deflated_member_zipfile_cannot_open_is_refused_by_name(tmp_path):
+    data = bytearray(npz_bytes(arrays(), zipfile.ZIP_DEFLATED))
+    data[3] = 5  # x_train's local header signature, PK\3\4 -> PK\3\5
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(bytes(data))
+    assert npz_error(path) == corrupt(
+        path, "member 'x_train' cannot be read (Bad magic number for file header)"
+    )
+
+
+def test_npz_members_reads_a_file_object_without_a_file_descriptor():
+    """A zip stream (no fileno) has no size to check against, but is read all the same."""
+
+    class NoFileno:
+        def __init__(self, data: bytes):
+            self._f = io.BytesIO(data)
+            self.read, self.seek, self.tell = self._f.read, self._f.seek, self._f.tell
+
+        def seekable(self) -> bool:
+            return True
+
+    want = arrays()
+    members = npz_members(NoFileno(npz_bytes(want)), "stream.npz")
+    assert {k: (m.dtype, m.shape) for k, m in members.items()} == {
+        k: (want[k].dtype, want[k].shape) for k in KEYS
+    }
+
+
+def test_load_npz_shows_check_each_key_with_its_declared_member(tmp_path):
+    want = arrays()
+    np.savez(tmp_path / "mnist.npz", **want)
+    seen = []
+    load_npz(tmp_path / "mnist.npz", KEYS, check=lambda k, m: seen.append((k, m.shape)))
+    assert seen == [(k, want[k].shape) for k in KEYS]
