@@ -28,6 +28,7 @@ import pytest
 
 import idxmnist
 from idxmnist.datasets import checksum, download
+from idxmnist.datasets.assemble import find_idx_files, read_dataset
 from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx import compression, decode, reader
@@ -746,3 +747,86 @@ def test_load_npz_shows_check_each_key_with_its_declared_member(tmp_path):
     seen = []
     load_npz(tmp_path / "mnist.npz", KEYS, check=lambda k, m: seen.append((k, m.shape)))
     assert seen == [(k, want[k].shape) for k in KEYS]
+
+
+# -- the assembler: finding and reading the four files ---------------------------------------
+
+
+def test_the_dotted_upstream_names_are_found(tmp_path):
+    """``train-images.idx3-ubyte`` (how some mirrors and archives spell it) is found too."""
+    want = arrays()
+    for role in KEYS:
+        dotted = NAMES[role].replace("-idx", ".idx").removesuffix(".gz")
+        idxmnist.write_idx(tmp_path / dotted, want[role])
+    found = find_idx_files(tmp_path)
+    assert {k: p.name for k, p in found.items()} == {
+        "x_train": "train-images.idx3-ubyte",
+        "y_train": "train-labels.idx1-ubyte",
+        "x_test": "t10k-images.idx3-ubyte",
+        "y_test": "t10k-labels.idx1-ubyte",
+    }
+    assert same(idxmnist.load_idx_dataset(tmp_path), want)
+
+
+def test_find_idx_files_messages_word_for_word(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        find_idx_files(tmp_path / "nowhere")
+    assert str(info.value) == (
+        f"{tmp_path / 'nowhere'}: no such directory (expected the dataset's files)"
+    )
+    with pytest.raises(FileNotFoundError) as info:
+        find_idx_files(tmp_path)
+    looked = "; ".join(
+        f"{k}: {s} or {s.replace('-idx', '.idx')} (.gz/.xz/.bz2 too)"
+        for k, s in [
+            ("x_train", "train-images-idx3-ubyte"),
+            ("y_train", "train-labels-idx1-ubyte"),
+            ("x_test", "t10k-images-idx3-ubyte"),
+            ("y_test", "t10k-labels-idx1-ubyte"),
+        ]
+    )
+    assert str(info.value) == (
+        f"{tmp_path}: missing IDX files: {looked}. Put the four upstream files there "
+        "(as downloaded, .gz is fine)"
+    )
+
+
+@pytest.mark.parametrize("count, word", [(2, "two"), (3, "3")])
+def test_find_idx_files_with_other_stems_names_them_and_their_count(tmp_path, count, word):
+    stems = {f"k{i}": f"part{i}-idx1-ubyte" for i in range(count)}
+    idxmnist.write_idx(tmp_path / "part0-idx1-ubyte.gz", np.zeros(3, np.uint8))
+    (tmp_path / "other").mkdir()
+    with pytest.raises(FileNotFoundError) as info:
+        find_idx_files(tmp_path, stems)
+    looked = "; ".join(
+        f"k{i}: part{i}-idx1-ubyte or part{i}.idx1-ubyte (.gz/.xz/.bz2 too)"
+        for i in range(1, count)
+    )
+    assert str(info.value) == (
+        f"{tmp_path}: missing files: {looked}. Put the {word} upstream files there "
+        "(as downloaded, .gz is fine)"
+    )
+    for i in range(1, count):
+        idxmnist.write_idx(tmp_path / f"part{i}.idx1-ubyte", np.zeros(3, np.uint8))
+    assert sorted(p.name for p in find_idx_files(tmp_path, stems).values()) == sorted(
+        ["part0-idx1-ubyte.gz"] + [f"part{i}.idx1-ubyte" for i in range(1, count)]
+    )
+
+
+def test_read_dataset_defaults_and_load_idx_dataset_passes_its_options_on(tmp_path):
+    """read_dataset's defaults: backend "auto", labels 0..9; load_idx_dataset hands its
+    backend and num_classes down to it."""
+    want = arrays(seed=1)
+    want["y_train"][:] = 4
+    want["y_test"][:] = 9
+    write_set(tmp_path, want)
+    assert same(read_dataset(find_idx_files(tmp_path)), want)
+    with pytest.raises(idxmnist.IdxError, match=r"holds label 9, outside 0\.\.4"):
+        idxmnist.load_idx_dataset(tmp_path, num_classes=5)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        idxmnist.load_idx_dataset(tmp_path, backend="fast")
+    want["y_test"][0] = 10
+    write_set(tmp_path, want)
+    with pytest.raises(idxmnist.IdxError, match=r"holds label 10, outside 0\.\.9"):
+        read_dataset(find_idx_files(tmp_path))
+    assert same(idxmnist.load_idx_dataset(tmp_path, num_classes=11), want)

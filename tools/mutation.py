@@ -66,6 +66,10 @@ MODULES: dict[str, list[str]] = {
         "tests/test_bad_input.py",
         "tests/test_load_data.py",
         "tests/test_guards.py",
+        # the family: find_sources, read_arrays, archive members, Kuzushiji-49's npz files
+        "tests/test_emnist.py",
+        "tests/test_k49.py",
+        "tests/test_qmnist.py",
     ],
     "idxmnist/datasets/download.py": [
         "tests/test_download.py",
@@ -130,6 +134,16 @@ EQUIVALENT: dict[str, str] = {
     "idxmnist.idx.reader.x_inspect_idx__mutmut_4": "_sniff(f, None): the sniffed bytes are "
     "chained in front of the stream instead of sought back over; the same header bytes are "
     "read, and the size returned is measured before",
+    "idxmnist.datasets.assemble.x__candidates__mutmut_7": "replace() without its count 1: "
+    "an upstream stem holds '-idx' once",
+    "idxmnist.datasets.assemble.x__candidates__mutmut_12": "replace() with count 2: an "
+    "upstream stem holds '-idx' once",
+    "idxmnist.datasets.assemble.x_find_idx_files__mutmut_11": "found = None before the loop: "
+    "the loop (over SUBDIRS, never empty) sets it before it is read",
+    "idxmnist.datasets.assemble.x__size__mutmut_1": "sizes only order the jobs (largest "
+    "first); every job runs and its result is kept under its key",
+    "idxmnist.datasets.assemble.x__size__mutmut_2": "sizes only order the jobs (largest "
+    "first); every job runs and its result is kept under its key",
     "idxmnist.atomic.x__umask__mutmut_3": "os.umask(1) for os.umask(0): the old mask is "
     "returned and restored either way",
     "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_7": "compression= dropped: "
@@ -154,6 +168,17 @@ EQUIVALENT: dict[str, str] = {
     "idxmnist.datasets.npzfile.x_load_npz__mutmut_69": "allow_pickle=True: npz_members has "
     "already refused any member whose .npy header declares objects, so np.load never meets one",
 }
+
+# check_arrays builds a default spec for plain MNIST-style data: these mutants change
+# one of its fields that check_arrays never reads
+EQUIVALENT.update(
+    {
+        f"idxmnist.datasets.assemble.x_check_arrays__mutmut_{n}": "a field of the default "
+        "spec that is never read: its splits have no published count, so no message names "
+        "the dataset, and of its classes only the number counts"
+        for n in (4, 5, 6, 8, 16, 17, 18, 19, 20, 21, 25)
+    }
+)
 
 #: files outside the package that the tests read
 ALSO_COPY = ["README.md", "docs/", "benchmarks/", "conftest.py"]
