@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import checksum, download
-from idxmnist.datasets.assemble import find_idx_files, read_dataset
+from idxmnist.datasets import checksum, download, registry
+from idxmnist.datasets.assemble import find_idx_files, find_sources, read_arrays, read_dataset
 from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx import compression, decode, reader
@@ -830,3 +830,87 @@ def test_read_dataset_defaults_and_load_idx_dataset_passes_its_options_on(tmp_pa
     with pytest.raises(idxmnist.IdxError, match=r"holds label 10, outside 0\.\.9"):
         read_dataset(find_idx_files(tmp_path))
     assert same(idxmnist.load_idx_dataset(tmp_path, num_classes=11), want)
+
+
+def test_find_sources_names_the_files_and_the_archive_when_neither_is_there(tmp_path):
+    spec = registry.get("emnist_letters")
+    with pytest.raises(FileNotFoundError) as info:
+        find_sources(tmp_path, spec)
+    text = str(info.value)
+    assert text.startswith(
+        f"{tmp_path}: missing IDX files: x_train: emnist-letters-train-images-idx3-ubyte or "
+        "emnist-letters-train-images.idx3-ubyte (.gz/.xz/.bz2 too); "
+    )
+    assert text.endswith(
+        "Put the four upstream files there (as downloaded, .gz is fine); or gzip.zip, the "
+        "archive that holds them"
+    )
+
+
+def test_read_arrays_hands_its_backend_to_the_reader(tmp_path):
+    spec = registry.get("mnist")
+    write_set(tmp_path, arrays())
+    with pytest.raises(ValueError, match="backend must be one of"):
+        read_arrays(spec, find_sources(tmp_path, spec), backend="fast")
+
+
+def _k49_bad_labels(tmp_path, registered, labels: np.ndarray) -> str:
+    from idxmnist import k49
+
+    from .family import k49_release, k49_spec, npz_bytes
+
+    release = k49_release(tmp_path / "src")
+    registered(k49_spec(release))
+    path = tmp_path / "src" / "k49-test-labels.npz"
+    path.write_bytes(npz_bytes(labels))
+    with pytest.raises(idxmnist.IdxError) as info:
+        k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
+    return str(info.value).removeprefix(f"{path}: ")
+
+
+def test_k49_labels_of_another_kind_or_shape_are_refused_word_for_word(tmp_path, registered):
+    want = "expected (N,) integer labels; the file is not k49's: fetch it again"
+    assert _k49_bad_labels(tmp_path, registered, np.zeros(15, np.float32)) == (
+        f"arr_0 is float32 (15,), {want}"
+    )
+    assert _k49_bad_labels(tmp_path, registered, np.zeros((15, 1), np.uint8)) == (
+        f"arr_0 is uint8 (15, 1), {want}"
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, 256])
+def test_k49_wide_labels_are_range_checked_before_narrowing(tmp_path, registered, bad):
+    """int64 labels become uint8: -1 or 256 would wrap to 255 or to a valid 0."""
+    labels = np.zeros(15, np.int64)
+    labels[3] = bad
+    assert _k49_bad_labels(tmp_path, registered, labels) == (
+        f"holds label {bad}, outside 0..48; the file is not k49's labels or is damaged"
+    )
+
+
+def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registered):
+    from idxmnist import k49
+
+    from .family import k49_release, k49_spec, npz_bytes
+
+    release = k49_release(tmp_path / "src")
+    registered(k49_spec(release))
+    path = tmp_path / "src" / "k49-test-imgs.npz"
+    path.write_bytes(npz_bytes(release.arrays["x_test"][:-1]))
+    with pytest.raises(idxmnist.IdxError) as info:
+        k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
+    assert str(info.value) == (
+        f"{path}: arr_0 declares 14 rows; k49's test split has 15: the file is not k49's "
+        "or is damaged: fetch it again"
+    )
+
+
+def test_k49_an_empty_test_split_loads(tmp_path, registered):
+    from idxmnist import k49
+
+    from .family import k49_release, k49_spec
+
+    release = k49_release(tmp_path / "src", n_test=0)
+    registered(k49_spec(release))
+    (_, _), (x_test, y_test) = k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "c")
+    assert x_test.shape == (0, 28, 28) and y_test.shape == (0,) and y_test.dtype == np.uint8

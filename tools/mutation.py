@@ -144,6 +144,10 @@ EQUIVALENT: dict[str, str] = {
     "first); every job runs and its result is kept under its key",
     "idxmnist.datasets.assemble.x__size__mutmut_2": "sizes only order the jobs (largest "
     "first); every job runs and its result is kept under its key",
+    "idxmnist.datasets.assemble.x__read_npz_array__mutmut_27": "kind in 'XXiuXX': it "
+    "still holds 'i' and 'u', and no NumPy dtype has kind 'X'",
+    "idxmnist.datasets.assemble.x__read_npz_array__mutmut_30": "itemsize <= 9 for <= 8: "
+    "NumPy's integer dtypes are at most 8 bytes",
     "idxmnist.atomic.x__umask__mutmut_3": "os.umask(1) for os.umask(0): the old mask is "
     "returned and restored either way",
     "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_7": "compression= dropped: "
@@ -177,6 +181,32 @@ EQUIVALENT.update(
         "spec that is never read: its splits have no published count, so no message names "
         "the dataset, and of its classes only the number counts"
         for n in (4, 5, 6, 8, 16, 17, 18, 19, 20, 21, 25)
+    }
+)
+
+# spec.keys and spec.files always pair up: DatasetSpec refuses, when it is built, a
+# spec without two files per split
+EQUIVALENT.update(
+    {
+        f"idxmnist.datasets.assemble.{name}": "zip(..., strict=) changed or dropped: a "
+        "DatasetSpec has two files per split, checked when it is built"
+        for name in (
+            "x_find_sources__mutmut_20",
+            "x_find_sources__mutmut_23",
+            "x_find_sources__mutmut_24",
+            "x_read_arrays__mutmut_22",
+            "x_read_arrays__mutmut_25",
+            "x_read_arrays__mutmut_26",
+        )
+    }
+)
+# read_arrays: `serial` only chooses whether the reads run on threads (scheduling)
+EQUIVALENT.update(
+    {
+        f"idxmnist.datasets.assemble.x_read_arrays__mutmut_{n}": "only whether the reads "
+        "run on threads or one after the other (a speed choice): every read runs, its "
+        "errors are re-raised in the dataset's order, and the arrays are the same"
+        for n in (27, 28, 29, 34, 37, 38)
     }
 )
 
