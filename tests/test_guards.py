@@ -914,3 +914,38 @@ def test_k49_an_empty_test_split_loads(tmp_path, registered):
     registered(k49_spec(release))
     (_, _), (x_test, y_test) = k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "c")
     assert x_test.shape == (0, 28, 28) and y_test.shape == (0,) and y_test.dtype == np.uint8
+
+
+# -- read_idx_from: an open, unseekable stream (a zip member) ---------------------------------
+
+
+class Trickle:
+    """A stream that hands out at most ``step`` bytes per read, as a pipe or socket may."""
+
+    def __init__(self, data: bytes, step: int = 1):
+        self._f, self._step = io.BytesIO(data), step
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(self._step if n < 0 else min(n, self._step))
+
+
+def test_read_idx_from_reads_plain_and_transposed_from_a_trickling_stream():
+    """The sniffed lead is gathered from reads of one byte at a time; transpose is off by
+    default and turns the images when asked."""
+    x = np.arange(4 * 3 * 5, dtype=np.uint8).reshape(4, 3, 5)
+    data = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 4, 3, 5) + x.tobytes()
+    plain = reader.read_idx_from(Trickle(data), "x.idx", len(data))
+    assert plain.shape == (4, 3, 5) and np.array_equal(plain, x)
+    turned = reader.read_idx_from(Trickle(data, 7), "x.idx", None, transpose=True)
+    assert turned.shape == (4, 5, 3) and np.array_equal(turned, x.transpose(0, 2, 1))
+    labels = gzip.compress(struct.pack(">BBBBI", 0, 0, 0x08, 1, 3) + b"\x01\x02\x03", mtime=0)
+    assert reader.read_idx_from(Trickle(labels), "y.gz", len(labels)).tolist() == [1, 2, 3]
+
+
+def test_read_idx_from_a_stream_shorter_than_the_sniff_is_refused():
+    with pytest.raises(idxmnist.IdxError) as info:
+        reader.read_idx_from(io.BytesIO(b"\x00\x00\x08"), "x.idx", 3)
+    assert str(info.value) == (
+        "x.idx: file is 3 bytes long, too short for an IDX header (an empty or cut-off file); "
+        "delete it and fetch it again"
+    )

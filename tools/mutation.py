@@ -134,6 +134,26 @@ EQUIVALENT: dict[str, str] = {
     "idxmnist.idx.reader.x_inspect_idx__mutmut_4": "_sniff(f, None): the sniffed bytes are "
     "chained in front of the stream instead of sought back over; the same header bytes are "
     "read, and the size returned is measured before",
+    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_2": "cut = n even for n < 0: the "
+    "reader never reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
+    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_4": "n <= 0 for n < 0: the reader never "
+    "reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
+    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_5": "n < 1 for n < 0: the reader never "
+    "reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_5": "resolve_backend(backend, None, 1): "
+    "with 1-byte items nbytes is never looked at; the call only checks the name",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_10": "resolve_backend(backend, 1, 1): the "
+    "call only checks the name; 1 byte is never worth Numba",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_11": "resolve_backend(backend, 0, 2): the "
+    "call only checks the name; 0 bytes are never worth Numba",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_14": "len(lead) <= 6: one more read of "
+    "6 - 6 = 0 bytes, which returns b'' and ends the loop",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_15": "a lead of up to 7 bytes: sniff looks "
+    "at 6, and _Chained hands the whole lead back first",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_18": "read(6 + len(lead)) may gather a longer "
+    "lead: sniff looks at 6, and _Chained hands the whole lead back first",
+    "idxmnist.idx.reader.x_read_idx_from__mutmut_19": "read(7 - len(lead)) may gather a "
+    "7-byte lead: sniff looks at 6, and _Chained hands the whole lead back first",
     "idxmnist.datasets.assemble.x__candidates__mutmut_7": "replace() without its count 1: "
     "an upstream stem holds '-idx' once",
     "idxmnist.datasets.assemble.x__candidates__mutmut_12": "replace() with count 2: an "
