@@ -949,3 +949,36 @@ def test_read_idx_from_a_stream_shorter_than_the_sniff_is_refused():
         "x.idx: file is 3 bytes long, too short for an IDX header (an empty or cut-off file); "
         "delete it and fetch it again"
     )
+
+
+def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
+    """EMNIST's members are read straight from gzip.zip: with the caller's backend, and
+    checked against the member's own size before anything is allocated."""
+    from idxmnist.datasets.assemble import MemberRef
+
+    from .family import emnist_member_names, emnist_release, emnist_spec, gz
+
+    release = emnist_release(tmp_path / "src")
+    spec = emnist_spec(release)
+    sources = find_sources(tmp_path / "src", spec)
+    assert all(isinstance(s, MemberRef) for s in sources.values())
+    got = read_arrays(spec, sources)
+    assert all(np.array_equal(got[k], release.arrays[k]) for k in KEYS)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        read_arrays(spec, sources, backend="fast")
+    # x_test's member declares 100000 images in a few dozen bytes
+    lying = gz(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 100_000, 28, 28) + bytes(100))
+    name = f"gzip/{emnist_member_names('letters')[2]}"
+    with zipfile.ZipFile(tmp_path / "src" / "gzip.zip") as old:
+        members = {i.filename: old.read(i) for i in old.infolist()}
+    members[name] = lying
+    with zipfile.ZipFile(tmp_path / "src" / "gzip.zip", "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    with pytest.raises(idxmnist.IdxError) as info:
+        read_arrays(spec, sources)
+    assert str(info.value).endswith(
+        f"IDX header declares {16 + 100_000 * 784} bytes (shape (100000, 28, 28)), more than "
+        f"a {len(lying)}-byte gzip file can possibly hold; the header is corrupt or the file "
+        "is truncated"
+    )

@@ -358,3 +358,24 @@ def test_transpose_of_non_images_message_word_for_word(tmp_path):
         f"{path}: transpose=True needs images, shape (count, height, width); "
         "the IDX header declares shape (3, 4)"
     )
+
+
+def test_assembler_count_message_word_for_word():
+    """A split's published size is checked (here a spec that publishes 3 test images)."""
+    import dataclasses
+
+    from idxmnist.datasets import registry
+    from idxmnist.datasets.registry import Split
+
+    spec = dataclasses.replace(registry.get("mnist"), splits=(Split("train", 4), Split("test", 3)))
+    check_arrays(
+        {**GOOD, "x_test": np.zeros((3, 2, 2), np.uint8), "y_test": np.zeros(3, np.uint8)},
+        NAMES,
+        spec=spec,
+    )
+    with pytest.raises(idxmnist.IdxError) as info:
+        check_arrays(GOOD, NAMES, spec=spec)
+    assert str(info.value) == (
+        "<x_test>: holds 2 images; mnist's test split has 3: the files are not mnist's "
+        "(another split?) or are cut short; fetch them again"
+    )

@@ -229,6 +229,14 @@ EQUIVALENT.update(
         for n in (27, 28, 29, 34, 37, 38)
     }
 )
+EQUIVALENT.update(
+    {
+        f"idxmnist.datasets.assemble.x__run_all__mutmut_{n}": "only the order in which the "
+        "reads start, or whether they run on threads (a speed choice): every read runs, its "
+        "errors are re-raised in the dataset's order, and the arrays are the same"
+        for n in (1, 4, 7, 8)
+    }
+)
 
 #: files outside the package that the tests read
 ALSO_COPY = ["README.md", "docs/", "benchmarks/", "conftest.py"]
