@@ -982,3 +982,14 @@ def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
         f"a {len(lying)}-byte gzip file can possibly hold; the header is corrupt or the file "
         "is truncated"
     )
+
+
+@pytest.mark.parametrize("dtype", [">i2", ">i4", ">f8"])
+def test_multi_byte_items_landing_in_pieces_are_swapped_once_whole(dtype):
+    """A stream that hands out 3 bytes at a time splits items across reads: each item is
+    swapped once, after its last byte has landed."""
+    want = np.arange(-40, 40).astype(dtype)
+    code = {">i2": 0x0B, ">i4": 0x0C, ">f8": 0x0E}[dtype]
+    data = struct.pack(">BBBBI", 0, 0, code, 1, want.size) + want.tobytes()
+    got = reader.read_idx_from(Trickle(data, 3), "x.idx", len(data))
+    assert got.dtype == want.dtype.newbyteorder("=") and np.array_equal(got, want)

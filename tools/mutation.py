@@ -154,6 +154,10 @@ EQUIVALENT: dict[str, str] = {
     "lead: sniff looks at 6, and _Chained hands the whole lead back first",
     "idxmnist.idx.reader.x_read_idx_from__mutmut_19": "read(7 - len(lead)) may gather a "
     "7-byte lead: sniff looks at 6, and _Chained hands the whole lead back first",
+    "idxmnist.idx.reader.x__read_stream__mutmut_67": "end >= done: an empty slice is "
+    "swapped and the same count handed to landed() again, which does nothing",
+    "idxmnist.idx.reader.x__read_stream__mutmut_80": "the callback on every chunk: with "
+    "neither swap nor transpose it only counts the landed bytes",
     "idxmnist.datasets.assemble.x__candidates__mutmut_7": "replace() without its count 1: "
     "an upstream stem holds '-idx' once",
     "idxmnist.datasets.assemble.x__candidates__mutmut_12": "replace() with count 2: an "
@@ -293,12 +297,17 @@ def _statuses(work: Path) -> dict[str, str]:
     return result
 
 
+#: mutmut's verdicts that mean a test run noticed the mutant: a failure, a run stopped
+#: at its time budget (a hang), or a run that crashed (SIGSEGV, or SIGKILL one second
+#: after the CPU limit: mutmut calls both "segfault")
+CAUGHT = ("killed", "timeout", "segfault")
+
+
 def run(module: str, jobs: int) -> dict:
     work = _prepare(module, MODULES[module])
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
     env.pop("CI", None)
-    log = work / "mutmut.log"
-    with open(log, "w") as f:
+    with open(work / "mutmut.log", "w") as f:
         subprocess.run(
             ["mutmut", "run", "--max-children", str(jobs)],
             cwd=work,
@@ -306,14 +315,18 @@ def run(module: str, jobs: int) -> dict:
             stderr=subprocess.STDOUT,
             env=env,
         )
+    return summarise(module)
+
+
+def summarise(module: str) -> dict:
+    """The figures of the last run of ``module`` (in ``.mutation/<stem>/``)."""
+    work = SCRATCH / Path(module).stem
     statuses = _statuses(work)
     if not statuses:
-        sys.exit(f"{module}: mutmut reported no mutants; see {log}")
-    killed = [n for n, s in statuses.items() if s in ("killed", "timeout")]
-    equivalent = [n for n, s in statuses.items() if s != "killed" and n in EQUIVALENT]
-    survived = [
-        n for n, s in statuses.items() if s not in ("killed", "timeout") and n not in EQUIVALENT
-    ]
+        sys.exit(f"{module}: mutmut reported no mutants; see {work / 'mutmut.log'}")
+    killed = [n for n, s in statuses.items() if s in CAUGHT]
+    equivalent = [n for n, s in statuses.items() if s not in CAUGHT and n in EQUIVALENT]
+    survived = [n for n, s in statuses.items() if s not in CAUGHT and n not in EQUIVALENT]
     counted = len(killed) + len(survived)
     return {
         "module": module,
@@ -331,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="module stems or paths (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at once")
     parser.add_argument("--list", action="store_true", help="show the modules and exit")
+    parser.add_argument(
+        "--report", action="store_true", help="summarise the last runs again, without running"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -346,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for module in chosen:
         print(f"== {module}", flush=True)
-        r = run(module, args.jobs)
+        r = summarise(module) if args.report else run(module, args.jobs)
         results.append(r)
         for name in r["survived"]:
             print(f"   survived: {name} ({r['statuses'][name]})")
