@@ -993,3 +993,22 @@ def test_multi_byte_items_landing_in_pieces_are_swapped_once_whole(dtype):
     data = struct.pack(">BBBBI", 0, 0, code, 1, want.size) + want.tobytes()
     got = reader.read_idx_from(Trickle(data, 3), "x.idx", len(data))
     assert got.dtype == want.dtype.newbyteorder("=") and np.array_equal(got, want)
+
+
+def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
+    """The default cutoff is one hour: a writer's leftover 3600.01 s old goes, a fresh
+    one stays. (Only a stall of about a second between the two lines below could let a
+    cutoff of 3601 s remove it too; the original removes it whatever the stall.)"""
+    import time
+
+    from idxmnist import atomic
+
+    dest = tmp_path / "mnist.npz"
+    old = tmp_path / f".mnist.npz.1234{atomic.TEMP_SUFFIX}"
+    fresh = tmp_path / f".mnist.npz.5678{atomic.TEMP_SUFFIX}"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    now = time.time()
+    os.utime(old, (now - 3600.01, now - 3600.01))
+    atomic.sweep_stale(dest)
+    assert not old.exists() and fresh.exists()
