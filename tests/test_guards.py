@@ -1012,3 +1012,23 @@ def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     os.utime(old, (now - 3600.01, now - 3600.01))
     atomic.sweep_stale(dest)
     assert not old.exists() and fresh.exists()
+
+
+def test_read_idx_starts_at_the_file_objects_position():
+    """A file object already moved past other data is read from where it stands."""
+    x = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    data = struct.pack(">BBBB2I", 0, 0, 0x08, 2, 3, 4) + x.tobytes()
+    f = io.BytesIO(b"junk" + data)
+    f.seek(4)
+    assert np.array_equal(idxmnist.read_idx(f), x)
+
+
+def test_transpose_checks_the_header_against_the_file_size_first(tmp_path):
+    path = tmp_path / "images-idx3-ubyte"
+    path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 1000, 28, 28) + bytes(100))
+    with pytest.raises(idxmnist.TruncatedError) as info:
+        idxmnist.read_idx(path, transpose=True)
+    assert str(info.value) == (
+        f"{path}: file is 116 bytes but its IDX header declares 784016 (shape (1000, 28, 28)); "
+        "the file is truncated, delete it and fetch it again"
+    )

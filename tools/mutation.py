@@ -158,6 +158,18 @@ EQUIVALENT: dict[str, str] = {
     "swapped and the same count handed to landed() again, which does nothing",
     "idxmnist.idx.reader.x__read_stream__mutmut_80": "the callback on every chunk: with "
     "neither swap nor transpose it only counts the landed bytes",
+    "idxmnist.idx.reader.x__sniff__mutmut_7": "pos = 1 when the size is unknown: pos is "
+    "used only to seek back, which happens only when the size is known",
+    "idxmnist.idx.reader.x__sniff__mutmut_8": "len(lead) <= 6: one more read of 0 bytes, "
+    "which returns b'' and ends the loop",
+    "idxmnist.idx.reader.x__sniff__mutmut_9": "a lead of up to 7 bytes: sniff looks at 6, "
+    "and the whole lead is sought back over or put back in front",
+    "idxmnist.idx.reader.x_read_idx__mutmut_5": "resolve_backend(backend, None, 1): with "
+    "1-byte items nbytes is never looked at; the call only checks the name",
+    "idxmnist.idx.reader.x_read_idx__mutmut_10": "resolve_backend(backend, 1, 1): the call "
+    "only checks the name; 1 byte is never worth Numba",
+    "idxmnist.idx.reader.x_read_idx__mutmut_11": "resolve_backend(backend, 0, 2): the call "
+    "only checks the name; 0 bytes are never worth Numba",
     "idxmnist.datasets.assemble.x__candidates__mutmut_7": "replace() without its count 1: "
     "an upstream stem holds '-idx' once",
     "idxmnist.datasets.assemble.x__candidates__mutmut_12": "replace() with count 2: an "
