@@ -164,6 +164,10 @@ EQUIVALENT: dict[str, str] = {
     "which returns b'' and ends the loop",
     "idxmnist.idx.reader.x__sniff__mutmut_9": "a lead of up to 7 bytes: sniff looks at 6, "
     "and the whole lead is sought back over or put back in front",
+    "idxmnist.idx.reader.x__sniff__mutmut_12": "read(6 + len(lead)) may gather a longer "
+    "lead: sniff looks at 6, and the whole lead is sought back over or put back in front",
+    "idxmnist.idx.reader.x__sniff__mutmut_13": "read(7 - len(lead)) may gather a 7-byte "
+    "lead: sniff looks at 6, and the whole lead is sought back over or put back in front",
     "idxmnist.idx.reader.x_read_idx__mutmut_5": "resolve_backend(backend, None, 1): with "
     "1-byte items nbytes is never looked at; the call only checks the name",
     "idxmnist.idx.reader.x_read_idx__mutmut_10": "resolve_backend(backend, 1, 1): the call "
@@ -176,14 +180,10 @@ EQUIVALENT: dict[str, str] = {
     "upstream stem holds '-idx' once",
     "idxmnist.datasets.assemble.x_find_idx_files__mutmut_11": "found = None before the loop: "
     "the loop (over SUBDIRS, never empty) sets it before it is read",
-    "idxmnist.datasets.assemble.x__size__mutmut_1": "sizes only order the jobs (largest "
-    "first); every job runs and its result is kept under its key",
     "idxmnist.datasets.assemble.x__size__mutmut_2": "sizes only order the jobs (largest "
     "first); every job runs and its result is kept under its key",
     "idxmnist.datasets.assemble.x__read_npz_array__mutmut_27": "kind in 'XXiuXX': it "
     "still holds 'i' and 'u', and no NumPy dtype has kind 'X'",
-    "idxmnist.datasets.assemble.x__read_npz_array__mutmut_30": "itemsize <= 9 for <= 8: "
-    "NumPy's integer dtypes are at most 8 bytes",
     "idxmnist.atomic.x__umask__mutmut_3": "os.umask(1) for os.umask(0): the old mask is "
     "returned and restored either way",
     "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_7": "compression= dropped: "
