@@ -267,3 +267,115 @@ def test_assembler_label_bound_is_the_class_count():
         check_arrays({**GOOD, "y_test": np.array([0, 5], np.uint8)}, NAMES, num_classes=5)
     empty = {**GOOD, "x_test": np.zeros((0, 2, 2), np.uint8), "y_test": np.zeros(0, np.uint8)}
     check_arrays(empty, NAMES)  # an empty split is allowed
+
+
+def _gzip_message(data: bytes, monkeypatch, whole: bool) -> str:
+    with monkeypatch.context() as m:
+        if not whole:
+            m.setattr(compression, "libdeflate", lambda: None)
+        return message(gzip.compress(data, mtime=0))
+
+
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        (
+            RAW[:9],
+            "file ends inside the IDX header (9 of 16 header bytes); the file is truncated, "
+            "fetch it again",
+        ),
+        (
+            header(0x08, 1 << 24, 1 << 24, 2),
+            "IDX header declares shape (16777216, 16777216, 2) (562949953421312 bytes), "
+            "which is not a plausible file",
+        ),
+        (
+            b"\n<!DOCTYPE html><html></html>",
+            "not an IDX file: first bytes are 0a 3c 21 44, expected 00 00 <type> <ndim> "
+            "(it looks like an HTML page, not data: a mirror error page?)",
+        ),
+        # the HTML hint looks at the four magic bytes only, on both paths
+        (
+            b"    <html></html>",
+            "not an IDX file: first bytes are 20 20 20 20, expected 00 00 <type> <ndim>",
+        ),
+    ],
+    ids=["header-cut", "implausible", "html", "html-after-4-spaces"],
+)
+def test_a_bad_gzip_header_reads_the_same_on_both_paths(monkeypatch, data, text):
+    """The libdeflate whole-buffer path parses the header from a decompressed lead,
+    the streaming path from the stream: the same bytes give the same message."""
+    if compression.libdeflate() is None:
+        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
+    assert _gzip_message(data, monkeypatch, whole=True) == f"<BytesIO>: {text}"
+    assert _gzip_message(data, monkeypatch, whole=False) == f"<BytesIO>: {text}"
+
+
+def test_parse_magic_and_parse_dims_read_only_their_own_bytes():
+    """Both take a buffer that may run on (parse_header passes slices of a longer lead)."""
+    from idxmnist.idx.format import parse_dims, parse_magic
+
+    with pytest.raises(idxmnist.IdxError) as info:
+        parse_magic(b"\x01\x00\x08\x03\xff\xff", "f")
+    assert str(info.value) == (
+        "f: not an IDX file: first bytes are 01 00 08 03, expected 00 00 <type> <ndim>"
+    )
+    assert parse_magic(b"\x00\x00\x08\x02\xff", "f") == (0x08, 2)
+    h = parse_dims(0x08, 2, struct.pack(">II", 3, 5) + b"\xff\xff\xff", "f")
+    assert h.shape == (3, 5) and h.total_size == 4 + 8 + 15
+
+
+class _Unsized(io.RawIOBase):
+    """A pipe-like source: no size to check a header against."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_a_header_that_cannot_be_allocated_message_word_for_word():
+    """2**48 bytes is plausible (MAX_PAYLOAD) but beyond any address space: from a source
+    of unknown size nothing refuses it before the allocation, which fails cleanly."""
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(_Unsized(header(0x08, 1 << 24, 1 << 24)))
+    assert str(info.value) == (
+        "<_Unsized>: IDX header declares shape (16777216, 16777216) (281474976710656 bytes), "
+        "more than can be allocated; the header is corrupt"
+    )
+
+
+def test_transpose_of_non_images_message_word_for_word(tmp_path):
+    path = tmp_path / "labels-idx2-ubyte"
+    idxmnist.write_idx(path, np.zeros((3, 4), np.uint8))
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(path, transpose=True)
+    assert str(info.value) == (
+        f"{path}: transpose=True needs images, shape (count, height, width); "
+        "the IDX header declares shape (3, 4)"
+    )
+
+
+def test_assembler_count_message_word_for_word():
+    """A split's published size is checked (here a spec that publishes 3 test images)."""
+    import dataclasses
+
+    from idxmnist.datasets import registry
+    from idxmnist.datasets.registry import Split
+
+    spec = dataclasses.replace(registry.get("mnist"), splits=(Split("train", 4), Split("test", 3)))
+    check_arrays(
+        {**GOOD, "x_test": np.zeros((3, 2, 2), np.uint8), "y_test": np.zeros(3, np.uint8)},
+        NAMES,
+        spec=spec,
+    )
+    with pytest.raises(idxmnist.IdxError) as info:
+        check_arrays(GOOD, NAMES, spec=spec)
+    assert str(info.value) == (
+        "<x_test>: holds 2 images; mnist's test split has 3: the files are not mnist's "
+        "(another split?) or are cut short; fetch them again"
+    )
