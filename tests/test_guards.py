@@ -1032,3 +1032,62 @@ def test_transpose_checks_the_header_against_the_file_size_first(tmp_path):
         f"{path}: file is 116 bytes but its IDX header declares 784016 (shape (1000, 28, 28)); "
         "the file is truncated, delete it and fetch it again"
     )
+
+
+# -- three bugs the mutation pass found ---------------------------------------------------------
+
+
+def test_numba_kernels_loaded_in_the_process_are_what_auto_uses_for_a_big_job():
+    """``backend="auto"`` takes Numba once its kernels are loaded (and only then): in a
+    fresh interpreter, before and after a ``backend="numba"`` call."""
+    if not decode.numba_available():
+        pytest.skip("numba is not installed")
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from idxmnist.idx import decode
+        before = decode.choose_backend("auto", True)
+        decode.swap_inplace(np.zeros(4, np.int32), backend="numba")
+        print(before, decode.choose_backend("auto", True), decode.choose_backend("auto", False))
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["numpy", "numba", "numpy"]
+
+
+def test_a_file_cut_inside_its_header_is_a_truncated_error(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">I", 10) + b"\x00\x00")
+    with pytest.raises(idxmnist.TruncatedError) as exc:
+        idxmnist.read_idx(path)
+    assert str(exc.value) == (
+        f"{path}: file ends inside the IDX header (10 of 16 header bytes); "
+        "the file is truncated, fetch it again"
+    )
+
+
+def test_images_of_another_size_are_named_against_the_first_split_whatever_its_place():
+    """With three splits, the split that disagrees is named, not always the second."""
+    import dataclasses
+
+    from idxmnist.datasets.assemble import check_arrays
+    from idxmnist.datasets.registry import Split
+
+    spec = dataclasses.replace(
+        registry.get("mnist"),
+        name="three",
+        splits=(Split("train", 2), Split("test", 2), Split("extra", 2)),
+        files=tuple(RemoteFile(f"f{i}", 1, "sha256", "0" * 64) for i in range(6)),
+    )
+    data = {}
+    for split, side in (("train", 28), ("test", 28), ("extra", 20)):
+        data[f"x_{split}"] = np.zeros((2, side, side), np.uint8)
+        data[f"y_{split}"] = np.zeros(2, np.uint8)
+    names = {key: f"{key}.idx" for key in data}
+    with pytest.raises(idxmnist.IdxError) as exc:
+        check_arrays(data, names, spec=spec)
+    assert str(exc.value) == (
+        "x_train.idx holds (28, 28) images but x_extra.idx holds (20, 20); "
+        "they do not belong together"
+    )

@@ -180,7 +180,8 @@ def check_arrays(
             )
         shapes[xr] = x.shape[1:]
     if len(set(shapes.values())) > 1:
-        (xa, sa), (xb, sb) = list(shapes.items())[:2]
+        (xa, sa), *rest = shapes.items()
+        xb, sb = next((x, s) for x, s in rest if s != sa)  # the first that disagrees
         raise IdxError(
             f"{names[xa]} holds {sa} images but {names[xb]} holds {sb}; they do not belong together"
         )

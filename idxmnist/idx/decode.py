@@ -43,7 +43,7 @@ def numba_available() -> bool:
 
 def numba_warm() -> bool:
     """True once the Numba kernels are loaded in this process (its JIT cost is paid)."""
-    return "idxmnist._numba" in sys.modules
+    return f"{__package__}._numba" in sys.modules
 
 
 def choose_backend(backend: Backend, worth_it: bool) -> Literal["numpy", "numba"]:

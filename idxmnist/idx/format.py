@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import IdxError
+from ..errors import IdxError, TruncatedError
 
 __all__ = [
     "IdxHeader",
@@ -145,7 +145,7 @@ def parse_header(buf: bytes, name: str) -> IdxHeader:
 def parse_dims(code: int, ndim: int, dims: bytes, name: str) -> IdxHeader:
     """The :class:`IdxHeader` of a checked magic (:func:`parse_magic`) and its dimension bytes."""
     if len(dims) < 4 * ndim:
-        raise IdxError(
+        raise TruncatedError(
             f"{name}: file ends inside the IDX header ({4 + len(dims)} of "
             f"{4 + 4 * ndim} header bytes); the file is truncated, fetch it again"
         )
