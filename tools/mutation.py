@@ -69,6 +69,43 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/datasets/download.py": [
         "tests/test_download.py",
         "tests/test_guards.py",
+        "tests/test_sources.py",
+        "tests/test_resume.py",
+        "tests/test_offline.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/transfer.py": [
+        "tests/test_download.py",
+        "tests/test_resume.py",
+        "tests/test_ranged.py",
+        "tests/test_sources.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/partial.py": [
+        "tests/test_resume.py",
+        "tests/test_download.py",
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/content.py": [
+        "tests/test_content.py",
+        "tests/test_sources.py",
+        "tests/test_import_export.py",
+        "tests/test_verify.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/checksum.py": [
+        "tests/test_content.py",
+        "tests/test_sources.py",
+        "tests/test_resume.py",
+        "tests/test_guards.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/identify.py": [
+        "tests/test_content.py",
+        "tests/test_import_export.py",
+        "tests/test_verify.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/atomic.py": [
         "tests/test_crash_safety.py",
@@ -78,6 +115,16 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/idx/ziparchive.py": [
         "tests/test_ziparchive.py",
         "tests/test_emnist.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/idx/zipdirectory.py": [
+        "tests/test_ranged.py",
+        "tests/test_ziparchive.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/ranged.py": [
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/idx/transpose.py": [
         "tests/test_transpose.py",
@@ -88,6 +135,9 @@ MODULES: dict[str, list[str]] = {
     ],
     "idxmnist/datasets/archive.py": [
         "tests/test_emnist.py",
+        "tests/test_ranged.py",
+        "tests/test_ziparchive.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/datasets/classes.py": [
         "tests/test_classes.py",
@@ -114,6 +164,24 @@ EQUIVALENT: dict[str, str] = {
     "any negative size as 'the rest'",
     "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_73": "cast('b') for cast('B'): "
     "the same bytes are written",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_11": "sniff(read(None)): sniff looks at "
+    "the first 6 bytes at most, and the file is rewound",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_12": "sniff(read(7)): sniff looks at the "
+    "first 6 bytes at most, and the file is rewound",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_68": "a 2-byte buffer for a 0- or 1-byte "
+    "payload: each read is capped by the bytes left",
+    "idxmnist.datasets.checksum.x_hash_file__mutmut_3": "usedforsecurity=None: hashlib reads it "
+    "as a bool, so it is False",
+    "idxmnist.datasets.checksum.x_verdict__mutmut_9": "sniff(read(None)): sniff looks at the "
+    "first 6 bytes at most",
+    "idxmnist.datasets.checksum.x_verdict__mutmut_10": "sniff(read(7)): sniff looks at the "
+    "first 6 bytes at most",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_21": "get(size, None): None and [] "
+    "are both falsy, and only tested for truth",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_23": "get(size): None and [] are "
+    "both falsy, and only tested for truth",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_62": "_by_content.get(None) is None: "
+    "its keys are hex digests",
 }
 
 #: files outside the package that the tests read
