@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import lzma
 import struct
 import tracemalloc
+import zipfile
 
 import numpy as np
+import pytest
 
-from idxmnist.datasets import checksum, content
+from idxmnist import ChecksumError, DownloadError
+from idxmnist.datasets import checksum, content, download
 from idxmnist.datasets.identify import HTML, Catalog, Known, Unknown
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+
+from .httpserver import FaultServer
+from .test_download import listing
 
 RNG = np.random.default_rng(12)
 IMAGES = RNG.integers(0, 256, (6, 4, 5), dtype=np.uint8)
@@ -228,3 +235,151 @@ def test_an_html_page_is_recognised_within_its_first_512_bytes(tmp_path):
     found = catalog.identify(path)
     assert isinstance(found, Unknown) and found.reason != HTML
     assert found.reason.startswith("not an IDX file"), found.reason
+
+
+# -- download.py: whole-dataset mirrors (an npz, a zip), on synthetic files ----------------
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+STEMS = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+ARRAYS = (
+    RNG.integers(0, 256, (5, 3, 4), dtype=np.uint8),
+    RNG.integers(0, 10, 5, dtype=np.uint8),
+    RNG.integers(0, 256, (3, 3, 4), dtype=np.uint8),
+    RNG.integers(0, 10, 3, dtype=np.uint8),
+)
+
+
+def idx_of(a: np.ndarray) -> bytes:
+    return struct.pack(f">BBBB{a.ndim}I", 0, 0, 0x08, a.ndim, *a.shape) + a.tobytes()
+
+
+IDX = {s: idx_of(a) for s, a in zip(STEMS, ARRAYS, strict=True)}
+UPSTREAM = {f"{s}.gz": gzip.compress(IDX[s], 9, mtime=0) for s in STEMS}
+
+
+def npz_of(arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **dict(zip(KEYS, arrays, strict=True)))
+    return buf.getvalue()
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    return buf.getvalue()
+
+
+NPZ = npz_of(ARRAYS)
+
+
+def pinned_spec(whole: bytes = NPZ) -> DatasetSpec:
+    files = tuple(
+        RemoteFile(
+            n,
+            len(b),
+            "sha256",
+            hashlib.sha256(b).hexdigest(),
+            hashlib.sha256(IDX[n[:-3]]).hexdigest(),
+            len(IDX[n[:-3]]),
+        )
+        for n, b in UPSTREAM.items()
+    )
+    pin = RemoteFile("synth.npz", len(whole), "sha256", hashlib.sha256(whole).hexdigest())
+    return DatasetSpec("synth", "synth.npz", "synth", files, (), DIGITS, whole_files=(pin,))
+
+
+def test_a_whole_npz_mirror_is_fetched_once_and_each_array_kept_by_content(tmp_path):
+    spec = pinned_spec()
+    with FaultServer({"synth.npz": NPZ}) as server:
+        got = download.fetch_dataset(spec, tmp_path, [server.url() + "synth.npz"], offline=False)
+        assert server.gets() == {"/ok/synth.npz": 1}
+    assert listing(tmp_path) == {".idxmnist.lock", *STEMS}  # no .part, no temporary
+    assert got.files == {k: tmp_path / s for k, s in zip(KEYS, STEMS, strict=True)}
+    assert got.downloaded == [tmp_path / s for s in STEMS]
+    for s in STEMS:
+        assert (tmp_path / s).read_bytes() == IDX[s]
+
+
+def test_a_zip_mirror_of_the_upstream_files_keeps_them_under_their_names(tmp_path):
+    spec = pinned_spec()
+    body = zip_of({f"synth/{n}": b for n, b in UPSTREAM.items()} | {"README": b"hello"})
+    with FaultServer({"synth.zip": body}) as server:
+        download.fetch_dataset(spec, tmp_path, [server.url() + "synth.zip"], offline=False)
+        assert server.gets() == {"/ok/synth.zip": 1}
+    assert listing(tmp_path) == {".idxmnist.lock", *UPSTREAM}
+    for n, b in UPSTREAM.items():
+        assert (tmp_path / n).read_bytes() == b
+
+
+def test_a_whole_file_with_one_bad_member_keeps_the_others_and_names_the_bad_one(tmp_path):
+    spec = pinned_spec()
+    bad = bytearray(IDX[STEMS[2]])
+    bad[-1] ^= 1
+    members = dict(UPSTREAM)
+    members["t10k-images-idx3-ubyte.gz"] = gzip.compress(bytes(bad), mtime=0)
+    with FaultServer({"synth.zip": zip_of(members)}) as server:
+        url = server.url() + "synth.zip"
+        with pytest.raises(ChecksumError) as info:
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+        assert server.gets() == {"/ok/synth.zip": 1}
+    remote = spec.files[2]
+    body = members[remote.name]
+    assert len(body) == remote.size  # the same size: the digest decides
+    first = str(info.value).split("\n")[:2]
+    assert first == [
+        "could not download t10k-images-idx3-ubyte.gz from any mirror; tried, in order:",
+        f"  {url} -> t10k-images-idx3-ubyte.gz: container check failed: sha256 "
+        f"{hashlib.sha256(body).hexdigest()}, expected {remote.digest}; "
+        "content check failed: sha256 of the IDX "
+        f"bytes is {hashlib.sha256(bytes(bad)).hexdigest()}, expected {remote.content}",
+    ]
+    kept = {n for n in UPSTREAM if n != remote.name}
+    assert listing(tmp_path) == {".idxmnist.lock", *kept}
+
+
+def test_a_whole_file_none_of_whose_members_verify_says_it_is_not_the_pinned_one(tmp_path):
+    wrong = tuple(a ^ 1 for a in ARRAYS)
+    spec = pinned_spec()
+    with FaultServer({"synth.npz": npz_of(wrong)}) as server:
+        url = server.url() + "synth.npz"
+        with pytest.raises(ChecksumError) as info:
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+        assert server.gets() == {"/ok/synth.npz": 1}
+    why = "; ".join(
+        f"{k}: container check failed: {len(idx_of(a))} bytes, expected {r.size}; content "
+        f"check failed: sha256 of the IDX bytes is {hashlib.sha256(idx_of(a)).hexdigest()}, "
+        f"expected {r.content}"
+        for k, a, r in zip(KEYS, wrong, spec.files, strict=True)
+    )
+    assert str(info.value).split("\n")[1] == (
+        f"  {url} -> not the pinned synth.npz (sha256 mismatch); {why}"
+    )
+    assert listing(tmp_path) == {".idxmnist.lock"}
+
+
+def test_a_whole_file_that_lacks_a_file_is_a_download_error_not_a_checksum_error(tmp_path):
+    spec = pinned_spec()
+    members = {n: b for n, b in UPSTREAM.items() if not n.startswith("t10k-labels")}
+    with FaultServer({"synth.zip": zip_of(members)}) as server:
+        url = server.url() + "synth.zip"
+        with pytest.raises(DownloadError) as info:
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+    assert type(info.value) is DownloadError
+    assert str(info.value).split("\n")[:2] == [
+        "could not download t10k-labels-idx1-ubyte.gz from any mirror; tried, in order:",
+        f"  {url} -> holds no t10k-labels-idx1-ubyte",
+    ]
+    assert listing(tmp_path) == {".idxmnist.lock", *members}
+    with FaultServer({"synth.zip": zip_of({"other.txt": b"x"})}) as server:
+        url = server.url() + "synth.zip"
+        with pytest.raises(DownloadError) as info:
+            download.fetch_dataset(pinned_spec(), tmp_path / "b", [url], offline=False)
+    assert type(info.value) is DownloadError
+    assert str(info.value).split("\n")[1] == f"  {url} -> it holds none of the files"

@@ -69,7 +69,6 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/datasets/download.py": [
         "tests/test_download.py",
         "tests/test_guards.py",
-        "tests/test_sources.py",
         "tests/test_resume.py",
         "tests/test_offline.py",
         "tests/test_mutants_sources.py",
@@ -78,7 +77,6 @@ MODULES: dict[str, list[str]] = {
         "tests/test_download.py",
         "tests/test_resume.py",
         "tests/test_ranged.py",
-        "tests/test_sources.py",
         "tests/test_mutants_sources.py",
     ],
     "idxmnist/datasets/partial.py": [
@@ -89,14 +87,12 @@ MODULES: dict[str, list[str]] = {
     ],
     "idxmnist/datasets/content.py": [
         "tests/test_content.py",
-        "tests/test_sources.py",
         "tests/test_import_export.py",
         "tests/test_verify.py",
         "tests/test_mutants_sources.py",
     ],
     "idxmnist/datasets/checksum.py": [
         "tests/test_content.py",
-        "tests/test_sources.py",
         "tests/test_resume.py",
         "tests/test_guards.py",
         "tests/test_mutants_sources.py",
