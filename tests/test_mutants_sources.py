@@ -9,10 +9,12 @@ mutant changed. Expected values come from ``hashlib``, ``gzip``, ``struct`` and
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
 import lzma
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -383,3 +385,73 @@ def test_a_whole_file_that_lacks_a_file_is_a_download_error_not_a_checksum_error
             download.fetch_dataset(pinned_spec(), tmp_path / "b", [url], offline=False)
     assert type(info.value) is DownloadError
     assert str(info.value).split("\n")[1] == f"  {url} -> it holds none of the files"
+
+
+# -- download.py: fetch_file, mirrors_for --------------------------------------------------
+
+
+def test_fetch_file_with_its_spec_takes_just_that_file_from_a_whole_file(tmp_path):
+    spec = pinned_spec()
+    dest = tmp_path / "a" / "b"  # parents are made
+    body = zip_of(UPSTREAM)
+    with FaultServer({"synth.zip": body}) as server:
+        got = download.fetch_file(spec.files[1], dest, [server.url() + "synth.zip"], spec=spec)
+        assert server.gets() == {"/ok/synth.zip": 1}
+    assert got == dest / "train-labels-idx1-ubyte.gz"
+    assert listing(dest) == {"train-labels-idx1-ubyte.gz"}
+    assert got.read_bytes() == UPSTREAM["train-labels-idx1-ubyte.gz"]
+
+
+def test_fetch_file_failure_lists_the_mirrors_and_only_the_hint_given(tmp_path):
+    spec = pinned_spec()
+    remote = spec.files[0]
+    with FaultServer(UPSTREAM) as server:
+        url = server.url("500")
+        with pytest.raises(DownloadError) as info:
+            download.fetch_file(remote, tmp_path / "d", [url])
+        assert str(info.value) == (
+            "could not download train-images-idx3-ubyte.gz from any mirror; tried, in order:\n"
+            f"  {url}train-images-idx3-ubyte.gz -> HTTP 500"
+        )
+        with pytest.raises(DownloadError) as info:
+            download.fetch_file(remote, tmp_path / "d", [url], hint="see the docs")
+        assert str(info.value).endswith(" -> HTTP 500\nsee the docs")
+
+
+def test_fetch_file_reads_its_timeout_from_the_environment_unless_given(tmp_path, monkeypatch):
+    remote = pinned_spec().files[0]
+    monkeypatch.setenv("IDXMNIST_TIMEOUT", "soon")
+    with FaultServer(UPSTREAM) as server:
+        with pytest.raises(ValueError, match=r"^IDXMNIST_TIMEOUT='soon': expected a positive"):
+            download.fetch_file(remote, tmp_path, [server.url()])
+        got = download.fetch_file(remote, tmp_path, [server.url()], seconds=10)
+    assert got.read_bytes() == UPSTREAM[remote.name]
+
+
+def test_fetch_file_gives_up_on_a_stalled_mirror_after_its_timeout(tmp_path):
+    spec = pinned_spec()
+    remote = spec.files[0]
+    big = {remote.name: UPSTREAM[remote.name]}
+    with FaultServer(big) as server:
+        server.stall_seconds = 8.0
+        url = server.url("stall")
+        for kwargs in ({}, {"spec": spec}):
+            with pytest.raises(DownloadError) as info:
+                download.fetch_file(remote, tmp_path, [url], seconds=2, **kwargs)
+            line = str(info.value).split("\n")[1]
+            assert re.fullmatch(
+                rf"  {re.escape(url)}{remote.name} -> timed out after 2 s "
+                r"\(stalled after \d+ of \d+ bytes\)",
+                line,
+            ), line
+
+
+def test_mirrors_for_without_the_environment_is_the_registry_s_list(monkeypatch):
+    monkeypatch.delenv("IDXMNIST_MIRRORS", raising=False)
+    spec = dataclasses.replace(
+        pinned_spec(), mirrors=("https://a.example/mnist", "https://b.example/x/synth.npz")
+    )
+    assert download.mirrors_for(spec) == (
+        "https://a.example/mnist/",
+        "https://b.example/x/synth.npz",
+    )
