@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from idxmnist import ChecksumError, DownloadError
-from idxmnist.datasets import checksum, content, download
+from idxmnist.datasets import checksum, content, download, partial
 from idxmnist.datasets.identify import HTML, Catalog, Known, Unknown
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
@@ -455,3 +455,56 @@ def test_mirrors_for_without_the_environment_is_the_registry_s_list(monkeypatch)
         "https://a.example/mnist/",
         "https://b.example/x/synth.npz",
     )
+
+
+# -- partial.py -----------------------------------------------------------------------------
+
+
+def test_in_progress_needs_a_record_for_that_url_and_bytes_on_both_sides(tmp_path):
+    url = "https://example.org/gzip.zip"
+    part = partial.Partial(tmp_path, "gzip.zip")
+    assert part.path == tmp_path / ".gzip.zip.part"
+    part.path.write_bytes(b"x")
+    assert not part.in_progress(url)  # no record
+    for data, synced, key, expected in [
+        (b"x", 1, url, True),  # one byte on each side: the least that counts
+        (b"xy", 2, url, True),
+        (b"", 1, url, False),  # an empty .part
+        (b"x", 0, url, False),  # nothing fsync'ed
+        (b"xyz", 3, url + "?other", False),  # another URL
+    ]:
+        part.path.write_bytes(data)
+        part.save(partial.Meta(url, '"e"', None, 10, synced))
+        assert part.in_progress(key) is expected, (data, synced, key)
+    part.discard()
+    assert not part.in_progress(url)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# -- download.py: how large a copy of a file may be ----------------------------------------
+
+
+def test_a_body_may_be_up_to_the_content_size_plus_a_64th_plus_64_kib(tmp_path):
+    idx = idx_of(RNG.integers(0, 256, (10, 12, 34), dtype=np.uint8))
+    assert len(idx) == 4096  # 4096 // 64 == 64, while // 63 and // 65 differ
+    upstream = gzip.compress(idx, mtime=0)
+    remote = RemoteFile(
+        "x-idx3-ubyte.gz",
+        len(upstream),
+        "sha256",
+        hashlib.sha256(upstream).hexdigest(),
+        hashlib.sha256(idx).hexdigest(),
+        len(idx),
+    )
+    limit = 4096 + 64 + 65536
+    for size, refused in [(limit + 1, True), (limit, False)]:
+        with FaultServer({remote.name: b"\x07" * size}) as server:
+            url = server.url()
+            with pytest.raises(ChecksumError) as info:
+                download.fetch_file(remote, tmp_path, [url])
+        line = str(info.value).split("\n")[1]
+        too_big = f"  {url}{remote.name} -> got {size} bytes, more than a copy of this file can be"
+        assert (line == too_big) is refused, line
+        if not refused:
+            assert line.startswith(f"  {url}{remote.name} -> container check failed: "), line
+        assert listing(tmp_path) == set()

@@ -178,6 +178,10 @@ EQUIVALENT: dict[str, str] = {
     "both falsy, and only tested for truth",
     "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_62": "_by_content.get(None) is None: "
     "its keys are hex digests",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_3": "encoding=None: json.dump writes "
+    "ASCII only (ensure_ascii), the same bytes in any locale",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_6": "no encoding: json.dump writes "
+    "ASCII only (ensure_ascii), the same bytes in any locale",
 }
 
 #: files outside the package that the tests read
