@@ -508,3 +508,36 @@ def test_a_body_may_be_up_to_the_content_size_plus_a_64th_plus_64_kib(tmp_path):
         if not refused:
             assert line.startswith(f"  {url}{remote.name} -> container check failed: "), line
         assert listing(tmp_path) == set()
+
+
+def test_a_whole_file_url_whose_name_is_not_plain_downloads_under_a_fixed_name(tmp_path):
+    spec = pinned_spec()
+    with FaultServer({".npz": NPZ}) as server:
+        server.cut[".npz"] = 100
+        server.down_after_cut = True
+        url = server.url() + ".npz"
+        with pytest.raises(DownloadError):
+            download.fetch_file(spec.files[0], tmp_path, [url], spec=spec)
+    # the partial download is kept for a resume, under a name of its own, not ".npz"
+    assert listing(tmp_path) == {".whole-dataset.part", ".whole-dataset.part.json"}
+    assert (tmp_path / ".whole-dataset.part").read_bytes() == NPZ[:100]
+
+
+def test_a_file_verified_by_its_exact_bytes_keeps_the_registry_name_whatever_it_holds(tmp_path):
+    # the registry calls it .gz, upstream publishes it raw: its exact bytes verify
+    raw = IDX[STEMS[1]]
+    labels = RemoteFile(
+        "train-labels-idx1-ubyte.gz",
+        len(raw),
+        "sha256",
+        hashlib.sha256(raw).hexdigest(),
+        hashlib.sha256(raw).hexdigest(),
+        len(raw),
+    )
+    base = pinned_spec()
+    spec = dataclasses.replace(base, files=(base.files[0], labels, *base.files[2:]))
+    body = zip_of({labels.name: raw})
+    with FaultServer({"synth.zip": body}) as server:
+        got = download.fetch_file(labels, tmp_path, [server.url() + "synth.zip"], spec=spec)
+    assert got == tmp_path / "train-labels-idx1-ubyte.gz"
+    assert listing(tmp_path) == {"train-labels-idx1-ubyte.gz"}

@@ -182,6 +182,8 @@ EQUIVALENT: dict[str, str] = {
     "ASCII only (ensure_ascii), the same bytes in any locale",
     "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_6": "no encoding: json.dump writes "
     "ASCII only (ensure_ascii), the same bytes in any locale",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_10": "encoding='UTF-8': Python reads "
+    "encoding names case-insensitively",
 }
 
 #: files outside the package that the tests read
