@@ -13,6 +13,7 @@ import dataclasses
 import gzip
 import hashlib
 import io
+import json
 import lzma
 import re
 import struct
@@ -311,7 +312,9 @@ def test_a_whole_npz_mirror_is_fetched_once_and_each_array_kept_by_content(tmp_p
 
 def test_a_zip_mirror_of_the_upstream_files_keeps_them_under_their_names(tmp_path):
     spec = pinned_spec()
-    body = zip_of({f"synth/{n}": b for n, b in UPSTREAM.items()} | {"README": b"hello"})
+    folders = ["synth/", "MNIST/raw/", "synth\\", ""]  # one member packed on Windows
+    members = {f"{d}{n}": b for d, (n, b) in zip(folders, UPSTREAM.items(), strict=True)}
+    body = zip_of(members | {"README": b"hello"})
     with FaultServer({"synth.zip": body}) as server:
         download.fetch_dataset(spec, tmp_path, [server.url() + "synth.zip"], offline=False)
         assert server.gets() == {"/ok/synth.zip": 1}
@@ -541,3 +544,47 @@ def test_a_file_verified_by_its_exact_bytes_keeps_the_registry_name_whatever_it_
         got = download.fetch_file(labels, tmp_path, [server.url() + "synth.zip"], spec=spec)
     assert got == tmp_path / "train-labels-idx1-ubyte.gz"
     assert listing(tmp_path) == {"train-labels-idx1-ubyte.gz"}
+
+
+def test_a_record_with_a_field_of_the_wrong_kind_is_not_used(tmp_path):
+    url = "https://example.org/a.gz"
+    part = partial.Partial(tmp_path, "a.gz")
+    good = {"url": url, "etag": '"e"', "last_modified": None, "total": 10, "synced": 4}
+    for change in [
+        {},
+        {"synced": -1},
+        {"synced": "4"},
+        {"url": 5},
+        {"total": "10"},
+        {"etag": 5},
+        {"last_modified": 5},
+    ]:
+        part.path.write_bytes(b"abcdef")
+        part.record.write_text(json.dumps(good | change), encoding="utf-8")
+        if not change:
+            assert part.meta() == partial.Meta(url, '"e"', None, 10, 4)
+            assert part.resume_point(url) == (4, part.meta())
+            assert part.path.read_bytes() == b"abcd"  # cut back to the fsync'ed bytes
+            continue
+        assert part.meta() is None, change
+        assert part.resume_point(url) == (0, None), change
+        assert listing(tmp_path) == set(), change
+
+
+def test_a_part_holding_all_the_announced_bytes_is_started_over(tmp_path):
+    url = "https://example.org/a.gz"
+    part = partial.Partial(tmp_path, "a.gz")
+    for total, expected in [(10, (0, None)), (11, (10, partial.Meta(url, None, "d", 11, 10)))]:
+        part.path.write_bytes(b"0123456789")
+        part.save(partial.Meta(url, None, "d", total, 10))
+        assert part.meta() == partial.Meta(url, None, "d", total, 10)
+        assert part.resume_point(url) == expected, total
+        assert part.path.exists() is (total == 11)
+
+
+def test_fetch_file_with_its_spec_keeps_only_its_own_array_from_an_npz(tmp_path):
+    spec = pinned_spec()
+    with FaultServer({"synth.npz": NPZ}) as server:
+        got = download.fetch_file(spec.files[3], tmp_path, [server.url() + "synth.npz"], spec=spec)
+    assert got == tmp_path / STEMS[3]
+    assert listing(tmp_path) == {STEMS[3]}

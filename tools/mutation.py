@@ -184,6 +184,18 @@ EQUIVALENT: dict[str, str] = {
     "ASCII only (ensure_ascii), the same bytes in any locale",
     "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_10": "encoding='UTF-8': Python reads "
     "encoding names case-insensitively",
+    "idxmnist.datasets.partial.x__load__mutmut_3": "encoding=None: a record is written ASCII "
+    "only (ensure_ascii), read alike in any locale",
+    "idxmnist.datasets.partial.x__load__mutmut_5": "encoding='UTF-8': Python reads encoding "
+    "names case-insensitively",
+    "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
+    "last piece is the same",
+    "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
+    "the last piece is the same",
+    "idxmnist.datasets.download.x__whole_name__mutmut_11": "[+1] for [-1]: a whole-file URL's "
+    "path always has a '/', so rsplit('/', 1) has exactly two pieces",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_intended__mutmut_11": "rsplit('/') for "
+    "rsplit('/', 1): the last piece is the same",
 }
 
 #: files outside the package that the tests read
