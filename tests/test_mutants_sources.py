@@ -565,6 +565,8 @@ def test_a_record_with_a_field_of_the_wrong_kind_is_not_used(tmp_path):
             assert part.meta() == partial.Meta(url, '"e"', None, 10, 4)
             assert part.resume_point(url) == (4, part.meta())
             assert part.path.read_bytes() == b"abcd"  # cut back to the fsync'ed bytes
+            part.record.write_text(json.dumps(good | {"total": None}), encoding="utf-8")
+            assert part.meta() == partial.Meta(url, '"e"', None, None, 4)  # total unknown
             continue
         assert part.meta() is None, change
         assert part.resume_point(url) == (0, None), change
