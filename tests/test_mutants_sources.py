@@ -590,3 +590,21 @@ def test_fetch_file_with_its_spec_keeps_only_its_own_array_from_an_npz(tmp_path)
         got = download.fetch_file(spec.files[3], tmp_path, [server.url() + "synth.npz"], spec=spec)
     assert got == tmp_path / STEMS[3]
     assert listing(tmp_path) == {STEMS[3]}
+
+
+def test_a_record_without_its_part_is_dropped_by_resume_point(tmp_path):
+    url = "https://example.org/a.gz"
+    part = partial.Partial(tmp_path, "a.gz")
+    part.save(partial.Meta(url, '"e"', None, 10, 4))
+    assert listing(tmp_path) == {".a.gz.part.json"}
+    assert part.resume_point(url) == (0, None)
+    assert listing(tmp_path) == set()
+
+
+def test_a_zip_member_under_a_dotted_raw_name_is_kept_by_content(tmp_path):
+    spec = pinned_spec()
+    body = zip_of({"data/train-labels.idx1-ubyte": IDX[STEMS[1]]})
+    with FaultServer({"synth.zip": body}) as server:
+        got = download.fetch_file(spec.files[1], tmp_path, [server.url() + "synth.zip"], spec=spec)
+    assert got == tmp_path / STEMS[1]
+    assert got.read_bytes() == IDX[STEMS[1]]
