@@ -608,3 +608,27 @@ def test_a_zip_member_under_a_dotted_raw_name_is_kept_by_content(tmp_path):
         got = download.fetch_file(spec.files[1], tmp_path, [server.url() + "synth.zip"], spec=spec)
     assert got == tmp_path / STEMS[1]
     assert got.read_bytes() == IDX[STEMS[1]]
+
+
+def test_an_unreadable_member_is_named_and_the_members_after_it_are_still_kept(tmp_path):
+    spec = pinned_spec()
+    arrays = (np.asfortranarray(ARRAYS[0]), *ARRAYS[1:])  # x_train, first in the npz
+    with FaultServer({"synth.npz": npz_of(arrays)}) as server:
+        url = server.url() + "synth.npz"
+        with pytest.raises(ChecksumError) as info:
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+    assert str(info.value).split("\n")[:2] == [
+        "could not download train-images-idx3-ubyte.gz from any mirror; tried, in order:",
+        f"  {url} -> x_train: a Fortran-ordered array, not keras's C order",
+    ]
+    assert listing(tmp_path) == {".idxmnist.lock", *STEMS[1:]}
+
+
+def test_resume_point_needs_bytes_in_the_part_and_in_the_record(tmp_path):
+    url = "https://example.org/a.gz"
+    part = partial.Partial(tmp_path, "a.gz")
+    for data, synced in [(b"abcdef", 0), (b"", 4)]:
+        part.path.write_bytes(data)
+        part.save(partial.Meta(url, '"e"', None, 10, synced))
+        assert part.resume_point(url) == (0, None), (data, synced)
+        assert listing(tmp_path) == set(), (data, synced)

@@ -188,6 +188,8 @@ EQUIVALENT: dict[str, str] = {
     "only (ensure_ascii), read alike in any locale",
     "idxmnist.datasets.partial.x__load__mutmut_5": "encoding='UTF-8': Python reads encoding "
     "names case-insensitively",
+    "idxmnist.datasets.partial.xǁPartialǁresume_point__mutmut_6": "size = -2 for -1 when there "
+    "is no .part: only size <= 0 is asked",
     "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
     "last piece is the same",
     "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
