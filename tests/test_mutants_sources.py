@@ -632,3 +632,13 @@ def test_resume_point_needs_bytes_in_the_part_and_in_the_record(tmp_path):
         part.save(partial.Meta(url, '"e"', None, 10, synced))
         assert part.resume_point(url) == (0, None), (data, synced)
         assert listing(tmp_path) == set(), (data, synced)
+
+
+def test_one_verified_byte_is_enough_to_resume(tmp_path):
+    url = "https://example.org/a.gz"
+    part = partial.Partial(tmp_path, "a.gz")
+    part.path.write_bytes(b"a")
+    meta = partial.Meta(url, '"e"', None, 10, 1)
+    part.save(meta)
+    assert part.resume_point(url) == (1, meta)
+    assert part.path.read_bytes() == b"a"
