@@ -642,3 +642,14 @@ def test_one_verified_byte_is_enough_to_resume(tmp_path):
     part.save(meta)
     assert part.resume_point(url) == (1, meta)
     assert part.path.read_bytes() == b"a"
+
+
+def test_a_whole_file_that_is_no_archive_says_so(tmp_path):
+    spec = pinned_spec()
+    with FaultServer({"synth.zip": b"\x00not an archive at all" * 10}) as server:
+        url = server.url() + "synth.zip"
+        with pytest.raises(ChecksumError) as info:
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+    line = str(info.value).split("\n")[1]
+    assert line == f"  {url} -> {tmp_path / '.synth.zip.part'}: not an npz, zip or tar archive"
+    assert listing(tmp_path) == {".idxmnist.lock"}

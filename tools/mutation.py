@@ -198,6 +198,16 @@ EQUIVALENT: dict[str, str] = {
     "path always has a '/', so rsplit('/', 1) has exactly two pieces",
     "idxmnist.datasets.download.xǁ_Sessionǁ_intended__mutmut_11": "rsplit('/') for "
     "rsplit('/', 1): the last piece is the same",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_42": "pop(None): a problem left "
+    "for a file kept is never read (get() returns the kept file first)",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_45": "kept = 1: kept is only "
+    "tested for zero",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_46": "kept -= 1: kept is only "
+    "tested for zero, and never comes back to it",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_47": "kept += 2: kept is only "
+    "tested for zero",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_49": "problems['XXXX']: only the "
+    "values of that entry are read, never its key",
 }
 
 #: files outside the package that the tests read
