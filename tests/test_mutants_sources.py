@@ -653,3 +653,19 @@ def test_a_whole_file_that_is_no_archive_says_so(tmp_path):
     line = str(info.value).split("\n")[1]
     assert line == f"  {url} -> {tmp_path / '.synth.zip.part'}: not an npz, zip or tar archive"
     assert listing(tmp_path) == {".idxmnist.lock"}
+
+
+def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
+    spec = pinned_spec()
+    limit = sum(max(r.size, r.content_size + r.content_size // 64 + 65536) for r in spec.files)
+    limit += 1 << 20
+    for size, refused in [(limit + 1, True), (limit, False)]:
+        with FaultServer({"synth.zip": b"\x00" * size}) as server:
+            url = server.url() + "synth.zip"
+            with pytest.raises(ChecksumError) as info:
+                download.fetch_dataset(spec, tmp_path, [url], offline=False)
+        line = str(info.value).split("\n")[1]
+        too_big = f"  {url} -> got {size} bytes, more than a copy of this file can be"
+        assert (line == too_big) is refused, line
+        if not refused:
+            assert line.endswith(": not an npz, zip or tar archive"), line

@@ -71,6 +71,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_guards.py",
         "tests/test_resume.py",
         "tests/test_offline.py",
+        "tests/test_emnist.py",
+        "tests/test_ranged.py",
         "tests/test_mutants_sources.py",
     ],
     "idxmnist/datasets/transfer.py": [
