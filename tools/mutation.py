@@ -210,6 +210,8 @@ EQUIVALENT: dict[str, str] = {
     "tested for zero",
     "idxmnist.datasets.download.xǁ_Sessionǁ_unpack__mutmut_49": "problems['XXXX']: only the "
     "values of that entry are read, never its key",
+    "idxmnist.datasets.download.xǁ_Sessionǁ_whole__mutmut_23": "range(3): after the second "
+    "attempt the loop has returned or raised",
 }
 
 #: files outside the package that the tests read
