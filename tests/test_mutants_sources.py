@@ -669,3 +669,27 @@ def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
         assert (line == too_big) is refused, line
         if not refused:
             assert line.endswith(": not an npz, zip or tar archive"), line
+
+
+def test_a_resumed_whole_file_that_fails_is_fetched_once_more_from_the_first_byte(tmp_path):
+    spec = pinned_spec()
+    with FaultServer({"synth.npz": NPZ}) as server:
+        url = server.url() + "synth.npz"
+        server.cut["synth.npz"] = 300
+        server.down_after_cut = True
+        with pytest.raises(DownloadError):
+            download.fetch_dataset(spec, tmp_path, [url], offline=False)
+        assert (tmp_path / ".synth.npz.part").read_bytes() == NPZ[:300]
+        # the file changes upstream, and the server answers the resume regardless
+        server.down_after_cut = False
+        server.range_mode = "ignore-if-range"
+        changed = io.BytesIO()
+        np.savez_compressed(changed, **dict(zip(KEYS, ARRAYS, strict=True)))
+        server.put("synth.npz", changed.getvalue())
+        before = len(server.requests)
+        download.fetch_dataset(spec, tmp_path, [url], offline=False)
+        ranges = [r["headers"].get("Range") for r in server.requests[before:]]
+    assert ranges == ["bytes=300-", None]  # the resume, then the whole file again
+    assert listing(tmp_path) == {".idxmnist.lock", *STEMS}
+    for s in STEMS:
+        assert (tmp_path / s).read_bytes() == IDX[s]
