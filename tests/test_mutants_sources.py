@@ -671,7 +671,7 @@ def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
             assert line.endswith(": not an npz, zip or tar archive"), line
 
 
-def test_a_resumed_whole_file_that_fails_is_fetched_once_more_from_the_first_byte(tmp_path):
+def test_a_whole_file_changed_before_its_resume_is_fetched_again_whole(tmp_path):
     spec = pinned_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         url = server.url() + "synth.npz"
