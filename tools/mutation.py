@@ -74,6 +74,41 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/datasets/download.py": [
         "tests/test_download.py",
         "tests/test_guards.py",
+        "tests/test_resume.py",
+        "tests/test_offline.py",
+        "tests/test_emnist.py",
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/transfer.py": [
+        "tests/test_download.py",
+        "tests/test_resume.py",
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/partial.py": [
+        "tests/test_resume.py",
+        "tests/test_download.py",
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/content.py": [
+        "tests/test_content.py",
+        "tests/test_import_export.py",
+        "tests/test_verify.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/checksum.py": [
+        "tests/test_content.py",
+        "tests/test_resume.py",
+        "tests/test_guards.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/identify.py": [
+        "tests/test_content.py",
+        "tests/test_import_export.py",
+        "tests/test_verify.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/atomic.py": [
         "tests/test_crash_safety.py",
@@ -83,6 +118,16 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/idx/ziparchive.py": [
         "tests/test_ziparchive.py",
         "tests/test_emnist.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/idx/zipdirectory.py": [
+        "tests/test_ranged.py",
+        "tests/test_ziparchive.py",
+        "tests/test_mutants_sources.py",
+    ],
+    "idxmnist/datasets/ranged.py": [
+        "tests/test_ranged.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/idx/transpose.py": [
         "tests/test_transpose.py",
@@ -93,6 +138,9 @@ MODULES: dict[str, list[str]] = {
     ],
     "idxmnist/datasets/archive.py": [
         "tests/test_emnist.py",
+        "tests/test_ranged.py",
+        "tests/test_ziparchive.py",
+        "tests/test_mutants_sources.py",
     ],
     "idxmnist/datasets/classes.py": [
         "tests/test_classes.py",
@@ -207,6 +255,64 @@ EQUIVALENT: dict[str, str] = {
     "default is False",
     "idxmnist.datasets.npzfile.x_load_npz__mutmut_69": "allow_pickle=True: npz_members has "
     "already refused any member whose .npy header declares objects, so np.load never meets one",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_11": "sniff(read(None)): sniff looks at "
+    "the first 6 bytes at most, and the file is rewound",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_12": "sniff(read(7)): sniff looks at the "
+    "first 6 bytes at most, and the file is rewound",
+    "idxmnist.datasets.content.x_idx_digest__mutmut_68": "a 2-byte buffer for a 0- or 1-byte "
+    "payload: each read is capped by the bytes left",
+    "idxmnist.datasets.checksum.x_hash_file__mutmut_3": "usedforsecurity=None: hashlib reads it "
+    "as a bool, so it is False",
+    "idxmnist.datasets.checksum.x_verdict__mutmut_9": "sniff(read(None)): sniff looks at the "
+    "first 6 bytes at most",
+    "idxmnist.datasets.checksum.x_verdict__mutmut_10": "sniff(read(7)): sniff looks at the "
+    "first 6 bytes at most",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_21": "get(size, None): None and [] "
+    "are both falsy, and only tested for truth",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_23": "get(size): None and [] are "
+    "both falsy, and only tested for truth",
+    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_62": "_by_content.get(None) is None: "
+    "its keys are hex digests",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_3": "encoding=None: json.dump writes "
+    "ASCII only (ensure_ascii), the same bytes in any locale",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_6": "no encoding: json.dump writes "
+    "ASCII only (ensure_ascii), the same bytes in any locale",
+    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_10": "encoding='UTF-8': Python reads "
+    "encoding names case-insensitively",
+    "idxmnist.datasets.partial.x__load__mutmut_3": "encoding=None: a record is written ASCII "
+    "only (ensure_ascii), read alike in any locale",
+    "idxmnist.datasets.partial.x__load__mutmut_5": "encoding='UTF-8': Python reads encoding "
+    "names case-insensitively",
+    "idxmnist.datasets.partial.xǁPartialǁresume_point__mutmut_6": "size = -2 for -1 when there "
+    "is no .part: only size <= 0 is asked",
+    "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
+    "last piece is the same",
+    "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
+    "the last piece is the same",
+    "idxmnist.datasets.download.x__whole_name__mutmut_11": "[+1] for [-1]: a whole-file URL's "
+    "path always has a '/', so rsplit('/', 1) has exactly two pieces",
+    "idxmnist.datasets.download.xǁSessionǁ_intended__mutmut_11": "rsplit('/') for "
+    "rsplit('/', 1): the last piece is the same",
+    "idxmnist.datasets.download.xǁSessionǁ_intended__mutmut_20": "rsplit('/', 2) for "
+    "rsplit('/', 1): the last piece is the same",
+    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_42": "pop(None): a problem left "
+    "for a file kept is never read (get() returns the kept file first)",
+    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_45": "kept = 1: kept is only "
+    "tested for zero",
+    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_46": "kept -= 1: kept is only "
+    "tested for zero, and never comes back to it",
+    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_47": "kept += 2: kept is only "
+    "tested for zero",
+    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_49": "problems['XXXX']: only the "
+    "values of that entry are read, never its key",
+    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_23": "range(3): after the second "
+    "attempt the loop has returned or raised",
+    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_39": "the message of an "
+    "unreachable AssertionError (the loop always returns or raises)",
+    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_40": "the message of an "
+    "unreachable AssertionError (the loop always returns or raises)",
+    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_41": "the message of an "
+    "unreachable AssertionError (the loop always returns or raises)",
 }
 
 # check_arrays builds a default spec for plain MNIST-style data: these mutants change
