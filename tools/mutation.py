@@ -55,6 +55,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_roundtrip.py",
         "tests/test_backends.py",
         "tests/test_guards.py",
+        "tests/test_mutants_compression.py",
     ],
     "idxmnist/datasets/npzfile.py": [
         "tests/test_bad_input.py",
@@ -79,6 +80,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_emnist.py",
         "tests/test_ranged.py",
         "tests/test_mutants_sources.py",
+        "tests/test_mutants_download.py",
     ],
     "idxmnist/datasets/transfer.py": [
         "tests/test_download.py",
@@ -119,11 +121,13 @@ MODULES: dict[str, list[str]] = {
         "tests/test_ziparchive.py",
         "tests/test_emnist.py",
         "tests/test_mutants_sources.py",
+        "tests/test_mutants_zip.py",
     ],
     "idxmnist/idx/zipdirectory.py": [
         "tests/test_ranged.py",
         "tests/test_ziparchive.py",
         "tests/test_mutants_sources.py",
+        "tests/test_mutants_zip.py",
     ],
     "idxmnist/datasets/ranged.py": [
         "tests/test_ranged.py",
@@ -132,15 +136,18 @@ MODULES: dict[str, list[str]] = {
     "idxmnist/idx/transpose.py": [
         "tests/test_transpose.py",
         "tests/test_emnist.py",
+        "tests/test_mutants_zip.py",
     ],
     "idxmnist/emnist.py": [
         "tests/test_emnist.py",
+        "tests/test_mutants_zip.py",
     ],
     "idxmnist/datasets/archive.py": [
         "tests/test_emnist.py",
         "tests/test_ranged.py",
         "tests/test_ziparchive.py",
         "tests/test_mutants_sources.py",
+        "tests/test_mutants_zip.py",
     ],
     "idxmnist/datasets/classes.py": [
         "tests/test_classes.py",
@@ -285,6 +292,42 @@ EQUIVALENT: dict[str, str] = {
     "names case-insensitively",
     "idxmnist.datasets.partial.xǁPartialǁresume_point__mutmut_6": "size = -2 for -1 when there "
     "is no .part: only size <= 0 is asked",
+    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_6": "_tail = None, not b'': _tail "
+    "is only tested for truth",
+    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_27": "_zlib_api = None, not False, "
+    "for xz: it is only tested for truth",
+    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_33": "_zlib_api = None, not False, "
+    "for bz2: it is only tested for truth",
+    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_6": "getattr default None: every "
+    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so the default is never used",
+    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_9": "getattr with no default: every "
+    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so it never raises",
+    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_12": "getattr default b'XXXX': every "
+    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so the default is never used",
+    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_14": "read(2), not read(1): only "
+    "the truth of the read is used; b'' at the end either way, any byte the same error",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_10": "find(trailer, None, ...): "
+    "a start of None is 0",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_15": "rfind, not find: only "
+    "whether some hit exists (>= 0) is used",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_16": "search from 1: a hit at 0 "
+    "is never the member's own trailer (at len(member) - 8 >= 10); a spurious hit only sends "
+    "a good file to the streaming path, which gives the same array",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_19": "> 0, not >= 0: misses only "
+    "a hit at index 0, never the member's own trailer; a spurious hit only sends a good file "
+    "to the streaming path, same array",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_20": ">= 1, not >= 0: misses only "
+    "a hit at index 0, never the member's own trailer; a spurious hit only sends a good file "
+    "to the streaming path, same array",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_22": "> THREADED_SEARCH_MIN: a "
+    "file of exactly 1 MiB is searched inline after the inflate, not on the helper thread; "
+    "same result",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_25": "daemon=None: the thread is "
+    "always joined in the finally, and cannot block (inflating is set before the try)",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_27": "no daemon argument: the "
+    "thread is always joined in the finally, and cannot block (inflating is set before the try)",
+    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_28": "daemon=False: the thread is "
+    "always joined in the finally, and cannot block (inflating is set before the try)",
     "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
     "last piece is the same",
     "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
