@@ -5,6 +5,9 @@
     python tools/mutation.py                  # every module in MODULES (about an hour here)
     python tools/mutation.py npzfile atomic   # some of them (a name matches the file stem)
     python tools/mutation.py --list           # the modules, their tests, known equivalents
+    python tools/mutation.py --report download               # the last run's figures again
+    python tools/mutation.py download --recheck tests/test_mutants_download.py
+                                              # its survivors against new tests only
 
 For each module a scratch copy of the checkout is made in ``.mutation/<stem>/``
 (git-ignored) with a ``[tool.mutmut]`` section that mutates only that module
@@ -461,13 +464,12 @@ def _statuses(work: Path) -> dict[str, str]:
 #: mutmut's verdicts that mean a test run noticed the mutant: a failure, a run stopped
 #: at its time budget (a hang), or a run that crashed (SIGSEGV, or SIGKILL one second
 #: after the CPU limit: mutmut calls both "segfault")
-CAUGHT = ("killed", "timeout", "segfault")
+CAUGHT = ("killed", "timeout", "segfault", "killed by recheck")
 
 
 def run(module: str, jobs: int) -> dict:
     work = _prepare(module, MODULES[module])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
-    env.pop("CI", None)
+    env = _clean_env()
     with open(work / "mutmut.log", "w") as f:
         subprocess.run(
             ["mutmut", "run", "--max-children", str(jobs)],
@@ -479,12 +481,60 @@ def run(module: str, jobs: int) -> dict:
     return summarise(module)
 
 
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
+    env.pop("CI", None)
+    return env
+
+
+def recheck(module: str, tests: list[str]) -> dict:
+    """Run each survivor of the last run of ``module`` against ``tests`` (new test files).
+
+    mutmut throws away every verdict of a module when its test selection changes,
+    and a named re-run of a survivor runs every test that reaches its function
+    (a minute or more for ``download.py``). This runs only the given files, in the
+    scratch copy's ``mutants/`` tree, with mutmut's own switch ``MUTANT_UNDER_TEST``
+    choosing the mutant: a failing run (pytest's exit status 1) kills it. The
+    verdicts go to ``.mutation/<stem>/rechecked.json``; :func:`summarise` counts
+    them as killed ("killed by recheck").
+    """
+    work = SCRATCH / Path(module).stem
+    tree = work / "mutants"
+    for t in tests:
+        shutil.copy2(ROOT / t, tree / t)
+    command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
+    command += ["--benchmark-disable", "-m", "not realdata"]
+
+    def status(mutant: str) -> int:
+        env = {**_clean_env(), "MUTANT_UNDER_TEST": mutant}
+        return subprocess.run(command, cwd=tree, env=env, capture_output=True).returncode
+
+    # the tests must pass on the original, and must reach the module's mutated copy
+    if status("") != 0:
+        sys.exit(f"{module}: {' '.join(tests)} fail without a mutant; fix them first")
+    if status("fail") != 1:
+        sys.exit(f"{module}: {' '.join(tests)} never call into {module}'s mutated copy")
+    path = work / "rechecked.json"
+    done = json.loads(path.read_text()) if path.exists() else {}
+    for name in summarise(module)["survived"]:
+        if done.get(name) != "killed":
+            done[name] = "killed" if status(name) == 1 else "survived"
+            print(f"   {name}: {done[name]}", flush=True)
+            path.write_text(json.dumps(done, indent=1, sort_keys=True))
+    return summarise(module)
+
+
 def summarise(module: str) -> dict:
     """The figures of the last run of ``module`` (in ``.mutation/<stem>/``)."""
     work = SCRATCH / Path(module).stem
     statuses = _statuses(work)
     if not statuses:
         sys.exit(f"{module}: mutmut reported no mutants; see {work / 'mutmut.log'}")
+    rechecked = work / "rechecked.json"
+    if rechecked.exists():
+        for name, verdict in json.loads(rechecked.read_text()).items():
+            if verdict == "killed" and statuses.get(name) not in CAUGHT:
+                statuses[name] = "killed by recheck"
     killed = [n for n, s in statuses.items() if s in CAUGHT]
     equivalent = [n for n, s in statuses.items() if s not in CAUGHT and n in EQUIVALENT]
     survived = [n for n, s in statuses.items() if s not in CAUGHT and n not in EQUIVALENT]
@@ -496,6 +546,7 @@ def summarise(module: str) -> dict:
         "equivalent": equivalent,
         "survived": survived,
         "rate": len(killed) / counted if counted else 1.0,
+        "rechecked": sum(statuses[n] == "killed by recheck" for n in killed),
         "statuses": {n: statuses[n] for n in survived},
     }
 
@@ -505,6 +556,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="module stems or paths (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at once")
     parser.add_argument("--list", action="store_true", help="show the modules and exit")
+    parser.add_argument(
+        "--recheck",
+        nargs="+",
+        metavar="TEST_FILE",
+        help="run the last run's survivors against these test files only (see recheck())",
+    )
     parser.add_argument(
         "--report", action="store_true", help="summarise the last runs again, without running"
     )
@@ -523,12 +580,16 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for module in chosen:
         print(f"== {module}", flush=True)
-        r = summarise(module) if args.report else run(module, args.jobs)
+        if args.recheck:
+            r = recheck(module, args.recheck)
+        else:
+            r = summarise(module) if args.report else run(module, args.jobs)
         results.append(r)
         for name in r["survived"]:
             print(f"   survived: {name} ({r['statuses'][name]})")
         print(
-            f"   {r['killed']} killed, {len(r['survived'])} survived, "
+            f"   {r['killed']} killed ({r['rechecked']} of them by --recheck), "
+            f"{len(r['survived'])} survived, "
             f"{len(r['equivalent'])} equivalent, of {r['total']}: {r['rate']:.1%}",
             flush=True,
         )
