@@ -281,12 +281,11 @@ class MemberReader(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` uncompressed bytes (all that is left if negative); b"" at the end."""
-        if self._done:
+        if size is None or size < 0:
+            return self.readall()
+        if self._done or size == 0:
             return b""
-        n = CHUNK if size is None or size < 0 else size
-        if n == 0:
-            return b""
-        out = self._next(n)
+        out = self._next(size)
         if out:
             self._produced += len(out)
             if self._produced > self.size:
@@ -347,8 +346,10 @@ class MemberReader(io.RawIOBase):
         return data
 
     def _finish(self) -> None:
-        """At the end: nothing left over, the declared size, the CRC."""
-        self._done = True
+        """At the end: nothing left over, the declared size, the CRC.
+
+        Marked done only once they hold: a damaged member raises again at every read.
+        """
         leftover = self._left
         if self._d is not None:  # input past the stream's end (zlib keeps it in one of the two)
             leftover += len(self._d.unused_data) or len(self._tail)
@@ -367,3 +368,4 @@ class MemberReader(io.RawIOBase):
                 f"{self.name}: CRC-32 mismatch (the member's bytes are damaged); "
                 "fetch the archive again"
             )
+        self._done = True
