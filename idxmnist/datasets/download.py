@@ -305,7 +305,7 @@ class Session:
             raise Failed(f"{remote.algorithm} mismatch (right size, wrong bytes)", wrong_bytes=True)
         found = verdict(path, remote)
         if found.ok:
-            return kept_name(remote, "content", found.kind)
+            return kept_name(remote, found.how, found.kind)
         raise Failed(found.reason, wrong_bytes=True)
 
     def _variant(self, url: str, variant: str, remote: RemoteFile) -> Path:
