@@ -110,7 +110,12 @@ def check_mutation_line(command: str, work: Path, env: dict[str, str]) -> None:
         named = [command.removeprefix("cd .mutation/").split()[0]]
         assert " && mutmut show idxmnist." in command, command
     else:
-        named = [a for a in shlex.split(command)[2:] if not a.startswith("-")]
+        args = shlex.split(command)[2:]
+        if "--recheck" in args:  # the test files it names must exist
+            at = args.index("--recheck")
+            args, files = args[:at], args[at + 1 :]
+            assert files and all((ROOT / f).is_file() for f in files), command
+        named = [a for a in args if not a.startswith("-")]
     assert set(named) <= stems, (command, stems)
 
 

@@ -297,9 +297,83 @@ EQUIVALENT: dict[str, str] = {
     "names case-insensitively",
     "idxmnist.datasets.partial.xǁPartialǁresume_point__mutmut_6": "size = -2 for -1 when there "
     "is no .part: only size <= 0 is asked",
-    "idxmnist.idx.transpose.xǁInPlaceTransposerǁlanded__mutmut_6": "ready + done < per for "
-    "ready - done: it only turns smaller batches sooner; every image is still turned exactly "
-    "once, in the same scratch, with the same result",
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_1": (
+        "lib = None: zlib-ng's (or zlib's) CRC-32 instead of libdeflate's; both compute the "
+        "same CRC-32"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_3": (
+        "module = None: getattr(None, 'crc32', zlib.crc32) is zlib.crc32, the same CRC-32"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_4": (
+        "getattr(None, ...): falls back to zlib.crc32, the same CRC-32"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_6": (
+        "getattr default None: zlib-ng, isal and zlib all define crc32, so the default is "
+        "never used"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_9": (
+        "getattr without a default: every gzip_backend module (zlib-ng, isal, zlib) has crc32"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_10": (
+        "looks up 'XXcrc32XX', which no module has: falls back to zlib.crc32, the same CRC-32"
+    ),
+    "idxmnist.idx.ziparchive.x__crc32__mutmut_11": (
+        "looks up 'CRC32', which no module has: falls back to zlib.crc32, the same CRC-32"
+    ),
+    "idxmnist.idx.ziparchive.x_local_data_offset__mutmut_20": (
+        "encode('UTF-8'): Python reads codec names case-insensitively"
+    ),
+    "idxmnist.idx.ziparchive.x_local_data_offset__mutmut_27": (
+        "encode('CP437'): Python reads codec names case-insensitively"
+    ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁ__init____mutmut_21": (
+        "_done = None, not False: it is only tested for truth"
+    ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁ__init____mutmut_23": (
+        "_tail = None, not b'': read as `_tail or ...` (both false), and _next sets it to "
+        "bytes before _finish takes its len()"
+    ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁreadall__mutmut_2": (
+        "read(None) for read(CHUNK): read() turns None into CHUNK"
+    ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_stored__mutmut_8": (
+        "read(0) when nothing is left: the unbuffered file returns b'', like the literal"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_2": (
+        "the first search from len(tail) + 22: signatures in the last 21 bytes cannot hold a "
+        "whole record, are skipped, and the same record is found"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_7": (
+        "rfind(sig, None, ...): a start of None is 0"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_19": (
+        "return -2 for -1 on no match: the only caller tests < 0"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_20": (
+        "at - 22 <= len(tail): every at found is <= len(tail) - 22, so this and at + 22 <= "
+        "len(tail) are both always true"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_34": (
+        "at -= 2: skips only the byte before a rejected signature, where a signature cannot "
+        "start (PK\\x05\\x06 cannot overlap itself)"
+    ),
+    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_36": (
+        "return -2 for -1 after the loop: the only caller tests < 0"
+    ),
+    "idxmnist.idx.zipdirectory.xǁDirectoryǁ__init____mutmut_40": (
+        "zip(strict=None): false like False"
+    ),
+    "idxmnist.idx.zipdirectory.xǁDirectoryǁ__init____mutmut_43": (
+        "zip() without strict=: the default is False"
+    ),
+    "idxmnist.idx.zipdirectory.xǁDirectoryǁopen__mutmut_12": (
+        "entry_at(offset=None): the default, info.header_offset - start, is 0 because start "
+        "is that header offset"
+    ),
+    "idxmnist.idx.zipdirectory.xǁDirectoryǁopen__mutmut_17": (
+        "entry_at without offset=: the default, info.header_offset - start, is 0 because "
+        "start is that header offset"
+    ),
     "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_6": "_tail = None, not b'': _tail "
     "is only tested for truth",
     "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_27": "_zlib_api = None, not False, "
@@ -336,6 +410,86 @@ EQUIVALENT: dict[str, str] = {
     "thread is always joined in the finally, and cannot block (inflating is set before the try)",
     "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_28": "daemon=False: the thread is "
     "always joined in the finally, and cannot block (inflating is set before the try)",
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_9": (
+        "the message of an unreachable raise: without a content pin only the registry name is "
+        "fetched, with Expect.size set, so transfer returns exactly remote.size bytes or fails"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_10": (
+        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
+        "remote.size"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_11": (
+        "an unreachable raise: without a content pin transfer already enforces remote.size"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_12": (
+        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
+        "remote.size"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_13": (
+        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
+        "remote.size"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_25": (
+        "kept_name(remote, None, ...): kept_name only asks whether how == 'container'"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_30": (
+        "kept_name(remote, 'XXcontentXX', ...): kept_name only asks whether how == 'container'"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_31": (
+        "kept_name(remote, 'CONTENT', ...): kept_name only asks whether how == 'container'"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_21": (
+        "range(3): after the second attempt the loop has returned or raised"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_57": (
+        "the message of an unreachable AssertionError (the loop always returns or raises)"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_58": (
+        "the message of an unreachable AssertionError (the loop always returns or raises)"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_59": (
+        "the message of an unreachable AssertionError (the loop always returns or raises)"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_file__mutmut_6": (
+        "first = '' for None: '' is falsy like None, so first or exc sets it before it is read"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ_file__mutmut_20": (
+        "len(variants) > 2 for > 1: there is one variant (no content pin) or at least four "
+        "(names_for: stem, .gz, .xz, .bz2)"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁfetch_whole__mutmut_8": (
+        "'SHA256' when nothing is pinned: hashlib takes the name in any case, and without a pin "
+        "the digest is never compared"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁfetch_whole__mutmut_22": (
+        "max(limit, 1) for max(limit, 0): every caller's limit is at least 1 MiB"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_78": (
+        "unlink(missing_ok=None) of a bad file when the download fails: it is still there (only a"
+        " verified copy replaces one)"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_79": (
+        "unlink(missing_ok=False) of a bad file when the download fails: it is still there"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_81": (
+        "unlink(missing_ok=None) of a bad file other than the verified copy: nothing removed it"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_82": (
+        "unlink(missing_ok=False) of a bad file other than the verified copy: nothing removed it"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_87": (
+        "zip(..., strict=None): a DatasetSpec has two files per split, checked when it is built"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_90": (
+        "zip(...) without strict: a DatasetSpec has two files per split, checked when it is built"
+    ),
+    "idxmnist.datasets.download.x_fetch_dataset__mutmut_91": (
+        "zip(..., strict=False): a DatasetSpec has two files per split, checked when it is built"
+    ),
+    "idxmnist.datasets.download.x_timeout__mutmut_12": (
+        "seconds = -2.0 for -1.0 on a non-number: either is refused by not seconds > 0"
+    ),
+    "idxmnist.datasets.download.x_timeout__mutmut_20": "float('INF') is float('inf')",
     "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
     "last piece is the same",
     "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
@@ -508,7 +662,9 @@ def recheck(module: str, tests: list[str]) -> dict:
     for t in tests:
         shutil.copy2(ROOT / t, tree / t)
     command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
-    command += ["--benchmark-disable", "-m", "not realdata"]
+    # a mutant that makes a test hang fails it after a minute (pytest-timeout): killed, as
+    # mutmut counts its own timeouts
+    command += ["--benchmark-disable", "-m", "not realdata", "--timeout", "60"]
 
     def status(mutant: str) -> int:
         env = {**_clean_env(), "MUTANT_UNDER_TEST": mutant}
