@@ -646,42 +646,75 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def recheck(module: str, tests: list[str]) -> dict:
+#: a pytest plugin for recheck(): which functions of the mutated module each test reaches
+#: (mutmut's trampolines report every call when MUTANT_UNDER_TEST is "stats")
+_REACH_PLUGIN = """
+import json, os
+import pytest
+import mutmut.mutation.trampoline as trampoline
+
+_hits = set()
+trampoline.record_trampoline_hit = lambda name, caller=None: _hits.add(name)
+_reach = {}
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _hits.clear()
+    yield
+    _reach[item.nodeid] = sorted(_hits)
+
+def pytest_sessionfinish(session):
+    with open(os.environ["RECHECK_REACH"], "w") as f:
+        json.dump(_reach, f)
+"""
+
+
+def recheck(module: str, tests: list[str], extra: tuple[str, ...] = ()) -> dict:
     """Run each survivor of the last run of ``module`` against ``tests`` (new test files).
 
     mutmut throws away every verdict of a module when its test selection changes,
     and a named re-run of a survivor runs every test that reaches its function
-    (a minute or more for ``download.py``). This runs only the given files, in the
-    scratch copy's ``mutants/`` tree, with mutmut's own switch ``MUTANT_UNDER_TEST``
-    choosing the mutant: a failing run (pytest's exit status 1) kills it. The
-    verdicts go to ``.mutation/<stem>/rechecked.json``; :func:`summarise` counts
-    them as killed ("killed by recheck").
+    (a minute or more for ``download.py``). This runs, in the scratch copy's
+    ``mutants/`` tree, only the tests of the given files that reach the mutated
+    function (learnt from one run under mutmut's ``stats`` switch), with mutmut's
+    own switch ``MUTANT_UNDER_TEST`` choosing the mutant: a failing run (pytest's
+    exit status 1) kills it. The verdicts go to ``.mutation/<stem>/rechecked.json``;
+    :func:`summarise` counts them as killed ("killed by recheck").
     """
     work = SCRATCH / Path(module).stem
     tree = work / "mutants"
     for t in tests:
         shutil.copy2(ROOT / t, tree / t)
-    command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
+    (tree / "_recheck_reach.py").write_text(_REACH_PLUGIN)
+    base = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     # a mutant that makes a test hang fails it after a minute (pytest-timeout): killed, as
     # mutmut counts its own timeouts
-    command += ["--benchmark-disable", "-m", "not realdata", "--timeout", "60"]
+    base += ["--benchmark-disable", "-m", "not realdata", "--timeout", "60", *extra]
 
-    def status(mutant: str) -> int:
-        env = {**_clean_env(), "MUTANT_UNDER_TEST": mutant}
+    def status(mutant: str, selected: list[str], *more: str, **env: str) -> int:
+        env = {**_clean_env(), "MUTANT_UNDER_TEST": mutant, **env}
+        command = [*base, *more, *selected]
         return subprocess.run(command, cwd=tree, env=env, capture_output=True).returncode
 
     # the tests must pass on the original, and must reach the module's mutated copy
-    if status("") != 0:
+    if status("", tests) != 0:
         sys.exit(f"{module}: {' '.join(tests)} fail without a mutant; fix them first")
-    if status("fail") != 1:
+    if status("fail", tests) != 1:
         sys.exit(f"{module}: {' '.join(tests)} never call into {module}'s mutated copy")
+    reach_file = work / "reach.json"
+    status("stats", tests, "-p", "_recheck_reach", RECHECK_REACH=str(reach_file))
+    reach: dict[str, list[str]] = json.loads(reach_file.read_text())
     path = work / "rechecked.json"
     done = json.loads(path.read_text()) if path.exists() else {}
     for name in summarise(module)["survived"]:
-        if done.get(name) != "killed":
-            done[name] = "killed" if status(name) == 1 else "survived"
-            print(f"   {name}: {done[name]}", flush=True)
-            path.write_text(json.dumps(done, indent=1, sort_keys=True))
+        if done.get(name) == "killed":
+            continue
+        function = name.rsplit("__mutmut_", 1)[0]
+        selected = [test for test, hits in reach.items() if function in hits]
+        killed = bool(selected) and status(name, selected) == 1
+        done[name] = "killed" if killed else "survived"
+        print(f"   {name}: {done[name]} ({len(selected)} tests reach it)", flush=True)
+        path.write_text(json.dumps(done, indent=1, sort_keys=True))
     return summarise(module)
 
 
