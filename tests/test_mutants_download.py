@@ -20,9 +20,11 @@ import lzma
 import os
 import pty
 import re
+import select
 import struct
 import sys
 import termios
+import time
 
 import numpy as np
 import pytest
@@ -168,8 +170,10 @@ def terminal(monkeypatch):
         # the kernel passes a terminal's output on asynchronously: read up to a marker
         tty.write(f"\n{END}\n")
         tty.flush()
-        shown = b""
+        shown, deadline = b"", time.monotonic() + 60  # a deadline for a hang, not a timing
         while END.encode() not in shown:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"the terminal never showed the end marker: {shown!r}"
             shown += os.read(master, 65536)
         return shown.decode("utf-8", "replace").split(END)[0]
 
