@@ -339,6 +339,14 @@ EQUIVALENT: dict[str, str] = {
     "idxmnist.idx.ziparchive.xǁMemberReaderǁ_stored__mutmut_8": (
         "read(0) when nothing is left: the unbuffered file returns b'', like the literal"
     ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_finish__mutmut_17": (
+        "_done = None after a clean end: the next read finds the same state, passes the same "
+        "checks and returns b'' again"
+    ),
+    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_finish__mutmut_18": (
+        "_done = False after a clean end: the next read finds the same state, passes the same "
+        "checks and returns b'' again"
+    ),
     "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_2": (
         "the first search from len(tail) + 22: signatures in the last 21 bytes cannot hold a "
         "whole record, are skipped, and the same record is found"
@@ -490,6 +498,15 @@ EQUIVALENT: dict[str, str] = {
         "seconds = -2.0 for -1.0 on a non-number: either is refused by not seconds > 0"
     ),
     "idxmnist.datasets.download.x_timeout__mutmut_20": "float('INF') is float('inf')",
+    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_10": (
+        "zip(..., strict=None): zip runs only when there are as many keys as files"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_13": (
+        "zip(..., strict=dropped): zip runs only when there are as many keys as files"
+    ),
+    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_14": (
+        "zip(..., strict=True): zip runs only when there are as many keys as files"
+    ),
     "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
     "last piece is the same",
     "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
