@@ -29,19 +29,12 @@ from idxmnist.idx.ziparchive import MemberReader, ZipArchive, entry_at
 from idxmnist.idx.zipdirectory import END_MAX, Directory, End, NeedMore, end_record
 
 from .family import central, emnist_member_names, patch
+from .test_ziparchive import make
 
 #: 600,000 bytes that do not compress: more than two read chunks (256 KiB) of a member
 DATA = np.random.default_rng(7).integers(0, 256, 600_000, dtype=np.uint8).tobytes()
 SMALL = np.random.default_rng(8).integers(0, 256, 1000, dtype=np.uint8).tobytes()
 MEMBER = "gzip/emnist-digits-test-labels-idx1-ubyte.gz"
-
-
-def make(members: dict[str, tuple[bytes, int]]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, (data, method) in members.items():
-            z.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data, method)
-    return buf.getvalue()
 
 
 def write(tmp_path, data: bytes, name: str = "gzip.zip"):
