@@ -42,6 +42,7 @@ from .test_mutants_sources import (
     NPZ,
     STEMS,
     UPSTREAM,
+    cut_whole_download,
     idx_of,
     npz_of,
     pinned_spec,
@@ -131,15 +132,9 @@ def test_a_whole_file_on_a_stalled_mirror_times_out_after_the_seconds_given(tmp_
 def test_a_resumed_whole_file_that_fails_is_fetched_once_more_from_the_start(tmp_path):
     spec = pinned_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
-        url = server.url() + "synth.npz"
-        server.cut["synth.npz"] = 300
-        server.down_after_cut = True
-        with pytest.raises(DownloadError):
-            download.fetch_dataset(spec, tmp_path, [url], offline=False)
-        assert (tmp_path / ".synth.npz.part").read_bytes() == NPZ[:300]
+        url = cut_whole_download(server, spec, tmp_path)
         # the resume is damaged in transit (its end-of-directory record): no member can
         # be read, so the whole file is fetched again, from its first byte
-        server.down_after_cut = False
         eocd = NPZ.rindex(b"PK\x05\x06")
         server.mangle = eocd
         before = len(server.requests)

@@ -671,17 +671,24 @@ def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
             assert line.endswith(": not an npz, zip or tar archive"), line
 
 
+def cut_whole_download(server: FaultServer, spec, dest) -> str:
+    """A first fetch of ``synth.npz`` from ``server`` cut after 300 bytes: it fails and
+    leaves those bytes in ``.synth.npz.part``; the server is then up again. Its URL."""
+    url = server.url() + "synth.npz"
+    server.cut["synth.npz"] = 300
+    server.down_after_cut = True
+    with pytest.raises(DownloadError):
+        download.fetch_dataset(spec, dest, [url], offline=False)
+    assert (dest / ".synth.npz.part").read_bytes() == NPZ[:300]
+    server.down_after_cut = False
+    return url
+
+
 def test_a_whole_file_changed_before_its_resume_is_fetched_again_whole(tmp_path):
     spec = pinned_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
-        url = server.url() + "synth.npz"
-        server.cut["synth.npz"] = 300
-        server.down_after_cut = True
-        with pytest.raises(DownloadError):
-            download.fetch_dataset(spec, tmp_path, [url], offline=False)
-        assert (tmp_path / ".synth.npz.part").read_bytes() == NPZ[:300]
+        url = cut_whole_download(server, spec, tmp_path)
         # the file changes upstream, and the server answers the resume regardless
-        server.down_after_cut = False
         server.range_mode = "ignore-if-range"
         changed = io.BytesIO()
         np.savez_compressed(changed, **dict(zip(KEYS, ARRAYS, strict=True)))
