@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from idxmnist import bench
+from idxmnist.cli import bench
 
 from .targets import Verdict, judge, judge_family
 

@@ -14,7 +14,7 @@ from tests.conftest import mnist_dir  # noqa: F401  (the same real-data rule as 
 @pytest.fixture(scope="session")
 def reference(mnist_dir):  # noqa: F811  (the fixture, by name)
     """The four arrays as keras-style reading gives them."""
-    from idxmnist.bench import keras_style
+    from idxmnist.cli.bench import keras_style
 
     return keras_style(mnist_dir)
 

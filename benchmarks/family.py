@@ -32,8 +32,6 @@ import gzip
 import lzma
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -45,14 +43,14 @@ from pathlib import Path
 import numpy as np
 
 from idxmnist import emnist, k49, qmnist, read_idx
-from idxmnist.bench import machine, medians
-from idxmnist.datasets import registry
-from idxmnist.datasets.assemble import find_sources, read_arrays
+from idxmnist.cli.bench import machine, medians, peak_rss
+from idxmnist.datasets import registry, spec
 from idxmnist.datasets.layout import pair_of
-from idxmnist.datasets.loader import cached_name
-from idxmnist.datasets.npzfile import write_npz
 from idxmnist.idx import compression
 from idxmnist.idx.format import encode_header
+from idxmnist.load.assemble import find_sources, read_arrays
+from idxmnist.load.loader import cached_name
+from idxmnist.store.npzfile import write_npz
 
 #: the sizes the benchmarks use when they only check that they run
 SMALL = {"byclass": (3000, 500), "nist": 2000}
@@ -127,12 +125,12 @@ class Byclass:
     def archive(self) -> Path:
         return self.root / "gzip.zip"
 
-    def spec(self) -> registry.DatasetSpec:
+    def spec(self) -> spec.DatasetSpec:
         """The byclass entry, its sizes those of this release (the real ones at full size)."""
         base = registry.get("emnist_byclass")
         if (self.n_train, self.n_test) == FULL["byclass"]:
             return base
-        splits = (registry.Split("train", self.n_train), registry.Split("test", self.n_test))
+        splits = (spec.Split("train", self.n_train), spec.Split("test", self.n_test))
         return dataclasses.replace(base, splits=splits)
 
 
@@ -213,11 +211,11 @@ class Nist:
     images: np.ndarray
     labels: np.ndarray
 
-    def spec(self) -> registry.DatasetSpec:
+    def spec(self) -> spec.DatasetSpec:
         base = registry.get("qmnist_nist")
         if self.n == FULL["nist"]:
             return base
-        return dataclasses.replace(base, splits=(registry.Split("nist", self.n),))
+        return dataclasses.replace(base, splits=(spec.Split("nist", self.n),))
 
 
 def nist_labels(n: int) -> np.ndarray:
@@ -294,7 +292,7 @@ HITS: tuple[Hit, ...] = (
 )
 
 
-def scaled_specs(scale: float) -> list[registry.DatasetSpec]:
+def scaled_specs(scale: float) -> list[spec.DatasetSpec]:
     """The entries the cache hits use, their split sizes (and rows) times ``scale``.
 
     Registered (``registry.register(..., replace=True)``) for a quick run on
@@ -329,7 +327,7 @@ def scaled(scale: float) -> Iterator[None]:
             registry.register(spec, replace=True)
 
 
-def arrays_of(spec: registry.DatasetSpec, tiles: np.ndarray) -> dict[str, np.ndarray]:
+def arrays_of(spec: spec.DatasetSpec, tiles: np.ndarray) -> dict[str, np.ndarray]:
     """Valid arrays of ``spec``'s sizes: tiled images, labels in range."""
     lo, hi = spec.label_range
     out = {}
@@ -372,29 +370,6 @@ def np_load(path: Path) -> list[np.ndarray]:
 
 # -- peak memory --------------------------------------------------------------------------
 
-PEAK_CODE = """
-import sys, dataclasses
-from benchmarks.family import Byclass, parse
-from idxmnist.datasets import registry
-root, n_train, n_test, largest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-release = Byclass(__import__("pathlib").Path(root), n_train, n_test, (None, None), (None, None))
-try:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-except OSError:
-    pass
-before = status("VmRSS")
-arrays = parse(release, upright=True)
-peak = status("VmHWM")
-outputs = sum(a.nbytes for a in arrays.values())
-print(max(peak, before) - before, outputs, largest)
-"""
-
 
 def peak_memory(release: Byclass) -> tuple[int, int, int]:
     """``(peak RSS growth, output bytes, largest compressed member)`` of one upright parse."""
@@ -404,22 +379,16 @@ def peak_memory(release: Byclass) -> tuple[int, int, int]:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
     }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            PEAK_CODE,
-            os.fspath(release.root),
-            str(release.n_train),
-            str(release.n_test),
-            str(largest),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
+    setup = (
+        "import sys, pathlib\n"
+        "from benchmarks.family import Byclass, parse\n"
+        "root, n_train, n_test = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])\n"
+        "release = Byclass(root, n_train, n_test, (None, None), (None, None))"
     )
-    peak, outputs, largest = (int(v) for v in done.stdout.split())
+    work = "arrays = parse(release, upright=True)"
+    report = "sum(a.nbytes for a in arrays.values()), int(sys.argv[4])"
+    args = [os.fspath(release.root), str(release.n_train), str(release.n_test), str(largest)]
+    peak, outputs, largest = peak_rss(setup, work, report, args, env)
     return peak, outputs, largest
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idxmnist.bench import Report
+from idxmnist.cli.bench import Report
 
 from .family import FamilyReport
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from idxmnist import build_npz, load_data
-from idxmnist.bench import same_arrays
+from idxmnist.cli.bench import same_arrays
 from idxmnist.datasets.layout import KEYS
 
 GROUP = "cache hit: mnist.npz -> arrays"

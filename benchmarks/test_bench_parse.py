@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from idxmnist import load_idx_dataset
-from idxmnist.bench import inflaters, keras_style, peer, read_compressed, same_arrays
+from idxmnist.cli.bench import inflaters, keras_style, peer, read_compressed, same_arrays
 from idxmnist.idx import decode
 
 GROUP = "cold parse: four .gz files -> arrays"

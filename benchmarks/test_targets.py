@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import targets
 from benchmarks.family import FamilyReport
-from idxmnist.bench import Report
+from idxmnist.cli.bench import Report
 
 
 def report(scale: float = 1.0, **changes) -> Report:

@@ -1,6 +1,6 @@
 """idxmnist: MNIST-style IDX datasets into NumPy, fast, safe and faithful.
 
-The whole public API::
+The whole public API, and where it ends::
 
     load_data(path="mnist.npz", *, source=None, cache_dir=None, offline=None)  # keras drop-in
     mnist.load_data, fashion_mnist.load_data, kmnist.load_data     # one module per dataset
@@ -13,26 +13,44 @@ The whole public API::
     read_idx_header(source)                                       # -> IdxHeader
     write_idx(dest, array, *, compress=None)                      # ndarray -> IDX file
     to_float32(x, divisor=255, *, backend="auto")                 # x.astype(float32) / 255, fused
+    IdxHeader                                                     # what an IDX header declares
     IdxError, TruncatedError, ChecksumError, DownloadError        # the error families
+    idxmnist.datasets: DatasetSpec, RemoteFile, register, load_dataset, ...  # your own datasets
 
-Layers, each a subpackage: ``idxmnist.idx`` (bytes <-> arrays: the IDX format,
-containers, zip members, decoding) and ``idxmnist.datasets`` (registry,
-downloads, the assembler, the npz cache). Datasets of your own, or built-in
-ones pointed at other files, are added at run time with
-``idxmnist.datasets.register(DatasetSpec(...))`` and loaded with
-``idxmnist.datasets.load_dataset(name)``. The command line is ``idxmnist.cli``.
+Public: these names, the six dataset modules and ``idxmnist.datasets``.
+Everything else is internal: its names may change in any release. The
+command line is ``idxmnist`` (``idxmnist.cli:main``). Each name is imported
+on first use, so ``import idxmnist`` costs almost nothing.
+
+The package, in stages, each importing only those above it in this list
+(``docs/api.md``)::
+
+    errors, config, files    the error families; every setting; safe files, locks
+    idx/                     format: bytes <-> arrays (IDX, containers, zip members)
+    datasets/                model: what a dataset is (specs, the catalog, registry)
+    store/                   the cache on disk: verification, npz files, unpacking
+    fetch/                   verified files from mirrors
+    load/                    files -> checked arrays -> the npz cache
+    mnist, fashion_mnist, kmnist, emnist, qmnist, k49   one module per dataset
+    manage/                  import, export, verify and repair
+    cli/                     the command line
 """
 
-from typing import Any
+from __future__ import annotations
 
-from . import emnist, fashion_mnist, k49, kmnist, mnist, qmnist
-from .datasets.assemble import load_idx_dataset
-from .datasets.loader import build_npz, load_data
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import ChecksumError, DownloadError, IdxError, TruncatedError
-from .idx.format import IdxHeader
-from .idx.reader import read_idx, read_idx_header
-from .idx.scaling import to_float32
-from .idx.writer import write_idx
+
+if TYPE_CHECKING:
+    from . import datasets as datasets  # public, but not in __all__: a subpackage
+    from . import emnist, fashion_mnist, k49, kmnist, mnist, qmnist
+    from .idx.format import IdxHeader
+    from .idx.reader import read_idx, read_idx_header
+    from .idx.scaling import to_float32
+    from .idx.writer import write_idx
+    from .mnist import build_npz, load_data, load_idx_dataset
 
 __all__ = [
     "load_data",
@@ -55,12 +73,35 @@ __all__ = [
     "DownloadError",
 ]
 
+#: each public name defined elsewhere -> the module that defines it (PEP 562, on first use)
+_HOMES = {
+    "load_data": ".mnist",
+    "load_idx_dataset": ".mnist",
+    "build_npz": ".mnist",
+    "read_idx": ".idx.reader",
+    "read_idx_header": ".idx.reader",
+    "write_idx": ".idx.writer",
+    "to_float32": ".idx.scaling",
+    "IdxHeader": ".idx.format",
+}
+_MODULES = ("mnist", "fashion_mnist", "kmnist", "emnist", "qmnist", "k49", "datasets")
+
 
 def __getattr__(name: str) -> Any:
-    # read from the installed metadata on first use: importlib.metadata costs
-    # a few ms, too much to pay at every ``import idxmnist``
+    if name in _MODULES:
+        return import_module(f".{name}", __name__)
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name], __name__), name)
+        globals()[name] = value  # the next lookup is an ordinary attribute
+        return value
     if name == "__version__":
+        # read from the installed metadata on first use: importlib.metadata costs
+        # a few ms, too much to pay at every ``import idxmnist``
         from importlib.metadata import version
 
         return version(__name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "datasets", "__version__"])

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import os
 
-from .datasets import registry
+from .datasets import catalog, registry
 from .datasets.layout import Arrays
-from .datasets.loader import load_dataset
+from .datasets.spec import DatasetSpec
+from .load.loader import load_dataset
 
 __all__ = ["load_data", "class_names", "SPLITS"]
 
 #: the split names, as ``load_data`` accepts them
-SPLITS = registry.EMNIST_SPLITS
+SPLITS = catalog.EMNIST_SPLITS
 
 
-def _spec(split: str) -> registry.DatasetSpec:
+def _spec(split: str) -> DatasetSpec:
     if split not in SPLITS:
         raise ValueError(f"unknown EMNIST split {split!r}; the splits: {', '.join(SPLITS)}")
     return registry.get(f"emnist_{split}")

@@ -16,7 +16,16 @@ import os
 import sys
 import warnings
 
-__all__ = ["IdxError", "TruncatedError", "ChecksumError", "DownloadError", "warn", "describe"]
+__all__ = [
+    "IdxError",
+    "TruncatedError",
+    "ChecksumError",
+    "DownloadError",
+    "warn",
+    "describe",
+    "reason_of",
+    "in_words",
+]
 
 
 class IdxError(ValueError):
@@ -72,3 +81,17 @@ def describe(source: object) -> str:
     if isinstance(name, (str, os.PathLike)):
         return os.fspath(name)
     return f"<{type(source).__name__}>"
+
+
+_WORDS = {1: "one", 2: "two", 4: "four"}  # the counts datasets have; others as digits
+
+
+def in_words(count: int) -> str:
+    """A count as messages write it: ``4`` -> ``four``; larger ones as digits."""
+    return _WORDS.get(count, str(count))
+
+
+def reason_of(exc: BaseException, name: str) -> str:
+    """An error's message without the leading ``name: `` the format layer puts there."""
+    text = str(exc)
+    return text[len(name) + 2 :] if text.startswith(f"{name}: ") else text

@@ -6,7 +6,7 @@ import os
 
 from .datasets import registry
 from .datasets.layout import Arrays
-from .datasets.loader import load_dataset
+from .load.loader import load_dataset
 
 __all__ = ["load_data", "class_names"]
 
@@ -18,23 +18,42 @@ def load_data(
     cache_dir: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
 ) -> Arrays:
-    """Loads Fashion-MNIST, as ``idxmnist.load_data`` loads MNIST.
+    """Loads Fashion-MNIST, as ``mnist.load_data`` loads MNIST.
 
     Zalando's 70,000 28x28 grayscale images of clothing in 10 classes (see
-    :func:`class_names`), in MNIST's layout. The same arguments and cache
-    directory; the cache file is ``fashion-mnist.npz``, the kept files are in
-    ``<cache dir>/fashion-mnist/`` (where keras keeps them too).
+    :func:`class_names`), in MNIST's layout: the same call, verification and cache.
+
+    Args:
+        path: the cache file, relative to the cache directory (default
+            ``fashion-mnist.npz``); the verified upstream files are kept in
+            ``<cache dir>/fashion-mnist/`` (where keras keeps them too).
+        source: a folder holding the four files (``.gz`` is fine), a local
+            ``.npz``/``.zip``/``.tar`` holding them, or a mirror URL.
+            Default: ``$IDXMNIST_SOURCE/fashion-mnist``, else the mirrors.
+        cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: open no network connection; default
+            ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shape
-        (60000, 28, 28), (60000,), (10000, 28, 28), (10000,); labels 0-9.
+        ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)``, ``(10000,)``;
+        labels 0-9.
+
+    Raises:
+        IdxError: a file is malformed, truncated or not Fashion-MNIST's.
+        DownloadError: no mirror delivered a verified file; offline, a
+            missing file.
+        FileNotFoundError: ``source`` lacks one of the four files.
 
     Example:
 
-    >>> from idxmnist import fashion_mnist  # doctest: +SKIP
-    >>> (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # doctest: +SKIP
-    >>> fashion_mnist.class_names()[y_train[0]]  # doctest: +SKIP
-    'Ankle boot'
+    ```python
+    from idxmnist import fashion_mnist
+    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+    print(fashion_mnist.class_names()[y_train[0]])  # 'Ankle boot'
+    ```
+
+    >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
 
     License:
         MIT, by Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf).

@@ -14,7 +14,7 @@ import os
 
 from .datasets import registry
 from .datasets.layout import Arrays
-from .datasets.loader import load_dataset
+from .load.loader import load_dataset
 
 __all__ = ["load_data", "class_names"]
 

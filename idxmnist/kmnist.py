@@ -6,7 +6,7 @@ import os
 
 from .datasets import registry
 from .datasets.layout import Arrays
-from .datasets.loader import load_dataset
+from .load.loader import load_dataset
 
 __all__ = ["load_data", "class_names"]
 
@@ -18,21 +18,42 @@ def load_data(
     cache_dir: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
 ) -> Arrays:
-    """Loads Kuzushiji-MNIST, as ``idxmnist.load_data`` loads MNIST.
+    """Loads Kuzushiji-MNIST, as ``mnist.load_data`` loads MNIST.
 
     70,000 28x28 grayscale images of 10 cursive hiragana (see
-    :func:`class_names`), in MNIST's layout. The same arguments and cache
-    directory; the cache file is ``kmnist.npz``, the kept files are in
-    ``<cache dir>/kmnist/``.
+    :func:`class_names`), in MNIST's layout: the same call, verification and cache.
+
+    Args:
+        path: the cache file, relative to the cache directory (default
+            ``kmnist.npz``); the verified upstream files are kept in
+            ``<cache dir>/kmnist/``.
+        source: a folder holding the four files (``.gz`` is fine), a local
+            ``.npz``/``.zip``/``.tar`` holding them, or a mirror URL.
+            Default: ``$IDXMNIST_SOURCE/kmnist``, else the mirrors.
+        cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: open no network connection; default
+            ``$IDXMNIST_OFFLINE``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shape
-        (60000, 28, 28), (60000,), (10000, 28, 28), (10000,); labels 0-9.
+        ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)``, ``(10000,)``;
+        labels 0-9.
+
+    Raises:
+        IdxError: a file is malformed, truncated or not Kuzushiji-MNIST's.
+        DownloadError: no mirror delivered a verified file; offline, a
+            missing file.
+        FileNotFoundError: ``source`` lacks one of the four files.
 
     Example:
 
-    >>> from idxmnist import kmnist  # doctest: +SKIP
-    >>> (x_train, y_train), (x_test, y_test) = kmnist.load_data()  # doctest: +SKIP
+    ```python
+    from idxmnist import kmnist
+    (x_train, y_train), (x_test, y_test) = kmnist.load_data()
+    print(kmnist.class_names()[y_train[0]])
+    ```
+
+    >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
 
     License:
         CC BY-SA 4.0, by CODH, from the Kuzushiji dataset (NIJL and others).

@@ -1,11 +1,95 @@
-"""MNIST, keras style: ``from idxmnist import mnist; mnist.load_data()``."""
+"""MNIST, keras style: ``from idxmnist import mnist; mnist.load_data()``.
+
+Also the two functions for MNIST-style files in a folder of your own:
+:func:`load_idx_dataset` (four IDX files -> the keras tuple) and
+:func:`build_npz` (-> an ``mnist.npz``).
+"""
 
 from __future__ import annotations
 
-from .datasets import registry
-from .datasets.loader import load_data
+import dataclasses
+import os
+from pathlib import Path
 
-__all__ = ["load_data", "class_names"]
+from .datasets import registry
+from .datasets.layout import Arrays, as_dict, as_tuple
+from .datasets.spec import TRAIN_TEST, DatasetSpec
+from .idx.decode import Backend
+from .load.assemble import find_sources, read_arrays
+from .load.loader import load_dataset
+from .store.npzfile import write_npz
+
+__all__ = ["load_data", "class_names", "load_idx_dataset", "build_npz"]
+
+PathLike = str | os.PathLike[str]
+
+
+def load_data(
+    path: PathLike = "mnist.npz",
+    *,
+    source: PathLike | None = None,
+    cache_dir: PathLike | None = None,
+    offline: bool | None = None,
+) -> Arrays:
+    """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
+
+    60,000 training and 10,000 test 28x28 grayscale images of handwritten
+    digits, built from the original IDX files, verified, and cached as an
+    npz that later calls memory-map.
+
+    Args:
+        path: the cache file, relative to the cache directory (``cache_dir``,
+            else ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
+            ``~/.keras/datasets``, where keras keeps its own ``mnist.npz``).
+        source: what to build from when there is no valid cache: a folder
+            holding the four files (``.gz`` is fine), a local ``.npz``,
+            ``.zip`` or ``.tar`` holding them (keras's ``mnist.npz``), or a
+            mirror URL. Default: ``$IDXMNIST_SOURCE``, else the mirrors.
+        cache_dir: the cache directory, overriding the environment.
+        offline: ``True``: open no network connection (a missing file raises
+            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
+
+    Returns:
+        Tuple of NumPy arrays: ``(x_train, y_train), (x_test, y_test)``.
+
+        **x_train**: uint8 array of grayscale image data with shapes
+        ``(60000, 28, 28)``, containing the training data. Pixel values
+        range from 0 to 255.
+
+        **y_train**: uint8 array of digit labels (integers in range 0-9)
+        with shape ``(60000,)`` for the training data.
+
+        **x_test**: uint8 array of grayscale image data with shapes
+        ``(10000, 28, 28)``, containing the test data.
+
+        **y_test**: uint8 array of digit labels with shape ``(10000,)``.
+
+    Raises:
+        IdxError: a file is malformed, truncated or does not fit the others.
+        DownloadError: no mirror delivered a verified file (the message lists
+            each mirror and why); offline, a missing file.
+        FileNotFoundError: ``source`` lacks one of the four files.
+
+    Example:
+
+    ```python
+    from idxmnist import mnist
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    assert x_train.shape == (60000, 28, 28)
+    assert y_test.shape == (10000,)
+    ```
+
+    >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
+
+    License:
+        MNIST is by Yann LeCun and Corinna Cortes (with Christopher J.C.
+        Burges), a derivative of NIST data, under the Creative Commons
+        Attribution-Share Alike 3.0 license
+        (https://creativecommons.org/licenses/by-sa/3.0/).
+    """
+    return load_dataset(
+        registry.get("mnist"), path, source=source, cache_dir=cache_dir, offline=offline
+    )
 
 
 def class_names() -> tuple[str, ...]:
@@ -16,3 +100,73 @@ def class_names() -> tuple[str, ...]:
     '7'
     """
     return tuple(registry.get("mnist").class_names.values())
+
+
+def _mnist_style(num_classes: int) -> DatasetSpec:
+    """MNIST's four files, without its split sizes: any data in MNIST's layout."""
+    digits = tuple(str(i) for i in range(num_classes))
+    return dataclasses.replace(registry.get("mnist"), splits=TRAIN_TEST, classes=digits)
+
+
+def load_idx_dataset(
+    source_dir: PathLike, *, backend: Backend = "auto", num_classes: int = 10
+) -> Arrays:
+    """Reads the four MNIST-style IDX files in a folder, checked, with no cache.
+
+    Args:
+        source_dir: the folder holding ``train-images-idx3-ubyte``,
+            ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
+            ``t10k-labels-idx1-ubyte``, each raw or ``.gz``/``.xz``/``.bz2``
+            (the dotted names, ``train-images.idx3-ubyte``, and torchvision's
+            ``raw/`` subfolder are found too).
+        backend: the decoder (see :func:`idxmnist.read_idx`).
+        num_classes: labels must lie in ``0..num_classes-1``.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``, the uint8 arrays
+        ``keras.datasets.mnist.load_data()`` returns.
+
+    Raises:
+        FileNotFoundError: a file is missing (the message says which, and
+            what names were looked for).
+        IdxError: a file is bad, or they do not fit together (image and
+            label counts, dtypes, labels outside ``0..num_classes-1``).
+
+    Example:
+
+    >>> (x_train, y_train), (x_test, y_test) = load_idx_dataset("mnist/")  # doctest: +SKIP
+    """
+    spec = _mnist_style(num_classes)
+    return as_tuple(read_arrays(spec, find_sources(source_dir, spec), backend=backend))
+
+
+def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:
+    """Builds an ``mnist.npz`` from the four IDX files in a directory.
+
+    The result holds ``x_train``, ``y_train``, ``x_test``, ``y_test`` and
+    loads with ``numpy.load`` and keras alike. It is written atomically: a
+    reader never sees half a file, and a failure leaves ``out`` as it was.
+
+    Args:
+        source_dir: directory holding the four IDX files (upstream names,
+            raw or ``.gz``/``.xz``/``.bz2``).
+        out: the npz file to write.
+        compress: ``False`` (default) writes stored members aligned to 64
+            bytes, which ``load_data`` memory-maps; ``True`` writes the small
+            deflate-compressed file keras distributes.
+
+    Returns:
+        The path written, as a ``Path``.
+
+    Raises:
+        IdxError: a source file is malformed or they do not fit together.
+        FileNotFoundError: ``source_dir`` lacks one of the four files.
+        OSError: ``out`` cannot be written (full disk, file-size limit); the
+            temporary file is removed.
+
+    Example:
+
+    >>> build_npz("mnist/", "mnist.npz")  # doctest: +SKIP
+    PosixPath('mnist.npz')
+    """
+    return write_npz(out, as_dict(load_idx_dataset(source_dir)), compress=compress)

@@ -29,16 +29,16 @@ import os
 
 import numpy as np
 
-from .datasets import registry
+from .datasets import catalog, registry
 from .datasets.layout import Arrays
-from .datasets.loader import load_arrays, load_dataset, present
+from .load.loader import hand_out, load_arrays, load_dataset
 
 __all__ = ["load_data", "load_nist", "FIELDS", "TESTS"]
 
 #: the extended labels' field names, in column order
-FIELDS = tuple(c.name for c in registry.QMNIST_COLUMNS)
+FIELDS = tuple(c.name for c in catalog.QMNIST_COLUMNS)
 #: the test sets ``load_data(test=...)`` offers
-TESTS = tuple(registry.QMNIST_TEST_ROWS)
+TESTS = tuple(catalog.QMNIST_TEST_ROWS)
 
 
 def load_data(
@@ -149,5 +149,5 @@ def load_nist(
     """
     spec = registry.get("qmnist_nist")
     arrays = load_arrays(spec, path, source=source, cache_dir=cache_dir, offline=offline)
-    out = present(arrays, spec, extended=extended)
+    out = hand_out(arrays, spec, extended=extended)
     return out["x_nist"], out["y_nist"]

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 import idxmnist
-from idxmnist.datasets import registry
+from idxmnist.datasets import catalog, registry
 from idxmnist.datasets.classes import DATA_DIR
-from idxmnist.datasets.registry import Archive, DatasetSpec, RemoteFile, Split
+from idxmnist.datasets.spec import Archive, DatasetSpec, RemoteFile, Split
 
 PARTS = ("train-images-idx3", "train-labels-idx1", "test-images-idx3", "test-labels-idx1")
 QMNIST_FIELDS = (
@@ -192,7 +192,7 @@ def emnist_archive(
     few of each). ``arrays[split]`` holds each split's upright reference;
     ``files`` each member's bytes by name, and the archive's.
     """
-    counts = counts or {split: (30, 10) for split in registry.EMNIST_SPLITS}
+    counts = counts or {split: (30, 10) for split in catalog.EMNIST_SPLITS}
     files: dict[str, bytes] = {}
     upright: dict[str, dict[str, np.ndarray]] = {}
     buf = io.BytesIO()

@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 
 import idxmnist
 from idxmnist.datasets import registry
-from idxmnist.datasets.loader import load_cached
-from idxmnist.datasets.npzfile import load_npz, write_npz
 from idxmnist.datasets.registry import DATASETS
 from idxmnist.idx import compression, reader
+from idxmnist.load.loader import load_cached
+from idxmnist.store.npzfile import load_npz, write_npz
 
 from .test_load_data import make_dataset as make_named_dataset
 
@@ -808,9 +808,9 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
     if "do not belong" not in message and "expected 3-D" not in message and "label" not in message:
         assert message.endswith("; the npz file is corrupt or not a dataset cache"), message
     builds = []
-    real = idxmnist.datasets.loader.read_arrays
+    real = idxmnist.load.loader.read_arrays
     monkeypatch.setattr(
-        idxmnist.datasets.loader,
+        idxmnist.load.loader,
         "read_arrays",
         lambda *a, **k: builds.append(1) or real(*a, **k),
     )

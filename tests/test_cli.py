@@ -14,6 +14,7 @@ import pytest
 
 import idxmnist
 from idxmnist import cli
+from idxmnist.cli.main import EXAMPLES
 
 from .conftest import run_cli as run
 from .test_load_data import make_dataset
@@ -176,7 +177,7 @@ def test_a_bug_is_not_turned_into_a_bad_data_message(src, tmp_path, monkeypatch)
     def broken(*args, **kwargs):
         raise ValueError("a bug, not bad data")
 
-    monkeypatch.setattr(idxmnist.datasets.loader, "build_npz", broken)
+    monkeypatch.setattr(idxmnist.mnist, "build_npz", broken)
     with pytest.raises(ValueError, match="a bug, not bad data"):
         cli.main(["build", "--source", str(src), "--out", str(tmp_path / "m.npz")])
 
@@ -184,5 +185,5 @@ def test_a_bug_is_not_turned_into_a_bad_data_message(src, tmp_path, monkeypatch)
 def test_help_lists_every_command_with_exit_codes(env):
     r = run("--help", env=env)
     assert r.returncode == 0 and "exit codes" in r.stdout
-    for command in cli.EXAMPLES:
+    for command in EXAMPLES:
         assert f"    {command} " in r.stdout

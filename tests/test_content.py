@@ -22,9 +22,12 @@ import numpy as np
 import pytest
 
 from idxmnist import TruncatedError
-from idxmnist.datasets import checksum, content, unpack
-from idxmnist.datasets.identify import EMPTY, HTML, Catalog, Known, Unknown
-from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+from idxmnist.datasets.catalog import DIGITS
+from idxmnist.datasets.spec import DatasetSpec, RemoteFile
+from idxmnist.idx import digest as content
+from idxmnist.store import unpack
+from idxmnist.store import verify as checksum
+from idxmnist.store.identify import EMPTY, HTML, Catalog, Known, Unknown
 
 RNG = np.random.default_rng(7)
 IMAGES = RNG.integers(0, 256, (30, 28, 28), dtype=np.uint8)

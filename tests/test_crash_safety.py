@@ -229,13 +229,13 @@ def test_sigkill_during_build_npz_never_leaves_a_partial_file(raw_mnist, tmp_pat
         else:
             assert out.read_bytes() == previous
         _assert_complete(out, arrays)
-        for tmp in leftovers:  # what sweep_stale would remove later
+        for tmp in leftovers:  # what sweep would remove later
             tmp.unlink()
     assert mid_write >= 3  # the test did kill writers mid-write, at least the 3 deliberate ones
 
 
 def test_sweep_stale_removes_temporary_files_of_killed_writers(tmp_path):
-    from idxmnist.atomic import sweep_stale
+    from idxmnist.files import sweep
 
     dest = tmp_path / "mnist.npz"
     stale = tmp_path / ".mnist.npz.abc123.part"
@@ -243,7 +243,7 @@ def test_sweep_stale_removes_temporary_files_of_killed_writers(tmp_path):
     os.utime(stale, (0, 0))
     fresh = tmp_path / ".mnist.npz.def456.part"
     fresh.write_bytes(b"in progress")
-    sweep_stale(dest)
+    sweep(dest.parent)
     assert not stale.exists() and fresh.exists()
 
 

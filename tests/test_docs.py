@@ -61,8 +61,8 @@ def test_py_typed_ships():
     [
         "idxmnist.idx.format",
         "idxmnist.datasets.layout",
-        "idxmnist.preview",
-        "idxmnist.info",
+        "idxmnist.cli.preview",
+        "idxmnist.cli.info",
         "idxmnist.mnist",
         "idxmnist.fashion_mnist",
         "idxmnist.kmnist",
@@ -110,7 +110,7 @@ def test_readme_is_short_and_links_its_docs():
 def test_the_sources_page_states_what_the_code_does():
     """docs/sources.md: each dataset's mirrors in the registry's order, torchvision's names."""
     from idxmnist.datasets import registry
-    from idxmnist.datasets.export import torchvision_dir
+    from idxmnist.manage.export import torchvision_dir
 
     page = (ROOT / "docs" / "sources.md").read_text()
     for spec in registry.DATASETS.values():

@@ -26,9 +26,12 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import download, registry
-from idxmnist.datasets.loader import load_dataset
-from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+from idxmnist import config
+from idxmnist.datasets import registry
+from idxmnist.datasets.catalog import DIGITS
+from idxmnist.datasets.spec import DatasetSpec, RemoteFile, plain_name
+from idxmnist.fetch import download
+from idxmnist.load.loader import load_dataset
 
 from .conftest import dead_mirror_url
 from .conftest import run_cli as shared_run_cli
@@ -279,9 +282,9 @@ def test_verified_files_are_not_downloaded_again(synth, tmp_path, monkeypatch):
 def test_bad_timeout_value_is_refused(monkeypatch):
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="IDXMNIST_TIMEOUT"):
-        download.timeout()
+        config.timeout()
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "2.5")
-    assert download.timeout() == 2.5
+    assert config.timeout() == 2.5
 
 
 # -- self-healing ----------------------------------------------------------------------------
@@ -334,15 +337,15 @@ def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypat
 @pytest.mark.parametrize("name", ["../evil.gz", "a/b.gz", "/etc/passwd", ".hidden", "", "a\\b"])
 def test_names_must_be_plain(name):
     with pytest.raises(ValueError, match="plain file name"):
-        download.plain_name(name)
+        plain_name(name)
 
 
 def test_a_registry_name_with_a_path_is_refused_before_any_request(synth, tmp_path):
     files, _, spec = synth
     evil = RemoteFile("../escaped.gz", 10, "sha256", "0" * 64)
-    spec = DatasetSpec("evil", "evil.npz", "evil", (evil, *spec.files[1:]), (), DIGITS)
     with FaultServer(files) as server:
-        with pytest.raises(ValueError, match="plain file name"):
+        with pytest.raises(ValueError, match="plain file name"):  # no such spec can be made
+            spec = DatasetSpec("evil", "evil.npz", "evil", (evil, *spec.files[1:]), (), DIGITS)
             download.fetch_dataset(spec, tmp_path / "d", [server.url()])
         assert server.gets() == {}
     assert listing(tmp_path) == set()  # checked before anything is created
@@ -364,9 +367,9 @@ def test_redirects_and_content_disposition_never_pick_the_path(synth, tmp_path):
 
 def test_builtin_registry_names_are_plain():
     for spec in registry.DATASETS.values():
-        assert download.plain_name(spec.subdir) == spec.subdir
+        assert plain_name(spec.subdir) == spec.subdir
         for remote in spec.files:
-            assert download.plain_name(remote.name) == remote.name
+            assert plain_name(remote.name) == remote.name
 
 
 # -- real processes: concurrency and SIGKILL -------------------------------------------------
@@ -374,9 +377,10 @@ def test_builtin_registry_names_are_plain():
 CHILD = textwrap.dedent(
     """
     import hashlib, json, sys
-    from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
-    from idxmnist.datasets import download
-    from idxmnist.datasets.loader import load_dataset
+    from idxmnist.datasets.catalog import DIGITS
+    from idxmnist.datasets.spec import DatasetSpec, RemoteFile
+    from idxmnist.fetch import download
+    from idxmnist.load.loader import load_dataset
 
     cfg = json.load(open(sys.argv[1]))
     spec = DatasetSpec(cfg["name"], cfg["name"] + ".npz", cfg["name"],

@@ -26,6 +26,7 @@ import idxmnist
 from idxmnist import cli, emnist
 from idxmnist.datasets import ClassFile, registry
 from idxmnist.datasets.classes import DATA_DIR
+from idxmnist.datasets.spec import Split
 
 from .family import (
     emnist_member_names,
@@ -406,7 +407,7 @@ def test_bad_archive_names_archive_and_member(case, letters, tmp_path, registere
 def test_wrong_split_files_are_refused_by_their_size(tmp_path, registered):
     release = emnist_release(tmp_path / "release", n_train=41)
     spec = emnist_spec(release)
-    registered(replace(spec, splits=(registry.Split("train", 40), spec.splits[1])))
+    registered(replace(spec, splits=(Split("train", 40), spec.splits[1])))
     with pytest.raises(idxmnist.IdxError, match=r"holds 41 images; emnist_letters's train split"):
         emnist.load_data("letters", source=release.root, cache_dir=tmp_path / "c")
 

@@ -18,7 +18,7 @@ import pytest
 
 import idxmnist
 from idxmnist import cli, emnist, k49, qmnist
-from idxmnist.datasets import export, importer
+from idxmnist.manage import export, importer
 
 from .family import (
     emnist_archive,

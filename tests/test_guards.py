@@ -27,11 +27,13 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import checksum, download, registry
-from idxmnist.datasets.assemble import find_idx_files, find_sources, read_arrays, read_dataset
-from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
-from idxmnist.datasets.registry import RemoteFile
+from idxmnist.datasets import registry
+from idxmnist.datasets.spec import RemoteFile
+from idxmnist.fetch import download
 from idxmnist.idx import compression, decode, reader
+from idxmnist.load.assemble import find_idx_files, find_sources, read_arrays
+from idxmnist.store import verify as checksum
+from idxmnist.store.npzfile import load_npz, npz_members, write_npz
 
 from .httpserver import FaultServer
 
@@ -758,7 +760,7 @@ def test_the_dotted_upstream_names_are_found(tmp_path):
     for role in KEYS:
         dotted = NAMES[role].replace("-idx", ".idx").removesuffix(".gz")
         idxmnist.write_idx(tmp_path / dotted, want[role])
-    found = find_idx_files(tmp_path)
+    found = find_idx_files(tmp_path, registry.get("mnist").stems)
     assert {k: p.name for k, p in found.items()} == {
         "x_train": "train-images.idx3-ubyte",
         "y_train": "train-labels.idx1-ubyte",
@@ -770,12 +772,12 @@ def test_the_dotted_upstream_names_are_found(tmp_path):
 
 def test_find_idx_files_messages_word_for_word(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
-        find_idx_files(tmp_path / "nowhere")
+        find_idx_files(tmp_path / "nowhere", registry.get("mnist").stems)
     assert str(info.value) == (
         f"{tmp_path / 'nowhere'}: no such directory (expected the dataset's files)"
     )
     with pytest.raises(FileNotFoundError) as info:
-        find_idx_files(tmp_path)
+        find_idx_files(tmp_path, registry.get("mnist").stems)
     looked = "; ".join(
         f"{k}: {s} or {s.replace('-idx', '.idx')} (.gz/.xz/.bz2 too)"
         for k, s in [
@@ -813,14 +815,14 @@ def test_find_idx_files_with_other_stems_names_them_and_their_count(tmp_path, co
     )
 
 
-def test_read_dataset_defaults_and_load_idx_dataset_passes_its_options_on(tmp_path):
-    """read_dataset's defaults: backend "auto", labels 0..9; load_idx_dataset hands its
-    backend and num_classes down to it."""
+def test_load_idx_dataset_defaults_and_options(tmp_path):
+    """load_idx_dataset's defaults: backend "auto", labels 0..9; it hands its backend and
+    num_classes down to the assembler."""
     want = arrays(seed=1)
     want["y_train"][:] = 4
     want["y_test"][:] = 9
     write_set(tmp_path, want)
-    assert same(read_dataset(find_idx_files(tmp_path)), want)
+    assert same(idxmnist.load_idx_dataset(tmp_path), want)
     with pytest.raises(idxmnist.IdxError, match=r"holds label 9, outside 0\.\.4"):
         idxmnist.load_idx_dataset(tmp_path, num_classes=5)
     with pytest.raises(ValueError, match="backend must be one of"):
@@ -828,7 +830,7 @@ def test_read_dataset_defaults_and_load_idx_dataset_passes_its_options_on(tmp_pa
     want["y_test"][0] = 10
     write_set(tmp_path, want)
     with pytest.raises(idxmnist.IdxError, match=r"holds label 10, outside 0\.\.9"):
-        read_dataset(find_idx_files(tmp_path))
+        idxmnist.load_idx_dataset(tmp_path)
     assert same(idxmnist.load_idx_dataset(tmp_path, num_classes=11), want)
 
 
@@ -954,7 +956,7 @@ def test_read_idx_from_a_stream_shorter_than_the_sniff_is_refused():
 def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
     """EMNIST's members are read straight from gzip.zip: with the caller's backend, and
     checked against the member's own size before anything is allocated."""
-    from idxmnist.datasets.assemble import MemberRef
+    from idxmnist.load.assemble import MemberRef
 
     from .family import emnist_member_names, emnist_release, emnist_spec, gz
 
@@ -1001,7 +1003,7 @@ def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     cutoff of 3601 s remove it too; the original removes it whatever the stall.)"""
     import time
 
-    from idxmnist import atomic
+    from idxmnist import files as atomic
 
     dest = tmp_path / "mnist.npz"
     old = tmp_path / f".mnist.npz.1234{atomic.TEMP_SUFFIX}"
@@ -1010,7 +1012,7 @@ def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     fresh.write_bytes(b"y")
     now = time.time()
     os.utime(old, (now - 3600.01, now - 3600.01))
-    atomic.sweep_stale(dest)
+    atomic.sweep(dest.parent)
     assert not old.exists() and fresh.exists()
 
 
@@ -1071,8 +1073,8 @@ def test_images_of_another_size_are_named_against_the_first_split_whatever_its_p
     """With three splits, the split that disagrees is named, not always the second."""
     import dataclasses
 
-    from idxmnist.datasets.assemble import check_arrays
-    from idxmnist.datasets.registry import Split
+    from idxmnist.datasets.spec import Split
+    from idxmnist.load.assemble import check_arrays
 
     spec = dataclasses.replace(
         registry.get("mnist"),

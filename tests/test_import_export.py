@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import importer
+from idxmnist.manage import importer
 
 from .conftest import MNIST_FILES
 from .httpserver import FaultServer

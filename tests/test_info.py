@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist.cli.info import describe_file
 from idxmnist.errors import IdxError
-from idxmnist.info import describe_file
 
 from .test_load_data import make_dataset
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets.npzfile import ALIGN, npz_members
+from idxmnist.store.npzfile import ALIGN, npz_members
 
 
 def make_dataset(root, n_train=50, n_test=20, seed=0, compress="gzip"):
@@ -31,7 +31,7 @@ def make_dataset(root, n_train=50, n_test=20, seed=0, compress="gzip"):
 
 
 def test_cache_dir_precedence(tmp_path, monkeypatch):
-    from idxmnist.datasets.cache import cache_dir
+    from idxmnist.config import cache_dir
 
     monkeypatch.delenv("IDXMNIST_HOME", raising=False)
     monkeypatch.delenv("KERAS_HOME", raising=False)

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets.assemble import check_arrays
 from idxmnist.idx import compression, reader
 from idxmnist.idx.reader import IdxInfo, inspect_idx
+from idxmnist.load.assemble import check_arrays
+from idxmnist.mnist import _mnist_style
 
 SUFFIX_TRUNC = "the file is truncated, delete it and fetch it again"
 
@@ -256,17 +257,17 @@ NAMES = {k: f"<{k}>" for k in GOOD}
 )
 def test_assembler_messages_word_for_word(change, text):
     with pytest.raises(idxmnist.IdxError) as info:
-        check_arrays({**GOOD, **change}, NAMES)
+        check_arrays({**GOOD, **change}, NAMES, _mnist_style(10))
     assert str(info.value) == text
 
 
 def test_assembler_label_bound_is_the_class_count():
-    check_arrays({**GOOD, "y_train": np.array([0, 1, 2, 9], np.uint8)}, NAMES)  # 9 < 10
-    check_arrays({**GOOD, "y_test": np.array([0, 4], np.uint8)}, NAMES, num_classes=5)
+    check_arrays({**GOOD, "y_train": np.array([0, 1, 2, 9], np.uint8)}, NAMES, _mnist_style(10))
+    check_arrays({**GOOD, "y_test": np.array([0, 4], np.uint8)}, NAMES, _mnist_style(5))
     with pytest.raises(idxmnist.IdxError, match="holds label 5, outside 0..4"):
-        check_arrays({**GOOD, "y_test": np.array([0, 5], np.uint8)}, NAMES, num_classes=5)
+        check_arrays({**GOOD, "y_test": np.array([0, 5], np.uint8)}, NAMES, _mnist_style(5))
     empty = {**GOOD, "x_test": np.zeros((0, 2, 2), np.uint8), "y_test": np.zeros(0, np.uint8)}
-    check_arrays(empty, NAMES)  # an empty split is allowed
+    check_arrays(empty, NAMES, _mnist_style(10))  # an empty split is allowed
 
 
 def _gzip_message(data: bytes, monkeypatch, whole: bool) -> str:
@@ -365,7 +366,7 @@ def test_assembler_count_message_word_for_word():
     import dataclasses
 
     from idxmnist.datasets import registry
-    from idxmnist.datasets.registry import Split
+    from idxmnist.datasets.spec import Split
 
     spec = dataclasses.replace(registry.get("mnist"), splits=(Split("train", 4), Split("test", 3)))
     check_arrays(

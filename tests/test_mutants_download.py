@@ -29,9 +29,9 @@ import time
 import numpy as np
 import pytest
 
-from idxmnist import ChecksumError, DownloadError
-from idxmnist.datasets import download
-from idxmnist.datasets.registry import RemoteFile
+from idxmnist import ChecksumError, DownloadError, config
+from idxmnist.datasets.spec import RemoteFile, plain_name
+from idxmnist.fetch import download
 
 from .httpserver import FaultServer
 from .test_download import listing
@@ -532,11 +532,11 @@ def test_fetch_dataset_makes_its_folder_and_the_folders_above_it(tmp_path):
 def test_a_timeout_must_be_a_positive_finite_number_of_seconds(monkeypatch):
     for value, seconds in [("0.5", 0.5), ("1", 1.0), (" 30 ", 30.0), ("", 10.0)]:
         monkeypatch.setenv("IDXMNIST_TIMEOUT", value)
-        assert download.timeout() == seconds, value
+        assert config.timeout() == seconds, value
     for value in ["0", "-1", "inf", "nan", "soon"]:
         monkeypatch.setenv("IDXMNIST_TIMEOUT", value)
         with pytest.raises(ValueError) as info:
-            download.timeout()
+            config.timeout()
         assert (
             str(info.value) == f"IDXMNIST_TIMEOUT={value!r}: expected a positive number of seconds"
         )
@@ -545,7 +545,7 @@ def test_a_timeout_must_be_a_positive_finite_number_of_seconds(monkeypatch):
 def test_names_with_a_nul_byte_are_not_plain():
     for name in ["a\0b", "train-images-idx3-ubyte.gz\0"]:
         with pytest.raises(ValueError) as info:
-            download.plain_name(name)
+            plain_name(name)
         assert str(info.value) == (
             f"{name!r} is not a plain file name; refusing to use it as a path"
         )

@@ -23,10 +23,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from idxmnist import ChecksumError, DownloadError
-from idxmnist.datasets import checksum, content, download, partial
-from idxmnist.datasets.identify import HTML, Catalog, Known, Unknown
-from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+from idxmnist import ChecksumError, DownloadError, errors
+from idxmnist.datasets.catalog import DIGITS
+from idxmnist.datasets.spec import DatasetSpec, RemoteFile
+from idxmnist.fetch import download, partial
+from idxmnist.idx import digest as content
+from idxmnist.store import verify as checksum
+from idxmnist.store.identify import HTML, Catalog, Known, Unknown
 
 from .httpserver import FaultServer
 from .test_download import listing
@@ -50,7 +53,7 @@ def remote(body: bytes, content_sha: str | None = SHA, content_size: int | None 
 def test_content_mismatch_without_a_pinned_content_hash_says_so(tmp_path):
     path = tmp_path / NAME
     path.write_bytes(gzip.compress(RAW))
-    message = content.content_mismatch(path, remote(b"other", None, None))
+    message = checksum.content_mismatch(path, remote(b"other", None, None))
     assert message == "no content hash is pinned for this file"
 
 
@@ -58,7 +61,7 @@ def test_content_mismatch_of_another_size_names_both_sizes_and_hashes_nothing(tm
     other = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 7, 4, 5) + bytes(7 * 4 * 5)
     path = tmp_path / NAME
     path.write_bytes(gzip.compress(other))
-    message = content.content_mismatch(path, remote(b"upstream"))
+    message = checksum.content_mismatch(path, remote(b"upstream"))
     assert message == (
         f"its IDX header declares uint8 (7, 4, 5), {len(other)} bytes; expected {len(RAW)} bytes"
     )
@@ -69,23 +72,23 @@ def test_content_mismatch_without_a_pinned_size_compares_the_hash(tmp_path):
     changed[-1] ^= 0xFF
     path = tmp_path / NAME
     path.write_bytes(lzma.compress(bytes(changed)))
-    message = content.content_mismatch(path, remote(b"upstream", SHA, None))
+    message = checksum.content_mismatch(path, remote(b"upstream", SHA, None))
     found = hashlib.sha256(bytes(changed)).hexdigest()
     assert message == f"sha256 of the IDX bytes is {found}, expected {SHA}"
     path.write_bytes(lzma.compress(RAW))
-    assert content.content_mismatch(path, remote(b"upstream", SHA, None)) is None
+    assert checksum.content_mismatch(path, remote(b"upstream", SHA, None)) is None
 
 
 def test_content_mismatch_reports_a_damaged_file_without_its_path(tmp_path):
     path = tmp_path / NAME
     path.write_bytes(gzip.compress(RAW)[:-30])
-    message = content.content_mismatch(path, remote(b"upstream"))
+    message = checksum.content_mismatch(path, remote(b"upstream"))
     assert message == (
         "the gzip stream ends early: the file is truncated "
         "(an interrupted download?); delete it and fetch it again"
     )
     path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 1 << 16, 1 << 16, 1 << 17))
-    message = content.content_mismatch(path, remote(b"upstream"))
+    message = checksum.content_mismatch(path, remote(b"upstream"))
     assert message == (
         f"IDX header declares shape {(1 << 16, 1 << 16, 1 << 17)} "
         f"({1 << 49} bytes), which is not a plausible file"
@@ -93,9 +96,9 @@ def test_content_mismatch_reports_a_damaged_file_without_its_path(tmp_path):
 
 
 def test_reason_of_keeps_a_message_that_does_not_start_with_the_name():
-    assert content.reason_of(ValueError("a/b: bad"), "a/b") == "bad"
-    assert content.reason_of(ValueError("other: bad"), "a/b") == "other: bad"
-    assert content.reason_of(ValueError("a/bc: bad"), "a/b") == "a/bc: bad"
+    assert errors.reason_of(ValueError("a/b: bad"), "a/b") == "bad"
+    assert errors.reason_of(ValueError("other: bad"), "a/b") == "other: bad"
+    assert errors.reason_of(ValueError("a/bc: bad"), "a/b") == "a/bc: bad"
 
 
 def test_idx_digest_names_the_file_in_container_and_header_errors(tmp_path):

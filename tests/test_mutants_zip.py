@@ -26,7 +26,7 @@ import pytest
 from idxmnist import IdxError, TruncatedError
 from idxmnist.idx import transpose
 from idxmnist.idx.ziparchive import MemberReader, ZipArchive, entry_at
-from idxmnist.idx.zipdirectory import END_MAX, Directory, End, NeedMore, end_record
+from idxmnist.idx.zipdirectory import END_MAX, Directory, End, NeedMoreError, end_record
 
 from .family import central, emnist_member_names, patch
 from .test_ziparchive import make
@@ -420,7 +420,7 @@ def bad_end(tail: bytes, tail_start: int = 0, size: int | None = None) -> str:
 
 
 def need_more(archive: bytes, tail_start: int) -> int:
-    with pytest.raises(NeedMore) as err:
+    with pytest.raises(NeedMoreError) as err:
         end_record(archive[tail_start:], tail_start, len(archive), "gzip.zip")
     assert str(err.value) == f"need the archive's bytes from {err.value.start}"
     return err.value.start

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 import idxmnist
-from idxmnist.datasets import download
-from idxmnist.datasets.loader import load_dataset
+from idxmnist import config
+from idxmnist.load.loader import load_dataset
 
 from .httpserver import FaultServer
 from .test_download import NAMES, child_env, listing, run_cli, same, spec_for, synthetic
@@ -85,7 +85,7 @@ def test_offline_false_overrides_the_environment(synth, tmp_path, monkeypatch):
 def test_a_bad_offline_value_is_refused(monkeypatch, value):
     monkeypatch.setenv("IDXMNIST_OFFLINE", value)
     with pytest.raises(ValueError, match="IDXMNIST_OFFLINE"):
-        download.offline_mode()
+        config.offline()
 
 
 def test_cli_fetch_offline(tmp_path):

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from benchmarks.targets import MEMORY
-from idxmnist import bench
+from idxmnist.cli import bench
 
 
 @pytest.mark.realdata

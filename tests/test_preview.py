@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.preview import render_text, select_samples
+from idxmnist.cli.preview import render_text, select_samples
 
 from .conftest import run_cli as run
 from .test_load_data import make_dataset

@@ -20,7 +20,8 @@ import pytest
 
 import idxmnist
 from idxmnist import cli, qmnist
-from idxmnist.datasets import registry
+from idxmnist.datasets import catalog, registry
+from idxmnist.datasets.spec import Column
 
 from .family import (
     NIST_NAMES,
@@ -263,8 +264,8 @@ def test_preview_qmnist_and_nist(release, capsys, monkeypatch):
 
 def test_registered_column_ranges_are_checked(release, tmp_path, registered):
     """A registered spec's own column ranges apply: ``duplicate`` 0..0 refuses the release."""
-    columns = list(registry.QMNIST_COLUMNS)
-    columns[6] = registry.Column("duplicate", 0, 0)
+    columns = list(catalog.QMNIST_COLUMNS)
+    columns[6] = Column("duplicate", 0, 0)
     registered(replace(qmnist_specs(release)[0], columns=tuple(columns)))
     with pytest.raises(
         idxmnist.IdxError, match=r"column 6 \(duplicate\) holds \d+, outside 0\.\.0"

@@ -22,9 +22,9 @@ import pytest
 
 import idxmnist
 from idxmnist import emnist
-from idxmnist.datasets import ranged
-from idxmnist.datasets.registry import RemoteFile
-from idxmnist.idx.zipdirectory import Directory, NeedMore, end_record
+from idxmnist.datasets.spec import RemoteFile
+from idxmnist.fetch import ranged
+from idxmnist.idx.zipdirectory import Directory, NeedMoreError, end_record
 
 from .family import emnist_archive, emnist_member_names, emnist_specs
 from .httpserver import FaultServer
@@ -292,7 +292,7 @@ def test_every_member_span_reads_as_zipfile_reads_it(release, kind, tmp_path):
     tail_start = size - ranged.TAIL
     try:
         end = end_record(archive[tail_start:], tail_start, size, "a.zip")
-    except NeedMore as more:
+    except NeedMoreError as more:
         assert kind == "comment"
         tail_start = more.start
         end = end_record(archive[tail_start:], tail_start, size, "a.zip")

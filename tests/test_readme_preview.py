@@ -17,7 +17,7 @@ import numpy as np
 import idxmnist
 from idxmnist import cli
 from idxmnist.datasets import registry
-from idxmnist.datasets.registry import Split
+from idxmnist.datasets.spec import Split
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 GLYPHS = {

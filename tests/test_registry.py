@@ -25,7 +25,8 @@ from idxmnist.datasets import (
     registry,
     unregister,
 )
-from idxmnist.datasets.loader import cached_name, load_arrays
+from idxmnist.datasets.spec import Archive
+from idxmnist.load.loader import cached_name, load_arrays
 
 from .family import gz, idx_bytes, listing, sha256
 from .httpserver import FaultServer
@@ -131,11 +132,9 @@ def test_register_refuses_paths(change, error, pattern, clean):
 
 def test_register_refuses_an_unsafe_archive_name(clean):
     spec = get("emnist_letters")
-    bad = dataclasses.replace(
-        spec, name="other", archive=registry.Archive(RemoteFile("../gzip.zip", 1, "md5", "0" * 32))
-    )
-    with pytest.raises(ValueError, match="not a plain file name"):
-        register(bad)
+    unsafe = Archive(RemoteFile("../gzip.zip", 1, "md5", "0" * 32))
+    with pytest.raises(ValueError, match="not a plain file name"):  # refused when it is made
+        register(dataclasses.replace(spec, name="other", archive=unsafe))
     with pytest.raises(TypeError, match="register needs a DatasetSpec"):
         register("emnist")  # type: ignore[arg-type]
 

@@ -17,8 +17,9 @@ import time
 import pytest
 
 import idxmnist
-from idxmnist.datasets import download, partial
-from idxmnist.datasets.loader import load_dataset
+from idxmnist import files
+from idxmnist.fetch import download, partial
+from idxmnist.load.loader import load_dataset
 
 from .httpserver import FaultServer
 from .test_download import NAMES, listing, same, spec_for, synthetic, with_files
@@ -197,12 +198,12 @@ def test_sweep_keeps_resumable_parts_and_removes_the_rest(tmp_path):
     old = partial.Partial(tmp_path, "b.gz")
     old.path.write_bytes(b"y")
     old.save(partial.Meta("http://h/b.gz", None, None, None, 1))
-    week = time.time() - partial.MAX_AGE - 60
+    week = time.time() - files.RESUMABLE_MAX_AGE - 60
     os.utime(old.record, (week, week))
     (tmp_path / ".c.gz.k3j4h5g6.part").write_bytes(b"a killed atomic_write")
     (tmp_path / ".d.gz.part.json").write_text("{}")  # a record without its part
     (tmp_path / "e.gz").write_bytes(b"not a temporary file")
-    partial.sweep(tmp_path)
+    files.sweep(tmp_path, older_than=0)  # as a fetch does, under the folder's lock
     assert listing(tmp_path) == {".a.gz.part", ".a.gz.part.json", "e.gz"}
 
 

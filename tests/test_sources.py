@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import download, registry
+from idxmnist.datasets import registry
+from idxmnist.fetch import download
 
 from .httpserver import FaultServer
 from .test_download import NAMES, listing
@@ -153,7 +154,7 @@ def test_each_packaging_loads_mnist_verified_by_content(name, raw, upstream, tmp
     spec = registry.get("mnist")
     for remote in spec.files:
         (path,) = [tmp_path / "mnist" / k for k in kept if k.startswith(remote.stem)]
-        assert idxmnist.datasets.checksum.verdict(path, remote).ok
+        assert idxmnist.store.verify.verdict(path, remote).ok
 
 
 @pytest.mark.parametrize("name", ROUTES)

@@ -16,8 +16,8 @@ import sys
 import pytest
 
 import idxmnist
-from idxmnist.datasets import tls
-from idxmnist.datasets.loader import load_dataset
+from idxmnist.fetch import tls
+from idxmnist.load.loader import load_dataset
 
 from .httpserver import FaultServer
 from .test_download import NAMES, same, spec_for, synthetic

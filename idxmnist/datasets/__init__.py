@@ -1,25 +1,37 @@
-"""The dataset layer: which files make a dataset, where they come from, the cache.
+"""The model stage: what a dataset is, as data. Public: the names below.
 
-``layout`` (the keys and the keras tuple), ``registry`` (every dataset's
-files, sizes, checksums, splits, mirrors and classes, as data; ``classes``
-reads the class tables it points at), ``download``, ``archive`` and
-``checksum`` (verified files from mirrors, members of an archive),
-``assemble`` (a dataset's files -> checked arrays; ``labels`` checks and
-presents them), ``cache`` (where the cache lives), ``npzfile`` (the aligned
-npz, written atomically, loaded by mmap), ``loader`` (``load_data``,
-``load_dataset``).
+=============  ==================================================================
+module         its job
+=============  ==================================================================
+``spec``       the record types (``DatasetSpec``, ``RemoteFile``, ``Split``,
+               ``Column``, ``Archive``) and all their checks
+``catalog``    the built-in entries, data only
+``registry``   ``DATASETS``; ``get``, ``names``, ``register``, ``unregister``
+``classes``    the class-name tables the entries point at (package data)
+``layout``     keras's four keys and the tuple <-> dict conversions
+``labels``     labels as stored, checked; class column or named records
+=============  ==================================================================
 
 What a user needs to add a dataset at run time, and to load any registered
 one, is exported here::
 
     from idxmnist.datasets import DatasetSpec, RemoteFile, register, load_dataset
 
-See :func:`register` and ``docs/datasets.md``.
+``load_dataset`` lives in the load stage (``idxmnist.load.loader``) and is
+imported from there on first use. See :func:`register` and
+``docs/datasets.md``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .classes import ClassFile
-from .loader import load_dataset
-from .registry import Archive, Column, DatasetSpec, RemoteFile, Split, get, register, unregister
+from .registry import DATASETS, get, names, register, unregister
+from .spec import Archive, Column, DatasetSpec, RemoteFile, Split
+
+if TYPE_CHECKING:
+    from ..load.loader import load_dataset
 
 __all__ = [
     "DatasetSpec",
@@ -28,8 +40,19 @@ __all__ = [
     "Column",
     "Archive",
     "ClassFile",
+    "DATASETS",
     "register",
     "unregister",
     "get",
+    "names",
     "load_dataset",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the loaders are a higher stage: this package's face keeps the name working (PEP 562)
+    if name == "load_dataset":
+        from ..load.loader import load_dataset
+
+        return load_dataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 Most datasets store one class per example: an ``(N,)`` uint8 array. QMNIST
 stores a label *matrix*: ``(N, 8)`` int32, one row per example, its columns
-named in the registry entry (:class:`~.registry.Column`), the class first.
+named in the registry entry (:class:`~.spec.Column`), the class first.
 Such a matrix is kept as it is in the npz cache (plain int32, no pickle,
 memory-mapped) and handed out either as
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import IdxError
-from .registry import DatasetSpec
+from .spec import DatasetSpec
 
 __all__ = ["record_dtype", "records", "classes", "check_labels"]
 

@@ -23,7 +23,7 @@ __all__ = [
     "KEYS",
     "SPLITS",
     "PAIRS",
-    "Split",
+    "SplitName",
     "Arrays",
     "pair_of",
     "keys_of",
@@ -31,8 +31,8 @@ __all__ = [
     "as_dict",
 ]
 
-Split: TypeAlias = Literal["train", "test"]
-SPLITS: tuple[Split, Split] = ("train", "test")
+SplitName: TypeAlias = Literal["train", "test"]
+SPLITS: tuple[SplitName, SplitName] = ("train", "test")
 #: ``(images key, labels key)`` of each split, in keras's order
 PAIRS: tuple[tuple[str, str], tuple[str, str]] = (("x_train", "y_train"), ("x_test", "y_test"))
 #: the four names, in keras's tuple order

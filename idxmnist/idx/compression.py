@@ -12,6 +12,9 @@ Two ways to get the bytes out:
 Every failure of the underlying library is turned into :class:`IdxError`
 naming the file; nothing here lets ``zlib.error``, ``EOFError`` and friends
 escape.
+
+Also the one table of containers' file-name suffixes (:data:`SUFFIX`), and
+:func:`looks_like_html`, the check for a web page saved under a data name.
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ from types import ModuleType
 from typing import Any, BinaryIO, Literal, TypeAlias
 
 from ..errors import IdxError, TruncatedError
+from ..files import CHUNK
 
 __all__ = [
     "Container",
+    "SUFFIX",
+    "COMPRESSED_SUFFIXES",
     "sniff",
+    "strip_suffix",
+    "looks_like_html",
     "Stream",
     "inflate_gzip_whole",
     "peek_gzip",
@@ -62,11 +70,11 @@ PEEK_INPUT = 1 << 16
 #: inputs at least this large search for a second member in a helper thread
 THREADED_SEARCH_MIN = 1 << 20
 
-CHUNK = 1 << 18  # compressed bytes read per step
-#: decompressed bytes asked for per step: larger than what a CHUNK of input
-#: usually inflates to, so that zlib rarely stops short of its input (each
-#: time it does, it copies the input left over: measured 1.4x slower at 256 KiB)
-OUT_CHUNK = 1 << 20
+#: decompressed bytes asked for per step (CHUNK compressed bytes are read per
+#: step): larger than what a CHUNK of input usually inflates to, so that zlib
+#: rarely stops short of its input (each time it does, it copies the input
+#: left over: measured 1.4x slower at 256 KiB)
+OUT_CHUNK = 4 * CHUNK
 
 _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (
     zlib.error,
@@ -77,6 +85,10 @@ _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (
 )
 
 Container: TypeAlias = Literal["gzip", "xz", "bz2", "raw"]
+#: each container's file-name suffix, in the order a folder is searched (raw reads fastest)
+SUFFIX: dict[Container, str] = {"raw": "", "gzip": ".gz", "xz": ".xz", "bz2": ".bz2"}
+#: the suffixes of compressed containers: a name without one of them is its stem
+COMPRESSED_SUFFIXES = tuple(s for s in SUFFIX.values() if s)
 
 # name -> module with a zlib-compatible decompressobj, fastest first
 _ZLIB_LIKE = {"zlib-ng": "zlib_ng.zlib_ng", "isal": "isal.isal_zlib", "zlib": "zlib"}
@@ -91,6 +103,29 @@ def sniff(lead: bytes) -> Container:
     if lead.startswith(BZ2_MAGIC):
         return "bz2"
     return "raw"
+
+
+def strip_suffix(name: str) -> str:
+    """``name`` without its compression suffix: ``a-idx3-ubyte.gz`` -> ``a-idx3-ubyte``."""
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
+
+
+def looks_like_html(head: bytes, *, cut: bool = False) -> bool:
+    """True when ``head`` (a file's first bytes) starts like an HTML or XML page.
+
+    ``cut``: ``head`` is all that was read of a longer start (the four bytes of
+    an IDX magic), so one that could begin such a page counts too.
+    """
+    head = head.lstrip()[:64].lower()
+    if cut:
+        return bool(head) and any(m.startswith(head[: len(m)]) for m in _HTML_STARTS)
+    return head.startswith(_HTML_STARTS)
 
 
 @cache

@@ -32,10 +32,12 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from ..errors import IdxError, TruncatedError
+from .compression import looks_like_html
 
 __all__ = [
     "IdxHeader",
@@ -44,6 +46,8 @@ __all__ = [
     "parse_magic",
     "parse_dims",
     "parse_header",
+    "read_header",
+    "HeaderSource",
     "encode_header",
     "file_dtype_of",
 ]
@@ -115,7 +119,7 @@ def parse_magic(magic: bytes, name: str) -> tuple[int, int]:
         )
     if magic[0] != 0 or magic[1] != 0:
         hint = ""
-        if magic.lstrip()[:1] == b"<":  # "<!DOCTYPE", "<html", maybe after whitespace
+        if looks_like_html(magic, cut=True):
             hint = " (it looks like an HTML page, not data: a mirror error page?)"
         raise IdxError(
             f"{name}: not an IDX file: first bytes are {magic[:4].hex(' ')}, "
@@ -157,6 +161,25 @@ def parse_dims(code: int, ndim: int, dims: bytes, name: str) -> IdxHeader:
             f"({header.payload_size} bytes), which is not a plausible file"
         )
     return header
+
+
+class HeaderSource(Protocol):
+    """What :func:`read_header` reads from: a decompressed stream, named for errors."""
+
+    name: str
+
+    def read_exact(self, n: int, /) -> bytes: ...
+
+
+def read_header(stream: HeaderSource) -> IdxHeader:
+    """Read and check the header at the start of ``stream``, leaving it at the payload.
+
+    The one place an IDX header is read from a stream: ``read_idx``,
+    ``read_idx_header`` and the content digest all come through here.
+    """
+    magic = stream.read_exact(4)
+    code, ndim = parse_magic(magic, stream.name)
+    return parse_dims(code, ndim, stream.read_exact(4 * ndim), stream.name)
 
 
 def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:

@@ -25,18 +25,26 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ..errors import IdxError, TruncatedError, describe
 from . import compression, decode
 from .compression import Container
 from .decode import Backend
-from .format import MAX_NDIM, IdxHeader, parse_dims, parse_header, parse_magic
+from .format import MAX_NDIM, IdxHeader, parse_header, read_header
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
+    from numpy.typing import NDArray
 
-__all__ = ["read_idx", "read_idx_from", "read_idx_header", "inspect_idx", "IdxInfo", "Source"]
+__all__ = [
+    "read_idx",
+    "read_idx_from",
+    "read_idx_header",
+    "inspect_idx",
+    "idx_stream",
+    "IdxInfo",
+    "Source",
+]
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -118,12 +126,6 @@ def _sniff(f: BinaryIO, size: int | None) -> tuple[Container, BinaryIO]:
     else:
         f = io.BufferedReader(_Prefixed(lead, f))
     return compression.sniff(lead), f
-
-
-def _stream_header(stream: compression.Stream) -> IdxHeader:
-    magic = stream.read_exact(4)
-    code, ndim = parse_magic(magic, stream.name)
-    return parse_dims(code, ndim, stream.read_exact(4 * ndim), stream.name)
 
 
 def _check_fits(header: IdxHeader, kind: Container, size: int | None, name: str) -> None:
@@ -221,7 +223,7 @@ def _read_stream(
     transpose: bool = False,
 ) -> np.ndarray:
     stream = compression.Stream(f, kind, name)
-    header = _stream_header(stream)
+    header = read_header(stream)
     _check_fits(header, kind, size, name)
     shape: tuple[int, ...] = _transposed_shape(header, name) if transpose else header.shape
     arr = _allocate(header, name)
@@ -367,10 +369,38 @@ def read_idx_from(
     return _read_stream(chained, compression.sniff(lead), name, size, backend, transpose)
 
 
+@contextmanager
+def idx_stream(source: Source) -> Iterator[tuple[compression.Stream, IdxHeader]]:
+    """An IDX source's decompressed stream, positioned at its payload, and its header.
+
+    The caller reads the payload in bounded chunks and calls
+    ``stream.finish()`` to check that nothing follows it. (Nothing is
+    allocated from the header here; ``read_idx``, which allocates the whole
+    array, first checks the header against what the source can hold.)
+    """
+    with _opened(source) as (f, name, size):
+        kind, f = _sniff(f, size)
+        stream = compression.Stream(f, kind, name)
+        yield stream, read_header(stream)
+
+
 def read_idx_header(source: Source) -> IdxHeader:
-    """Read only the header of an IDX file: ``.dtype``, ``.shape`` and more.
+    """Reads only the header of an IDX file: its type, shape and sizes.
 
     Reads (and for compressed files inflates) only the first bytes.
+
+    Args:
+        source: a path, or a binary file object.
+
+    Returns:
+        The :class:`~idxmnist.IdxHeader`: ``.dtype`` (native), ``.shape``,
+        ``.header_size``, ``.payload_size``, ``.total_size``.
+
+    Raises:
+        IdxError: the bytes are not an IDX header, or the header declares
+            more than the file can hold (``TruncatedError`` when it is cut).
+
+    Example:
 
     >>> read_idx_header("train-images-idx3-ubyte.gz").shape  # doctest: +SKIP
     (60000, 28, 28)
@@ -382,5 +412,5 @@ def inspect_idx(source: Source) -> IdxInfo:
     """Header, container and stored size of an IDX file, reading only its start."""
     with _opened(source) as (f, name, size):
         kind, f = _sniff(f, size)
-        header = _stream_header(compression.Stream(f, kind, name))
+        header = read_header(compression.Stream(f, kind, name))
         return IdxInfo(header, kind, size)

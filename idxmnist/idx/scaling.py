@@ -12,13 +12,15 @@ expression without changing a single value.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from . import decode
 from .decode import Backend
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["to_float32"]
 
@@ -35,15 +37,28 @@ def _resolve(backend: Backend, x: np.ndarray) -> Literal["numpy", "numba"]:
 def to_float32(
     x: ArrayLike, divisor: float = 255, *, backend: Backend = "auto"
 ) -> NDArray[np.float32]:
-    """Return ``x.astype(np.float32) / np.float32(divisor)``, computed faster.
+    """Returns ``x.astype(np.float32) / np.float32(divisor)``, computed faster.
 
-    ``x`` is any numeric array (the fused one-pass kernel is used for uint8);
-    the result is a new C-contiguous float32 array of the same shape, bit for
-    bit equal to that expression. ``backend``: ``"numpy"`` (one allocation,
-    in-place division), ``"numba"`` (a fused parallel kernel, needs
-    ``idxmnist[numba]``) or ``"auto"`` (Numba for large uint8 arrays once its
-    kernels are loaded in this process, since loading them costs more than one
-    call saves; NumPy otherwise).
+    The result is bit for bit equal to that expression, on every backend.
+
+    Args:
+        x: any numeric array (the fused one-pass kernel is for uint8).
+        divisor: what each value is divided by (255: pixels into [0, 1]).
+        backend: ``"numpy"`` (one allocation, in-place division), ``"numba"``
+            (a fused parallel kernel, needs ``idxmnist[numba]``) or ``"auto"``
+            (Numba for large uint8 arrays once its kernels are loaded in this
+            process, since loading them costs more than one call saves; NumPy
+            otherwise).
+
+    Returns:
+        A new C-contiguous float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` is not numeric (strings, objects).
+        ValueError: ``backend`` is not one of the three names.
+        ImportError: ``backend="numba"`` without numba installed.
+
+    Example:
 
     >>> (x_train, _), _ = idxmnist.load_data()      # doctest: +SKIP
     >>> x = idxmnist.to_float32(x_train)            # == x_train.astype("float32") / 255

@@ -8,19 +8,25 @@ import lzma
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TypeAlias
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from ..atomic import atomic_write
+from ..files import atomic_write
+from .compression import SUFFIX
 from .format import encode_header, file_dtype_of
 from .reader import Source
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["write_idx"]
 
 Compression: TypeAlias = Literal["gzip", "xz", "bz2"]
-_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".xz": "xz", ".bz2": "bz2"}
+#: a destination's suffix -> the compression it implies
+_BY_SUFFIX: dict[str, Compression] = {
+    suffix: kind for kind, suffix in SUFFIX.items() if kind != "raw"
+}
 _ITEMS_PER_WRITE = 1 << 20
 
 
@@ -89,7 +95,7 @@ def write_idx(dest: Source, array: ArrayLike, *, compress: Compression | None = 
         raise ValueError(f"compress must be None, 'gzip', 'xz' or 'bz2', not {compress!r}")
     if isinstance(dest, (str, os.PathLike)):
         if compress is None:
-            compress = _SUFFIXES.get(os.path.splitext(os.fspath(dest))[1])
+            compress = _BY_SUFFIX.get(os.path.splitext(os.fspath(dest))[1])
         with atomic_write(dest) as f:
             _write(f, array, compress)
     else:

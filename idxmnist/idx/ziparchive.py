@@ -32,12 +32,14 @@ from __future__ import annotations
 import io
 import os
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..errors import IdxError, TruncatedError
-from .compression import DEFLATE_MAX_RATIO, gzip_backend
+from ..files import CHUNK
+from .compression import DEFLATE_MAX_RATIO, gzip_backend, libdeflate
 
 __all__ = [
     "ZipArchive",
@@ -53,7 +55,6 @@ __all__ = [
 ZIP_MAGIC = b"PK\x03\x04"
 STORED, DEFLATED = 0, 8
 _LOCAL = struct.Struct("<4s5H3L2H")  # the 30-byte local file header
-CHUNK = 1 << 18  # archive bytes read per step
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,6 @@ class ZipEntry:
 
 def _crc32() -> Any:
     """The fastest CRC-32 installed: libdeflate's, else zlib-ng's, else zlib's (all equal)."""
-    from .compression import libdeflate
 
     lib = libdeflate()
     if lib is not None:
@@ -86,7 +86,6 @@ def read_infos(f: BinaryIO, name: str) -> list[Any]:
     and the end records (``zipfile`` counts offsets from where the directory
     turns out to start). IdxError, naming ``name``, if it is not a readable zip.
     """
-    import zipfile
 
     try:
         return zipfile.ZipFile(f).infolist()

@@ -9,7 +9,7 @@ the central directory itself. So:
 1. :func:`end_record` finds the EOCD (and the ZIP64 records, if there are
    any) in the archive's tail and says where the directory starts and how
    long it is; if the tail fetched is too short to tell, it raises
-   :class:`NeedMore` with the offset the tail must start from;
+   :class:`NeedMoreError` with the offset the tail must start from;
 2. :class:`Directory` reads the directory from the archive's bytes from
    there to the end (``zipfile``, as :class:`~.ziparchive.ZipArchive` does,
    with every member checked the same way by :class:`~.ziparchive.Listing`)
@@ -22,7 +22,10 @@ the central directory itself. So:
 
 The records' layouts are the standard library's (``zipfile``'s
 ``structEndArchive``, ``structEndArchive64Locator``, ``structEndArchive64``).
-Multi-disk archives are refused.
+Multi-disk archives are refused. The end records are read here, not by
+``zipfile``: its reader (the private ``_EndRecData``) needs the whole file
+to seek in and cannot say which earlier bytes a short tail lacks, which is
+what lets a fetch ask for exactly that span, once.
 
 >>> end = end_record(tail, len(archive) - len(tail), len(archive), "gzip.zip")  # doctest: +SKIP
 >>> Directory(archive[end.start:], end, "gzip.zip").span("gzip/emnist-...")     # doctest: +SKIP
@@ -34,12 +37,22 @@ from __future__ import annotations
 import io
 import os
 import struct
+import zipfile
 from dataclasses import dataclass
 
 from ..errors import IdxError
 from .ziparchive import Listing, MemberReader, entry_at, read_infos
 
-__all__ = ["End", "NeedMore", "Directory", "end_record", "END_MAX", "EOCD", "EOCD64", "LOCATOR"]
+__all__ = [
+    "End",
+    "NeedMoreError",
+    "Directory",
+    "end_record",
+    "END_MAX",
+    "EOCD",
+    "EOCD64",
+    "LOCATOR",
+]
 
 #: the end of central directory record, without its comment
 EOCD = struct.Struct("<4s4H2LH")
@@ -54,7 +67,7 @@ EOCD64_SIG = b"PK\x06\x06"
 END_MAX = EOCD.size + 0xFFFF + LOCATOR.size + EOCD64.size
 
 
-class NeedMore(Exception):
+class NeedMoreError(Exception):
     """The tail does not reach back far enough: fetch the archive from ``start`` on."""
 
     def __init__(self, start: int) -> None:
@@ -97,7 +110,7 @@ def _eocd_at(tail: bytes) -> int:
 def end_record(tail: bytes, tail_start: int, archive_size: int, where: str) -> End:
     """Where the central directory is, from ``tail``: the archive's bytes from ``tail_start``.
 
-    Raises :class:`NeedMore` when ``tail`` is too short to tell, and
+    Raises :class:`NeedMoreError` when ``tail`` is too short to tell, and
     :class:`IdxError` when the bytes are not the end of a readable zip.
     """
     if tail_start + len(tail) != archive_size:
@@ -105,7 +118,7 @@ def end_record(tail: bytes, tail_start: int, archive_size: int, where: str) -> E
     at = _eocd_at(tail)
     if at < 0:
         if tail_start > 0 and len(tail) < END_MAX:
-            raise NeedMore(max(0, archive_size - END_MAX))
+            raise NeedMoreError(max(0, archive_size - END_MAX))
         raise _bad(where, "no end of central directory record in its last bytes")
     _, disk, disk_cd, count_here, count, size, offset, _ = EOCD.unpack_from(tail, at)
     eocd = tail_start + at
@@ -114,7 +127,7 @@ def end_record(tail: bytes, tail_start: int, archive_size: int, where: str) -> E
     needs64 = 0xFFFF in (count, count_here) or 0xFFFFFFFF in (size, offset)
     if needs64 and not zip64:
         if loc < 0 and tail_start > 0:
-            raise NeedMore(max(0, eocd - LOCATOR.size - EOCD64.size))
+            raise NeedMoreError(max(0, eocd - LOCATOR.size - EOCD64.size))
         raise _bad(where, "its end record needs ZIP64 records that are not there")
     if zip64:
         _, disk64, record, disks = LOCATOR.unpack_from(tail, loc)
@@ -124,7 +137,7 @@ def end_record(tail: bytes, tail_start: int, archive_size: int, where: str) -> E
         rec = loc - EOCD64.size
         if rec < 0:
             if tail_start > 0:
-                raise NeedMore(max(0, tail_start + rec))
+                raise NeedMoreError(max(0, tail_start + rec))
             raise _bad(where, "its ZIP64 end record is missing")
         sig, _, _, _, disk, disk_cd, count_here, count, size, offset = EOCD64.unpack_from(tail, rec)
         if sig != EOCD64_SIG:
@@ -149,7 +162,6 @@ class Directory(Listing):
     """
 
     def __init__(self, data: bytes, end: End, name: str) -> None:
-        import zipfile
 
         if len(data) != end.archive - end.start:
             raise ValueError("data must run from the directory's start to the archive's end")

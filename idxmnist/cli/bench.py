@@ -33,12 +33,11 @@ from types import ModuleType
 
 import numpy as np
 
-from .datasets.assemble import load_idx_dataset
-from .datasets.layout import KEYS, as_dict
-from .datasets.loader import build_npz, load_data
-from .datasets.registry import DATASETS
-from .errors import IdxError
-from .idx import compression, decode
+from ..datasets.layout import KEYS, as_dict
+from ..datasets.registry import DATASETS
+from ..errors import IdxError
+from ..idx import compression, decode
+from ..mnist import build_npz, load_data, load_idx_dataset
 
 __all__ = [
     "Report",
@@ -52,6 +51,7 @@ __all__ = [
     "medians",
     "import_cost_ms",
     "peak_memory",
+    "peak_rss",
     "numba_times",
     "numba_jit_times",
     "machine",
@@ -218,44 +218,57 @@ def import_cost_ms(runs: int = 9) -> float:
         return 1e3 * statistics.median(float(_python(code, env)) for _ in range(runs))
 
 
-PEAK_CODE = """
-import sys
-import idxmnist
-from idxmnist.datasets.assemble import find_idx_files
-files = find_idx_files(sys.argv[1])
-compressed = sum(p.stat().st_size for p in files.values())
+#: a child's peak RSS growth over one piece of work: {setup} runs first (imports paid),
+#: then the high-water mark is reset (Linux >= 4.0) and {work} runs; it prints the growth,
+#: then whatever {report} evaluates to (an iterable of integers)
+PROBE_CODE = """
+{setup}
 def status(field):
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
-try:  # reset the high-water mark to the current RSS (Linux >= 4.0)
+try:
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
 except OSError:
     pass
 before = status("VmRSS")
-data = idxmnist.load_idx_dataset(sys.argv[1])
+{work}
 peak = status("VmHWM")
-outputs = sum(a.nbytes for pair in data for a in pair)
-print(max(peak, before) - before, outputs, compressed)
+print(max(peak, before) - before, *({report}))
 """
 
 
-def peak_memory(source: Path) -> tuple[int, int, int]:
-    """``(peak RSS growth, output bytes, compressed bytes)`` of one cold parse.
+def peak_rss(
+    setup: str, work: str, report: str, args: list[str], env: dict[str, str] | None = None
+) -> list[int]:
+    """Run ``work`` in a fresh interpreter (Linux); its peak RSS growth, then ``report``.
 
-    In a fresh interpreter (Linux): the process's peak RSS (VmHWM, reset just
-    before) minus its RSS just before ``load_idx_dataset``, imports already
-    paid. Not ``ru_maxrss``: a child inherits its parent's across fork+exec.
+    The process's peak RSS (VmHWM, reset just before ``work``) minus its RSS
+    just before, imports already paid. Not ``ru_maxrss``: a child inherits its
+    parent's across fork+exec.
     """
+    code = PROBE_CODE.format(setup=setup, work=work, report=report)
     done = subprocess.run(
-        [sys.executable, "-c", PEAK_CODE, os.fspath(source)],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env
     )
-    peak, outputs, compressed = (int(v) for v in done.stdout.split())
+    return [int(v) for v in done.stdout.split()]
+
+
+def peak_memory(source: Path) -> tuple[int, int, int]:
+    """``(peak RSS growth, output bytes, compressed bytes)`` of one cold parse."""
+    setup = (
+        "import sys\n"
+        "import idxmnist\n"
+        "from idxmnist.datasets import registry\n"
+        "from idxmnist.load.assemble import find_idx_files\n"
+        "files = find_idx_files(sys.argv[1], registry.get('mnist').stems)\n"
+        "compressed = sum(p.stat().st_size for p in files.values())"
+    )
+    work = "data = idxmnist.load_idx_dataset(sys.argv[1])"
+    report = "sum(a.nbytes for pair in data for a in pair), compressed"
+    peak, outputs, compressed = peak_rss(setup, work, report, [os.fspath(source)])
     return peak, outputs, compressed
 
 
@@ -456,8 +469,8 @@ def measure(
 
 def numba_times(rounds: int) -> dict[str, float]:
     """Median seconds of 64 MB byte swaps and of uint8 -> float32 / 255, NumPy vs Numba."""
-    from .idx import _numba
-    from .idx.scaling import to_float32
+    from ..idx import _numba  # numba: loaded only when it is measured
+    from ..idx.scaling import to_float32
 
     n = SWAP_BYTES // 4
     i4 = np.arange(n, dtype=np.int32)

@@ -19,7 +19,7 @@ Every request after the first carries the archive's validator in
 ``If-Range``, so a file that changed in between comes back whole, which is
 refused unread, never mixed in. A server that ignores ``Range`` (``200``), a
 ``Content-Range`` that does not fit, a directory that cannot be read: each is
-:class:`Unranged`, and the caller falls back to the whole archive. A member
+:class:`NoRangeError`, and the caller falls back to the whole archive. A member
 that fails its check is reported, and the caller fetches it from the whole
 archive too.
 """
@@ -27,18 +27,16 @@ archive too.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
+from ..datasets.spec import RemoteFile
 from ..errors import IdxError
-from . import partial
-from .registry import RemoteFile
-from .transfer import Expect, Failed
+from ..idx.zipdirectory import Directory, NeedMoreError, end_record
+from . import partial, transfer
+from .members import keep_member, member_name
+from .session import Session
+from .transfer import Expect, MirrorError
 
-if TYPE_CHECKING:
-    from ..idx.zipdirectory import Directory
-    from .download import Session
-
-__all__ = ["Unranged", "fetch_members", "read_directory", "TAIL", "MAX_DIRECTORY"]
+__all__ = ["NoRangeError", "fetch_members", "read_directory", "TAIL", "MAX_DIRECTORY"]
 
 #: bytes asked for from the archive's end first: its end records and, for
 #: EMNIST's 30 entries (about 3.5 KB), the whole central directory
@@ -47,7 +45,7 @@ TAIL = 1 << 13
 MAX_DIRECTORY = 64 << 20
 
 
-class Unranged(Exception):
+class NoRangeError(Exception):
     """The archive cannot be read by ranges here, and why: fetch it whole."""
 
     def __init__(self, reason: str) -> None:
@@ -59,16 +57,14 @@ def _read(
     session: Session, url: str, span: tuple[int, int], total: int, validator: str | None
 ) -> tuple[bytes, str | None]:
     """The bytes ``span`` of the archive at ``url``, and the archive's validator."""
-    from . import transfer
-
     start, stop = span
     part = partial.Partial(session.dest, f"archive-end.{start}-{stop}")
     expect = Expect(None, stop - start, "sha256", span=span, total=total, if_range=validator)
     try:
         transfer.fetch(url, part, expect, session.seconds, desc="the archive's directory")
-    except Failed as exc:
+    except MirrorError as exc:
         if exc.no_range:
-            raise Unranged(exc.reason) from None
+            raise NoRangeError(exc.reason) from None
         raise
     try:
         meta = part.meta()
@@ -80,25 +76,23 @@ def _read(
 def read_directory(session: Session, url: str, size: int) -> tuple[Directory, str | None]:
     """The central directory of the ``size``-byte archive at ``url``, read by ranges,
     and the archive's validator (``If-Range`` for the members)."""
-    from ..idx.zipdirectory import Directory, NeedMore, end_record
-
     start = max(0, size - TAIL)
     tail, validator = _read(session, url, (start, size), size, None)
     try:
         try:
             end = end_record(tail, start, size, url)
-        except NeedMore as more:
+        except NeedMoreError as more:
             head, _ = _read(session, url, (more.start, start), size, validator)
             tail, start = head + tail, more.start
             end = end_record(tail, start, size, url)
         if end.start < start:
             if size - end.start > MAX_DIRECTORY:
-                raise Unranged(f"its central directory is {end.size} bytes")
+                raise NoRangeError(f"its central directory is {end.size} bytes")
             head, _ = _read(session, url, (end.start, start), size, validator)
             tail, start = head + tail, end.start
         return Directory(tail[end.start - start :], end, url), validator
     except IdxError as exc:
-        raise Unranged(str(exc)) from None
+        raise NoRangeError(str(exc)) from None
 
 
 def fetch_members(session: Session, url: str, pin: RemoteFile) -> tuple[dict[str, str], set[str]]:
@@ -107,13 +101,10 @@ def fetch_members(session: Session, url: str, pin: RemoteFile) -> tuple[dict[str
     ``pin`` is the archive's registry entry (its size tells where its end
     is). Returns why each member that did not verify failed, and the names
     of those the archive's directory does not list at all. Raises
-    :class:`Unranged` to fall back to the whole archive, and :class:`Failed`
+    :class:`NoRangeError` to fall back to the whole archive, and :class:`MirrorError`
     when the mirror failed (a dead host, a connection cut: a ``.span.part``
     kept is resumed by the next call).
     """
-    from . import transfer
-    from .archive import keep_member, member_name
-
     directory, validator = read_directory(session, url, pin.size)
     problems: dict[str, str] = {}
     absent: set[str] = set()
@@ -134,15 +125,15 @@ def fetch_members(session: Session, url: str, pin: RemoteFile) -> tuple[dict[str
         )
         try:
             transfer.fetch(url, part, expect, session.seconds, desc=remote.name)
-        except Failed as exc:
+        except MirrorError as exc:
             if exc.no_range:
-                raise Unranged(f"{directory.where(name)}: {exc.reason}") from None
+                raise NoRangeError(f"{directory.where(name)}: {exc.reason}") from None
             raise
         try:
             opener = functools.partial(directory.open, name, part.path)
             problem = keep_member(session, remote, directory.where(name), opener)
         finally:
             part.discard()
-        if problem:
+        if problem is not None:
             problems[remote.name] = problem
     return problems, absent

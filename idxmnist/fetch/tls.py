@@ -16,12 +16,11 @@ verification off. The trust store is, in order:
 
 from __future__ import annotations
 
-import os
 import ssl
 
-__all__ = ["context", "store_name", "certificate_failure"]
+from ..config import tls_variables
 
-ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+__all__ = ["context", "store_name", "certificate_failure"]
 
 
 def _truststore_context() -> ssl.SSLContext | None:
@@ -35,7 +34,7 @@ def _truststore_context() -> ssl.SSLContext | None:
 
 def context() -> ssl.SSLContext:
     """The verifying context for ``https`` downloads (see the module docstring)."""
-    if not any(os.environ.get(v) for v in ENV_VARS):
+    if not tls_variables():
         ctx = _truststore_context()
         if ctx is not None:
             return ctx
@@ -44,9 +43,10 @@ def context() -> ssl.SSLContext:
 
 def store_name() -> str:
     """Which certificates :func:`context` trusts, in words."""
-    for var in ENV_VARS:
-        if os.environ.get(var):
-            return f"the certificates in ${var} ({os.environ[var]})"
+    given = tls_variables()
+    if given:
+        var, value = next(iter(given.items()))  # OpenSSL reads SSL_CERT_FILE first
+        return f"the certificates in ${var} ({value})"
     if _truststore_context() is not None:
         return "the operating system's trust store (truststore)"
     return "Python's default CA bundle (OpenSSL)"
@@ -56,7 +56,7 @@ def certificate_failure(host: str, detail: str) -> str:
     """The message for a certificate that did not verify: the host, the cause, the fixes."""
     fixes = (
         "set SSL_CERT_FILE to a PEM bundle that includes your network's CA certificate"
-        if any(os.environ.get(v) for v in ENV_VARS)
+        if tls_variables()
         else "set SSL_CERT_FILE to a PEM bundle holding the CA that signs it (a company "
         "proxy's CA, say), or pip install 'idxmnist[truststore]' to trust the operating "
         "system's store"

@@ -13,14 +13,14 @@ exception is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .datasets import registry
-from .errors import DownloadError, IdxError
+from .. import config
+from ..datasets import registry
+from ..errors import DownloadError, IdxError
 
 __all__ = ["main", "parser", "status"]
 
@@ -71,7 +71,7 @@ def directory(text: str) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .datasets.loader import build_npz
+    from ..mnist import build_npz  # each command imports only what it runs
 
     out = build_npz(args.source, args.out, compress=args.compress)
     status(f"built {out} from {args.source}")
@@ -80,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .info import describe_file
+    from .info import describe_file  # each command imports only what it runs
 
     failed = 0
     for path in args.files:
@@ -93,11 +93,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .datasets.cache import cache_dir
-    from .datasets.download import fetch_dataset, plain_name
+    from ..fetch.download import fetch_dataset  # each command imports only what it runs
 
     spec = registry.get(args.dataset)
-    dest = args.dir if args.dir is not None else cache_dir() / plain_name(spec.subdir)
+    dest = args.dir if args.dir is not None else config.cache_dir() / spec.subdir
     fetched = fetch_dataset(spec, dest)
     status(
         f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
@@ -108,8 +107,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .datasets import diagnose
-    from .datasets.identify import Catalog
+    from ..manage import diagnose  # each command imports only what it runs
+    from ..store.identify import Catalog
 
     folder: Path = args.dir
     specs = list(registry.DATASETS.values())
@@ -146,7 +145,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .datasets.importer import import_paths, summary
+    from ..manage.importer import import_paths, summary  # each command imports what it runs
 
     outcomes = import_paths(args.paths, cache_dir=args.cache_dir)
     for outcome in outcomes:
@@ -167,7 +166,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .datasets.export import export_dataset
+    from ..manage.export import export_dataset  # each command imports only what it runs
 
     specs = [registry.get(name) for name in dict.fromkeys(args.dataset or ["mnist"])]
     if args.layout == "torchvision":
@@ -186,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from . import bench
+    from . import bench  # each command imports only what it runs
 
     report = bench.measure(args.source, args.rounds, log=status)
     print(bench.render(report))
@@ -194,9 +193,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from ..datasets.layout import pair_of  # each command imports only what it runs
+    from ..load import loader
     from . import preview
-    from .datasets import loader
-    from .datasets.layout import pair_of
 
     spec = registry.get(args.dataset)
     split = args.split if args.split is not None else spec.splits[0].name
@@ -209,13 +208,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
         return 1
     if args.source is not None:
-        from .datasets.assemble import find_sources, read_arrays
+        from ..load.assemble import find_sources, read_arrays
 
         arrays = read_arrays(spec, find_sources(args.source, spec))
     else:
         arrays = loader.load_arrays(spec)
     xk, yk = pair_of(split)
-    shown = loader.present(arrays, spec)
+    shown = loader.hand_out(arrays, spec)
     images, labels = shown[xk], shown[yk]
     rows = preview.select_samples(labels, args.n)
     if args.out is not None:
@@ -353,7 +352,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="default: the cache directory")
 
-    source = os.environ.get("IDXMNIST_SOURCE")
+    source = config.source()
     p = add("bench", "time idxmnist against the loaders people use today", cmd_bench)
     p.add_argument(
         "--source",

@@ -22,23 +22,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import file_lock, publish
+from .. import config
+from ..datasets.registry import DATASETS
+from ..datasets.spec import DatasetSpec
 from ..errors import IdxError
-from . import unpack
-from .cache import cache_dir as resolve_cache_dir
-from .identify import Catalog, Known, Unknown
-from .registry import DATASETS, DatasetSpec
-from .store import LOCK_NAME, find_verified
+from ..files import CHUNK, file_lock, publish, sweep, temporary, work_dir
+from ..store import unpack
+from ..store.identify import Catalog, Known, Unknown
+from ..store.kept import LOCK_NAME, find_verified
 
 __all__ = ["Outcome", "import_paths", "summary"]
-
-_WORK_PREFIX = ".import."
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +72,7 @@ def _walk(path: Path) -> Iterator[Path]:
 class _Importer:
     def __init__(self, cache: Path, catalog: Catalog) -> None:
         self.cache, self.catalog = cache, catalog
-        self.work = Path(tempfile.mkdtemp(dir=cache, prefix=_WORK_PREFIX))
+        self.work = work_dir(cache)
 
     def install(self, copy: Path, source: str) -> Outcome:
         """Identify the private ``copy`` and move it into the cache if it verifies."""
@@ -104,10 +101,9 @@ class _Importer:
             return self.archive(path, kind)
         if isinstance(first, Unknown):
             return [Outcome(source, reason=first.reason)]
-        fd, name = tempfile.mkstemp(dir=self.work, suffix=".part")
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-        return [self.install(Path(name), source)]
+        with temporary(self.work) as (out, copy), open(path, "rb") as src:
+            shutil.copyfileobj(src, out, CHUNK)
+        return [self.install(copy, source)]
 
     def archive(self, path: Path, kind: str) -> list[Outcome]:
         outcomes = []
@@ -127,17 +123,6 @@ class _Importer:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _sweep_work(cache: Path) -> None:
-    """Remove the work folders of imports that were killed (older than an hour)."""
-    cutoff = time.time() - 3600
-    for work in cache.glob(f"{_WORK_PREFIX}*"):
-        try:
-            if work.is_dir() and work.stat().st_mtime < cutoff:
-                shutil.rmtree(work, ignore_errors=True)
-        except FileNotFoundError:
-            pass
-
-
 def import_paths(
     paths: Iterable[str | os.PathLike[str]],
     cache_dir: str | os.PathLike[str] | None = None,
@@ -152,9 +137,9 @@ def import_paths(
     for root in roots:
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such file or directory")
-    cache = resolve_cache_dir(cache_dir)
+    cache = config.cache_dir(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    _sweep_work(cache)
+    sweep(cache)  # what imports killed an hour ago or more left
     importer = _Importer(cache, Catalog(DATASETS.values() if specs is None else specs))
     outcomes: list[Outcome] = []
     try:
@@ -170,7 +155,7 @@ def summary(
     outcomes: Iterable[Outcome], cache_dir: str | os.PathLike[str] | None = None
 ) -> list[str]:
     """One line per dataset touched: how many of its files the cache now holds, verified."""
-    cache = resolve_cache_dir(cache_dir)
+    cache = config.cache_dir(cache_dir)
     lines = []
     specs = {o.known.spec.name: o.known.spec for o in outcomes if o.known is not None}
     for spec in specs.values():

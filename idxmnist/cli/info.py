@@ -22,9 +22,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .datasets.npzfile import Member, corrupt_npz, npz_members
-from .datasets.registry import DATASETS, DatasetSpec
-from .idx.reader import inspect_idx, read_idx
+from ..datasets.registry import DATASETS
+from ..datasets.spec import DatasetSpec
+from ..idx.reader import inspect_idx, read_idx
+from ..idx.ziparchive import ZipArchive
+from ..store.npzfile import NpyMember, corrupt_npz, npz_members
 
 __all__ = [
     "describe_file",
@@ -117,7 +119,7 @@ def describe_idx(path: str | os.PathLike[str]) -> str:
     return text
 
 
-def _layout(m: Member) -> str:
+def _layout(m: NpyMember) -> str:
     if m.stored:
         return "stored, aligned (mmap)" if m.aligned else "stored, unaligned"
     if m.info.compress_type == zipfile.ZIP_DEFLATED:
@@ -125,7 +127,7 @@ def _layout(m: Member) -> str:
     return f"compressed (zip method {m.info.compress_type})"
 
 
-def _read_labels(f: BinaryIO, z: Any, m: Member) -> np.ndarray:
+def _read_labels(f: BinaryIO, z: Any, m: NpyMember) -> np.ndarray:
     """A 1-D member: straight from the file if stored, else through ``z`` (NpzFile)."""
     if m.data_offset is not None:
         f.seek(m.data_offset)
@@ -197,8 +199,6 @@ def describe_file(path: str | os.PathLike[str]) -> str:
     with open(path, "rb") as f:
         lead = f.read(4)
     if lead == ZIP_MAGIC:
-        from .idx.ziparchive import ZipArchive
-
         names = ZipArchive(path).names()
         if names and not all(n.endswith(".npy") for n in names):
             return describe_archive(path)
@@ -213,8 +213,6 @@ def describe_archive(path: str | os.PathLike[str]) -> str:
     with its dataset and whether its size is the pinned one (``idxmnist
     verify`` checks checksums).
     """
-    from .idx.ziparchive import ZipArchive
-
     archive = ZipArchive(path)
     pinned = {
         spec.archive.member(f): (spec.name, f.size)

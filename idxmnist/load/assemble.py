@@ -1,17 +1,13 @@
 """The assembler: a dataset's files -> checked arrays.
 
-``load_idx_dataset(dir)`` finds the training and test images and labels
+For any registry entry, :func:`find_sources` finds its files in a folder,
 under their upstream names (``train-images-idx3-ubyte.gz``) or the dotted
-variants (``train-images.idx3-ubyte``), raw or compressed, reads them (in
-parallel threads when the inflater releases the GIL) and checks that they
-fit together the way MNIST-style data must.
-
-For any registry entry, :func:`find_sources` finds its files in a folder
-(or, for a dataset published as an archive, the members of that archive
-there: EMNIST's ``gzip.zip``, read straight from the zip) and
-:func:`read_arrays` reads and checks them against the entry: each split's
-published size, the label range, a label matrix's columns, EMNIST's
-orientation, Kuzushiji-49's npz files.
+variants (``train-images.idx3-ubyte``), raw or compressed (or, for a dataset
+published as an archive, the members of that archive there: EMNIST's
+``gzip.zip``, read straight from the zip), and :func:`read_arrays` reads
+them (in parallel threads when the inflater releases the GIL) and checks
+them against the entry: each split's published size, the label range, a
+label matrix's columns, EMNIST's orientation, Kuzushiji-49's npz files.
 """
 
 from __future__ import annotations
@@ -24,28 +20,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IdxError
+from ..datasets.labels import check_labels
+from ..datasets.layout import KEYS, pair_of
+from ..datasets.spec import DatasetSpec, RemoteFile
+from ..errors import IdxError, in_words
 from ..idx import compression
 from ..idx.decode import Backend
 from ..idx.reader import read_idx, read_idx_from
-from .labels import check_labels
-from .layout import KEYS, Arrays, as_tuple, pair_of
-from .registry import DATASETS, DatasetSpec, RemoteFile
+from ..idx.ziparchive import ZipArchive
+from ..store.kept import candidate_names
+from ..store.npzfile import NpyMember, load_npz
 
 __all__ = [
-    "load_idx_dataset",
-    "read_dataset",
     "find_idx_files",
     "find_sources",
     "read_arrays",
-    "candidate_names",
     "check_arrays",
     "MemberRef",
-    "Source",
+    "Location",
 ]
 
-#: preferred first: uncompressed reads fastest
-SUFFIXES = ("", ".gz", ".xz", ".bz2")
 #: besides the directory itself, where other tools keep the files (``gzip``:
 #: EMNIST's archive extracted)
 SUBDIRS = (".", "raw", "gzip", "MNIST/raw")
@@ -62,28 +56,17 @@ class MemberRef:
         return f"{self.archive}[{self.member}]"
 
 
-Source = Path | MemberRef
+#: where one array of a dataset is: a file, or a member of an archive
+Location = Path | MemberRef
 
 
-_COUNT = {2: "two", 4: "four"}
-
-
-def candidate_names(stem: str) -> list[str]:
-    """``train-images-idx3-ubyte`` -> its names as found: dotted too, compressed too."""
-    dotted = stem.replace("-idx", ".idx", 1)
-    return [f"{name}{suffix}" for suffix in SUFFIXES for name in dict.fromkeys((stem, dotted))]
-
-
-def find_idx_files(
-    source_dir: str | os.PathLike[str], stems: Mapping[str, str] | None = None
-) -> dict[str, Path]:
+def find_idx_files(source_dir: str | os.PathLike[str], stems: Mapping[str, str]) -> dict[str, Path]:
     """Map each key (``x_train`` ...) to the file that holds it in ``source_dir``.
 
     ``stems`` maps each key to its file name without compression suffix (a
-    registry entry's ``stems``); MNIST's by default. Raises
-    ``FileNotFoundError`` naming what is missing and what was looked for.
+    registry entry's ``stems``). Raises ``FileNotFoundError`` naming what is
+    missing and what was looked for.
     """
-    stems = DATASETS["mnist"].stems if stems is None else stems
     root = Path(source_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such directory (expected the dataset's files)")
@@ -108,11 +91,11 @@ def find_idx_files(
     )
     raise FileNotFoundError(
         f"{where}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "
-        f"{_COUNT.get(len(stems), len(stems))} upstream files there (as downloaded, .gz is fine)"
+        f"{in_words(len(stems))} upstream files there (as downloaded, .gz is fine)"
     )
 
 
-def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[str, Source]:
+def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[str, Location]:
     """Where each of ``spec``'s arrays is in ``source_dir``: a file, or an archive's member.
 
     The files themselves are preferred (in the folder, ``raw/`` or ``gzip/``);
@@ -143,23 +126,14 @@ def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[
 
 
 def check_arrays(
-    arrays: Mapping[str, np.ndarray],
-    names: Mapping[str, str],
-    num_classes: int = 10,
-    *,
-    spec: DatasetSpec | None = None,
+    arrays: Mapping[str, np.ndarray], names: Mapping[str, str], spec: DatasetSpec
 ) -> None:
-    """Check that the arrays form the dataset; raise IdxError if not.
+    """Check that the arrays form the dataset ``spec`` describes; raise IdxError if not.
 
-    ``names`` maps each key to the file (or npz member) it came from. With a
-    ``spec``, everything its registry entry says is checked (each split's
-    published size, labels in its range or its label matrix's columns);
-    without one, the four MNIST-style arrays with labels ``0..num_classes-1``.
+    ``names`` maps each key to the file (or npz member) it came from. Everything
+    the entry says is checked: each split's published size, labels in its range
+    or its label matrix's columns, images of one shape.
     """
-    if spec is None:
-        spec = DatasetSpec(
-            "dataset", "dataset.npz", "dataset", DATASETS["mnist"].files, (), ("",) * num_classes
-        )
     shapes: dict[str, tuple[int, ...]] = {}
     for split in spec.splits:
         xr, yr = pair_of(split.name)
@@ -192,12 +166,10 @@ def check_arrays(
 
 def _read_npz_array(path: Path, spec: DatasetSpec, key: str) -> np.ndarray:
     """The one array ``arr_0`` of a Kuzushiji-style npz, its declared shape checked first."""
-    from .npzfile import Member, load_npz
-
     images = key.startswith("x_")
     count = spec.split(key[2:]).count
 
-    def check(_: str, m: Member) -> None:
+    def check(_: str, m: NpyMember) -> None:
         want = "(N, height, width) uint8 images" if images else "(N,) integer labels"
         ok = (
             (m.dtype == np.uint8 and len(m.shape) == 3)
@@ -229,14 +201,12 @@ def _read_npz_array(path: Path, spec: DatasetSpec, key: str) -> np.ndarray:
 
 
 def _read_member(ref: MemberRef, backend: Backend, transpose: bool) -> np.ndarray:
-    from ..idx.ziparchive import ZipArchive
-
     with ZipArchive(ref.archive).open(ref.member) as f:
         return read_idx_from(f, f.name, f.size, backend=backend, transpose=transpose)
 
 
 def _reader(
-    spec: DatasetSpec, key: str, source: Source, upright: bool, backend: Backend
+    spec: DatasetSpec, key: str, source: Location, upright: bool, backend: Backend
 ) -> Callable[[], np.ndarray]:
     transpose = upright and spec.transposed and key.startswith("x_")
     if isinstance(source, MemberRef):
@@ -246,7 +216,7 @@ def _reader(
     return lambda: read_idx(source, backend=backend, transpose=transpose)
 
 
-def _size(source: Source, remote: RemoteFile) -> int:
+def _size(source: Location, remote: RemoteFile) -> int:
     """Bytes to read: the file's, or for an archive member its registered size."""
     return remote.size if isinstance(source, MemberRef) else source.stat().st_size
 
@@ -295,7 +265,7 @@ def _run_all(
 
 def read_arrays(
     spec: DatasetSpec,
-    sources: Mapping[str, Source],
+    sources: Mapping[str, Location],
     *,
     upright: bool = True,
     backend: Backend = "auto",
@@ -313,31 +283,5 @@ def read_arrays(
     # images turned upright keep the second core for their transpose: one at a time
     serial = upright and spec.transposed or any(isinstance(s, MemberRef) for s in sources.values())
     arrays = _run_all(jobs, sizes, parallel=not serial)
-    check_arrays(arrays, {k: str(sources[k]) for k in spec.keys}, spec=spec)
+    check_arrays(arrays, {k: str(sources[k]) for k in spec.keys}, spec)
     return arrays
-
-
-def read_dataset(
-    files: Mapping[str, Path], *, backend: Backend = "auto", num_classes: int = 10
-) -> Arrays:
-    """Read the four files ``find_idx_files`` found and check that they fit together."""
-    jobs = {k: (lambda p=files[k]: read_idx(p, backend=backend)) for k in KEYS}
-    arrays = _run_all(jobs, {k: files[k].stat().st_size for k in KEYS})
-    check_arrays(arrays, {k: os.fspath(p) for k, p in files.items()}, num_classes)
-    return as_tuple(arrays)
-
-
-def load_idx_dataset(
-    source_dir: str | os.PathLike[str], *, backend: Backend = "auto", num_classes: int = 10
-) -> Arrays:
-    """Read the four MNIST-style IDX files in ``source_dir``.
-
-    Returns ``(x_train, y_train), (x_test, y_test)``, the same uint8 arrays
-    ``keras.datasets.mnist.load_data()`` returns. Raises ``FileNotFoundError``
-    if a file is missing and :class:`IdxError` if one is bad or they do not
-    fit together (image and label counts, dtypes, labels outside
-    ``0..num_classes-1``).
-
-    >>> (x_train, y_train), (x_test, y_test) = load_idx_dataset("mnist/")  # doctest: +SKIP
-    """
-    return read_dataset(find_idx_files(source_dir), backend=backend, num_classes=num_classes)

@@ -11,29 +11,20 @@ whatever happens, the checksum of the finished file decides.
 A ``.part`` is kept only for a server that accepts ranges; the record is
 written before the first byte, so a ``.part`` without one is never resumed.
 Only the process holding the directory's download lock touches these files;
-under that lock :func:`sweep` removes every temporary file that is not a
-resumable download, and resumable ones left alone for :data:`MAX_AGE`.
-(``atomic_write``'s temporary files, ``.NAME.XXXXXXXX.part``, have no
-record, so they are swept too.)
+under that lock ``idxmnist.files.sweep`` removes every temporary file that is
+not a resumable download, and resumable ones left alone for a week.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-__all__ = ["Meta", "Partial", "sweep", "temporary", "MAX_AGE"]
+from ..files import RECORD_SUFFIX, TEMP_SUFFIX
 
-#: a resumable download untouched for this long is removed by the next sweep
-MAX_AGE = 7 * 24 * 3600.0
-_RECORD = ".json"
+__all__ = ["Meta", "Partial"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +71,8 @@ class Partial:
     """The resumable download of ``name`` in ``directory``: ``.name.part`` and its record."""
 
     def __init__(self, directory: str | os.PathLike[str], name: str) -> None:
-        self.path = Path(directory) / f".{name}.part"
-        self.record = self.path.with_name(self.path.name + _RECORD)
+        self.path = Path(directory) / f".{name}{TEMP_SUFFIX}"
+        self.record = self.path.with_name(self.path.name + RECORD_SUFFIX)
 
     def resume_point(self, url: str) -> tuple[int, Meta | None]:
         """How many verified bytes of ``url`` are here, and their record; ``(0, None)`` if none.
@@ -133,39 +124,3 @@ class Partial:
         """Remove the ``.part`` and its record."""
         self.forget()
         self.path.unlink(missing_ok=True)
-
-
-def sweep(directory: str | os.PathLike[str], max_age: float = MAX_AGE) -> None:
-    """Remove leftover temporary files in ``directory`` (call it holding the download lock).
-
-    Every hidden ``*.part`` without a record (a killed writer's temporary
-    file, or a download that could not be resumed), every record without its
-    ``.part``, and resumable downloads whose record is older than ``max_age``.
-    """
-    directory = Path(directory)
-    cutoff = time.time() - max_age
-    for part in directory.glob(".*.part"):
-        record = part.with_name(part.name + _RECORD)
-        try:
-            stale = not record.is_file() or record.stat().st_mtime < cutoff
-        except FileNotFoundError:
-            stale = True
-        if stale:
-            record.unlink(missing_ok=True)
-            part.unlink(missing_ok=True)
-    for record in directory.glob(f".*.part{_RECORD}"):
-        if not record.with_name(record.name[: -len(_RECORD)]).exists():
-            record.unlink(missing_ok=True)
-
-
-@contextmanager
-def temporary(directory: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    """A hidden ``.XXXX.part`` in ``directory`` (swept like any leftover); removed on error."""
-    fd, name = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f, path
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise

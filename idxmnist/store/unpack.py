@@ -18,30 +18,35 @@ Member names are only reported and matched, never used as paths.
 
 from __future__ import annotations
 
+import lzma
 import os
 import shutil
+import tarfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Literal
 
 import numpy as np
+from numpy.lib import format as npy
 
+from ..datasets.layout import KEYS
 from ..errors import IdxError
+from ..files import CHUNK, temporary
 from ..idx import compression
 from ..idx.format import encode_header
-from .layout import KEYS
-from .partial import temporary
+from .npzfile import npz_members
 
-__all__ = ["Member", "kind_of", "members", "Kind"]
+__all__ = ["Unpacked", "kind_of", "members", "Kind"]
 
 Kind = Literal["npz", "zip", "tar"]
-CHUNK = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
+class Unpacked:
     """One file inside an archive: its ``name`` there and a temporary copy at ``path``.
 
     ``path`` is None, and ``problem`` says why, when it could not be read.
@@ -58,7 +63,6 @@ def _is_tar_header(block: bytes) -> bool:
 
 def kind_of(path: str | os.PathLike[str]) -> Kind | None:
     """``"npz"``, ``"zip"`` or ``"tar"`` (also gzip/xz/bz2-compressed) from the bytes; else None."""
-    import zipfile
 
     with open(path, "rb") as f:
         lead = f.read(512)
@@ -85,16 +89,12 @@ def kind_of(path: str | os.PathLike[str]) -> Kind | None:
 
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What reading one member can raise: a bad CRC, corrupt data, a short file."""
-    import lzma
-    import zipfile
-    import zlib
 
     return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
 def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
     """Write the array whose ``.npy`` stream is ``src`` as IDX bytes to ``out``."""
-    from numpy.lib import format as npy
 
     version = npy.read_magic(src)
     if version == (1, 0):
@@ -121,10 +121,7 @@ def _unreadable(exc: BaseException) -> bool:
     return not (isinstance(exc, OSError) and exc.errno is not None)
 
 
-def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
-    import zipfile
-
-    from .npzfile import npz_members
+def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     name = os.fspath(path)
     with open(path, "rb") as f:
@@ -139,10 +136,10 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             for key in KEYS:
                 m = found[key]
                 if m.fortran:
-                    yield Member(key, None, "a Fortran-ordered array, not keras's C order")
+                    yield Unpacked(key, None, "a Fortran-ordered array, not keras's C order")
                     continue
                 if m.info.file_size > limit:
-                    yield Member(key, None, f"{m.info.file_size} bytes, larger than any file")
+                    yield Unpacked(key, None, f"{m.info.file_size} bytes, larger than any file")
                     continue
                 try:
                     with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
@@ -150,12 +147,12 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
                 except _read_errors() as exc:
                     if not _unreadable(exc):
                         raise
-                    yield Member(key, None, f"cannot be read ({exc})")
+                    yield Unpacked(key, None, f"cannot be read ({exc})")
                     continue
-                yield from _handed_over(Member(key, tmp))
+                yield from _handed_over(Unpacked(key, tmp))
 
 
-def _handed_over(member: Member) -> Iterator[Member]:
+def _handed_over(member: Unpacked) -> Iterator[Unpacked]:
     """Yield ``member``; once the caller moves on, remove its file if still there."""
     try:
         yield member
@@ -164,18 +161,17 @@ def _handed_over(member: Member) -> Iterator[Member]:
             member.path.unlink(missing_ok=True)
 
 
-def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
-    import zipfile
+def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                yield Member(info.filename, None, "encrypted")
+                yield Unpacked(info.filename, None, "encrypted")
                 continue
             if info.file_size > limit:
-                yield Member(info.filename, None, f"{info.file_size} bytes, larger than any file")
+                yield Unpacked(info.filename, None, f"{info.file_size} bytes, larger than any file")
                 continue
             try:
                 with temporary(workdir) as (out, tmp), zf.open(info) as src:
@@ -183,13 +179,12 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             except _read_errors() as exc:
                 if not _unreadable(exc):
                     raise
-                yield Member(info.filename, None, f"cannot be read ({exc})")
+                yield Unpacked(info.filename, None, f"cannot be read ({exc})")
                 continue
-            yield from _handed_over(Member(info.filename, tmp))
+            yield from _handed_over(Unpacked(info.filename, tmp))
 
 
-def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
-    import tarfile
+def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
     with tarfile.open(path, "r:*") as tf:
@@ -197,7 +192,7 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             if not info.isfile():
                 continue
             if info.size > limit:
-                yield Member(info.name, None, f"{info.size} bytes, larger than any file")
+                yield Unpacked(info.name, None, f"{info.size} bytes, larger than any file")
                 continue
             src = tf.extractfile(info)
             if src is None:
@@ -208,22 +203,18 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Member]:
             except errors as exc:
                 if not _unreadable(exc):
                     raise
-                yield Member(info.name, None, f"cannot be read ({exc})")
+                yield Unpacked(info.name, None, f"cannot be read ({exc})")
                 continue
-            yield from _handed_over(Member(info.name, tmp))
+            yield from _handed_over(Unpacked(info.name, tmp))
 
 
 def members(
     path: str | os.PathLike[str], workdir: str | os.PathLike[str], *, limit: int
-) -> Iterator[Member]:
+) -> Iterator[Unpacked]:
     """Each file in the archive at ``path``, copied into ``workdir`` while it is looked at.
 
     Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
     """
-    import lzma
-    import tarfile
-    import zipfile
-    import zlib
 
     path, workdir = Path(path), Path(workdir)
     kind = kind_of(path)

@@ -1,4 +1,4 @@
-"""A dataset's folder in the cache: which of its files are there, verified.
+"""A dataset's folder in the cache: which of its files are there, verified, under what name.
 
 A file is kept under the registry's name when its exact upstream bytes
 verified (``train-images-idx3-ubyte.gz``), or under its stem plus the suffix
@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .checksum import verdict
-from .content import SUFFIX
-from .registry import RemoteFile
+from ..datasets.spec import RemoteFile
+from ..idx.compression import SUFFIX, Container
+from .verify import verdict
 
-__all__ = ["LOCK_NAME", "names_for", "kept_name", "find_verified"]
+__all__ = ["LOCK_NAME", "names_for", "candidate_names", "kept_name", "find_verified"]
 
 #: the lock every writer of a dataset's folder holds (an empty file, kept on purpose)
 LOCK_NAME = ".idxmnist.lock"
@@ -24,10 +24,18 @@ LOCK_NAME = ".idxmnist.lock"
 def names_for(remote: RemoteFile) -> list[str]:
     """Where ``remote`` may be kept: its registry name first, then its stem with each suffix."""
     stem = remote.stem
-    return list(dict.fromkeys([remote.name, stem, f"{stem}.gz", f"{stem}.xz", f"{stem}.bz2"]))
+    return list(dict.fromkeys([remote.name, *(stem + suffix for suffix in SUFFIX.values())]))
 
 
-def kept_name(remote: RemoteFile, how: str | None, kind: str) -> str:
+def candidate_names(stem: str) -> list[str]:
+    """Where another folder or archive may hold the file ``stem``, preferred first (raw reads
+    fastest): ``train-images-idx3-ubyte``, ``train-images.idx3-ubyte``, then each compressed."""
+    dotted = stem.replace("-idx", ".idx", 1)
+    names = dict.fromkeys((stem, dotted))
+    return [f"{name}{suffix}" for suffix in SUFFIX.values() for name in names]
+
+
+def kept_name(remote: RemoteFile, how: str | None, kind: Container) -> str:
     """The name a file verified as ``remote`` is kept under: the registry's name when
     ``how`` is ``"container"``, else the stem and the suffix of its ``kind`` of container."""
     return remote.name if how == "container" else remote.stem + SUFFIX[kind]

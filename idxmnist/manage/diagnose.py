@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..atomic import file_lock
+from .. import config
+from ..datasets.spec import DatasetSpec, RemoteFile
 from ..errors import DownloadError
-from .checksum import verdict
-from .identify import EMPTY, HTML, Catalog, Known
-from .registry import DatasetSpec, RemoteFile
-from .store import LOCK_NAME, find_verified, kept_name, names_for
+from ..fetch import download
+from ..files import file_lock
+from ..store.identify import EMPTY, HTML, Catalog, Known
+from ..store.kept import LOCK_NAME, find_verified, kept_name, names_for
+from ..store.verify import verdict
 
 __all__ = ["Finding", "expected_spec", "check_dir", "repair"]
 
@@ -178,8 +180,6 @@ def repair(
     offline: bool | None = None,
 ) -> list[str]:
     """Fix what ``findings`` show can be fixed; return what was done and what was not."""
-    from . import download
-
     actions = []
     nodata = {f.path: f.what for f in findings if f.empty_or_html}
     for f in findings:
@@ -199,7 +199,7 @@ def repair(
             os.replace(f.path, folder / f.rename)
             actions.append(f"renamed {f.path} -> {folder / f.rename} (valid by content)")
     urls = download.mirrors_for(spec) if mirrors is None else mirrors
-    if download.offline_mode(offline):
+    if config.offline(offline):
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
     with file_lock(folder / LOCK_NAME):
         for remote in spec.remote_files:

@@ -29,18 +29,17 @@ offline); every byte written is checked against the registry on the way.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 from pathlib import Path
 from typing import Literal
 
-from ..atomic import atomic_write
+from .. import config
+from ..datasets.spec import DatasetSpec, RemoteFile
 from ..errors import ChecksumError
-from .cache import cache_dir as resolve_cache_dir
-from .checksum import verdict
-from .content import idx_digest
-from .download import fetch_dataset, plain_name
-from .registry import DatasetSpec, RemoteFile
+from ..fetch.download import fetch_dataset
+from ..files import atomic_write
+from ..idx.digest import idx_digest
+from ..store.verify import copy_tallied, verdict
 
 __all__ = ["LAYOUTS", "Layout", "export_dataset", "torchvision_dir"]
 
@@ -58,7 +57,7 @@ def torchvision_dir(spec: DatasetSpec, root: str | os.PathLike[str]) -> Path:
             f"{spec.name}: torchvision has no class for it, so there is no torchvision "
             "layout to write; --layout plain writes its upstream files"
         )
-    return Path(root) / plain_name(spec.torchvision) / "raw"
+    return Path(root) / spec.torchvision / "raw"
 
 
 def _decompressed(src: Path, remote: RemoteFile, out: Path) -> str:
@@ -71,12 +70,8 @@ def _decompressed(src: Path, remote: RemoteFile, out: Path) -> str:
 
 def _upstream(src: Path, remote: RemoteFile, out: Path) -> str:
     if verdict(src, remote).how == "container":
-        digest = hashlib.new(remote.algorithm, usedforsecurity=False)
         with atomic_write(out) as f, open(src, "rb") as s:
-            while chunk := s.read(1 << 20):
-                digest.update(chunk)
-                f.write(chunk)
-            if digest.hexdigest() != remote.digest:
+            if copy_tallied(s, f, remote.algorithm).mismatch(remote) is not None:
                 raise ChecksumError(f"{src}: changed while being exported; run idxmnist verify")
         return "the upstream file"
     with atomic_write(out) as f:
@@ -102,16 +97,16 @@ def export_dataset(
     """
     if layout == "torchvision":
         torchvision_dir(spec, dest)  # refused before anything is fetched
-    folder = resolve_cache_dir(cache_dir) / plain_name(spec.subdir)
+    folder = config.cache_dir(cache_dir) / spec.subdir
     files = fetch_dataset(spec, folder, offline=offline).files
     written = []
     sources = dict(zip(spec.files, spec.keys, strict=True))
     for remote in spec.remote_files:
         src = files[sources[remote]]
         if layout == "torchvision":
-            out = torchvision_dir(spec, dest) / plain_name(remote.stem)
+            out = torchvision_dir(spec, dest) / remote.stem
             written.append((out, _decompressed(src, remote, out)))
         else:
-            out = Path(dest) / plain_name(spec.subdir) / plain_name(remote.name)
+            out = Path(dest) / spec.subdir / remote.name
             written.append((out, _upstream(src, remote, out)))
     return written

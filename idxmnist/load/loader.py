@@ -1,4 +1,13 @@
-"""The keras-compatible entry points: a dataset's files -> arrays -> npz cache."""
+"""Any registered dataset, keras style: its files -> checked arrays -> the npz cache.
+
+:func:`load_arrays` is the one path every loader takes: a valid cache file
+is memory-mapped; otherwise, under a lock beside it, the arrays are built
+(from ``source``, or from the verified files kept in the dataset's folder,
+fetched first if missing) and written atomically. :func:`load_dataset` and
+:func:`hand_out` give them to the caller as keras does. Each dataset module
+(``idxmnist.mnist`` ...) is a thin face over these. What is kept where, and
+when a cache is rebuilt: ``docs/sources.md``.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +18,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import file_lock, sweep_stale
+from .. import config
+from ..datasets import labels, registry
+from ..datasets.layout import SPLITS, Arrays, as_tuple, pair_of
+from ..datasets.spec import DatasetSpec
 from ..errors import DownloadError, IdxError, warn
-from . import labels, registry
-from .assemble import Source, check_arrays, find_sources, load_idx_dataset, read_arrays
-from .cache import cache_dir as resolve_cache_dir
-from .cache import cache_path
-from .layout import SPLITS, Arrays, as_dict, as_tuple, pair_of
-from .npzfile import load_npz, write_npz
+from ..files import file_lock, sweep
+from ..store.npzfile import load_npz, write_npz
+from .assemble import Location, check_arrays, find_sources, read_arrays
 
 __all__ = [
-    "load_data",
     "load_dataset",
     "load_arrays",
     "load_cached",
-    "present",
+    "hand_out",
     "cached_name",
-    "build_npz",
 ]
 
 PathLike = str | os.PathLike[str]
 
 
-def cached_name(spec: registry.DatasetSpec, upright: bool = True) -> str:
+def cached_name(spec: DatasetSpec, upright: bool = True) -> str:
     """The default cache file of ``spec``: ``emnist-letters.npz`` upright, else
     ``emnist-letters-transposed.npz`` (images as stored; only for transposed datasets).
     """
@@ -41,19 +48,19 @@ def cached_name(spec: registry.DatasetSpec, upright: bool = True) -> str:
     return f"{stem}-transposed.npz"
 
 
-def _load_cached(path: Path, spec: registry.DatasetSpec) -> dict[str, np.ndarray]:
+def _load_cached(path: Path, spec: DatasetSpec) -> dict[str, np.ndarray]:
     arrays = load_npz(path, spec.keys)
-    check_arrays(arrays, {k: f"{path}[{k}]" for k in spec.keys}, spec=spec)
+    check_arrays(arrays, {k: f"{path}[{k}]" for k in spec.keys}, spec)
     return arrays
 
 
-def load_cached(path: Path, spec: registry.DatasetSpec) -> Arrays:
+def load_cached(path: Path, spec: DatasetSpec) -> Arrays:
     """Load and check a cache file; IdxError if it is not a valid dataset."""
     return as_tuple(_load_cached(path, spec))
 
 
 def _build(
-    spec: registry.DatasetSpec,
+    spec: DatasetSpec,
     source: PathLike | None,
     cache_dir: PathLike | None,
     upright: bool = True,
@@ -69,7 +76,7 @@ def _build(
     when offline) unless already there. A dataset published as an archive
     (EMNIST's ``gzip.zip``) keeps there the verified members it needs.
     """
-    from . import download
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
 
     if source is None:
         source = _env_source(spec)
@@ -91,23 +98,23 @@ def _build(
                 f"source: {os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
                 "holding the whole dataset (or pass the directory that holds its files)"
             )
-    files_dir = resolve_cache_dir(cache_dir) / download.plain_name(spec.subdir)
+    files_dir = config.cache_dir(cache_dir) / spec.subdir
     fetched = download.fetch_dataset(spec, files_dir, mirrors, offline=offline)
-    sources: dict[str, Source] = dict(fetched.files)
+    sources: dict[str, Location] = dict(fetched.files)
     return read_arrays(spec, sources, upright=upright)
 
 
-def _env_source(spec: registry.DatasetSpec) -> str | None:
+def _env_source(spec: DatasetSpec) -> str | None:
     """``$IDXMNIST_SOURCE`` as it applies to ``spec``.
 
     Its ``<subdir>`` (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist`` ...)
     if that is a directory; else, for MNIST only, the value itself. So a
     folder of MNIST files never stands in for another dataset.
     """
-    value = os.environ.get("IDXMNIST_SOURCE") or None
+    value = config.source()
     if value is None:
         return None
-    from .download import is_url
+    from ..fetch.download import is_url  # the fetch stage: loaded only when a source is set
 
     if not is_url(value) and (Path(value).expanduser() / spec.subdir).is_dir():
         return os.fspath(Path(value).expanduser() / spec.subdir)
@@ -126,7 +133,7 @@ def _cache_lock(target: Path) -> Iterator[None]:
 
 
 def load_arrays(
-    spec: registry.DatasetSpec,
+    spec: DatasetSpec,
     path: PathLike | None = None,
     *,
     source: PathLike | None = None,
@@ -144,14 +151,14 @@ def load_arrays(
     cached in its own file (:func:`cached_name`). ``offline``: never touch
     the network (default ``$IDXMNIST_OFFLINE``).
     """
-    target = cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
+    target = config.cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
     if target.exists():
         try:
             return _load_cached(target, spec)
         except IdxError:
             pass  # looked at again under the lock: another process may be replacing it
     with _cache_lock(target):
-        sweep_stale(target)
+        sweep(target.parent)  # what writers killed an hour ago or more left
         if target.exists():
             try:
                 return _load_cached(target, spec)
@@ -165,13 +172,13 @@ def load_arrays(
     return data
 
 
-def _check_extended(spec: registry.DatasetSpec, extended: bool) -> None:
+def _check_extended(spec: DatasetSpec, extended: bool) -> None:
     if extended and not spec.columns:
         raise ValueError(f"{spec.name} has plain class labels; extended=True needs a label matrix")
 
 
-def present(
-    arrays: Mapping[str, np.ndarray], spec: registry.DatasetSpec, *, extended: bool = False
+def hand_out(
+    arrays: Mapping[str, np.ndarray], spec: DatasetSpec, *, extended: bool = False
 ) -> dict[str, np.ndarray]:
     """The arrays as a loader hands them out: each split's ``rows`` cut (views), and
     label matrices as their class column (uint8) or, ``extended``, named records.
@@ -189,7 +196,7 @@ def present(
 
 
 def load_dataset(
-    spec: registry.DatasetSpec | str,
+    spec: DatasetSpec | str,
     path: PathLike | None = None,
     *,
     source: PathLike | None = None,
@@ -245,116 +252,4 @@ def load_dataset(
     arrays = load_arrays(
         spec, path, source=source, cache_dir=cache_dir, upright=upright, offline=offline
     )
-    return as_tuple(present(arrays, spec, extended=extended))
-
-
-def load_data(
-    path: PathLike = "mnist.npz",
-    *,
-    source: PathLike | None = None,
-    cache_dir: PathLike | None = None,
-    offline: bool | None = None,
-) -> Arrays:
-    """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
-
-    60,000 training and 10,000 test images of handwritten digits, 28x28
-    grayscale, built from the original IDX files.
-    A valid cache file is memory-mapped; otherwise the cache is built from
-    ``source`` (or the verified files kept in ``<cache dir>/mnist/``,
-    downloaded first if missing) and written atomically.
-
-    Args:
-        path: the cache file, relative to the cache directory (``cache_dir``,
-            else ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
-            ``~/.keras/datasets``, where keras keeps its own ``mnist.npz``);
-            an absolute path is used as is.
-        source: where to build the cache from when it is missing or invalid:
-            a directory holding the four IDX files (as downloaded, ``.gz`` is
-            fine), a local ``.npz``/``.zip``/``.tar`` holding the whole
-            dataset (keras's ``mnist.npz`` is one), or a mirror URL: a base
-            URL serving the four files, or the URL of one such whole-dataset
-            file. Default: ``$IDXMNIST_SOURCE``, else the built-in mirrors
-            (``$IDXMNIST_MIRRORS`` replaces them). Whatever is fetched is
-            verified by its exact bytes or by its decompressed IDX content.
-        cache_dir: the cache directory, overriding the environment.
-        offline: ``True``: no network access at all (a missing file raises
-            at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
-
-    Returns:
-        ``(x_train, y_train), (x_test, y_test)``, four uint8 NumPy arrays:
-
-        **x_train**: the 60,000 training images, shape (60000, 28, 28),
-        grayscale, 0 (background) to 255 (ink).
-
-        **y_train**: their digits, 0 to 9, shape (60000,).
-
-        **x_test**: the 10,000 test images, shape (10000, 28, 28).
-
-        **y_test**: their digits, 0 to 9, shape (10000,).
-
-        The arrays are plain, writable ``numpy.ndarray``s; on a cache hit
-        they map the cache file copy-on-write, so writing to them never
-        changes it.
-
-    Raises:
-        IdxError: a source file is malformed, truncated or does not fit the
-            others (the message names the file and what to do).
-        DownloadError: no mirror delivered a verified file; the message lists
-            each mirror tried and why it failed (which check failed, for
-            wrong bytes). Offline, a missing file.
-        FileNotFoundError: ``source`` lacks one of the four files.
-
-    Example:
-
-    ```python
-    from idxmnist import mnist
-    (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    assert x_train.shape == (60000, 28, 28)
-    assert x_test.shape == (10000, 28, 28)
-    assert y_train.shape == (60000,)
-    assert y_test.shape == (10000,)
-    ```
-
-    >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
-
-    License:
-        MNIST is by Yann LeCun and Corinna Cortes (with Christopher J.C.
-        Burges), a derivative of NIST data, under the Creative Commons
-        Attribution-Share Alike 3.0 license
-        (https://creativecommons.org/licenses/by-sa/3.0/).
-    """
-    return load_dataset(
-        registry.get("mnist"), path, source=source, cache_dir=cache_dir, offline=offline
-    )
-
-
-def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:
-    """Builds an ``mnist.npz`` from the four IDX files in a directory.
-
-    The result holds ``x_train``, ``y_train``, ``x_test``, ``y_test`` and
-    loads with ``numpy.load`` and keras alike. It is written atomically: a
-    reader never sees half a file, and a failure leaves ``out`` as it was.
-
-    Args:
-        source_dir: directory holding the four IDX files (upstream names,
-            raw or ``.gz``/``.xz``/``.bz2``).
-        out: the npz file to write.
-        compress: ``False`` (default) writes stored members aligned to 64
-            bytes, which ``load_data`` memory-maps; ``True`` writes the small
-            deflate-compressed file keras distributes.
-
-    Returns:
-        The path written, as a ``Path``.
-
-    Raises:
-        IdxError: a source file is malformed or they do not fit together.
-        FileNotFoundError: ``source_dir`` lacks one of the four files.
-        OSError: ``out`` cannot be written (full disk, file-size limit); the
-            temporary file is removed.
-
-    Example:
-
-    >>> build_npz("mnist/", "mnist.npz")  # doctest: +SKIP
-    PosixPath('mnist.npz')
-    """
-    return write_npz(out, as_dict(load_idx_dataset(source_dir)), compress=compress)
+    return as_tuple(hand_out(arrays, spec, extended=extended))

@@ -5,7 +5,8 @@ a browser or recompressed with xz; its *content* checksum, over the IDX bytes
 themselves (header and payload), does not. :func:`idx_digest` streams any
 container (gzip of any level, xz, bz2 or raw, detected from the bytes, never
 the name) through the hash in bounded chunks, and can write the IDX bytes out
-in the same pass.
+in the same pass. The header is read and checked by the reader's own
+:func:`~idxmnist.idx.reader.idx_stream`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import IdxError, TruncatedError
-from ..idx import compression
-from ..idx.format import IdxHeader, parse_dims, parse_magic
-from .registry import RemoteFile
+from ..errors import TruncatedError
+from ..files import CHUNK
+from .compression import Container
+from .format import IdxHeader, encode_header
+from .reader import idx_stream
 
-__all__ = ["IdxContent", "idx_digest", "content_mismatch", "SUFFIX", "reason_of"]
-
-CHUNK = 1 << 20
-#: the file-name suffix of each container kind
-SUFFIX = {"gzip": ".gz", "xz": ".xz", "bz2": ".bz2", "raw": ""}
+__all__ = ["IdxContent", "idx_digest", "Writable"]
 
 
 class Writable(Protocol):
@@ -42,7 +40,7 @@ class IdxContent:
     asked for).
     """
 
-    kind: str
+    kind: Container
     header: IdxHeader
     sha256: str | None
 
@@ -54,12 +52,6 @@ class IdxContent:
     def describe(self) -> str:
         """``uint8 (60000, 28, 28)``."""
         return f"{self.header.dtype.name} {self.header.shape}"
-
-
-def reason_of(exc: BaseException, name: str) -> str:
-    """An error's message without the leading ``name: `` the format layer puts there."""
-    text = str(exc)
-    return text[len(name) + 2 :] if text.startswith(f"{name}: ") else text
 
 
 def idx_digest(
@@ -76,20 +68,13 @@ def idx_digest(
     IDX file (:class:`TruncatedError` when it ends early).
     """
     name = os.fspath(path)
-    with open(path, "rb") as f:
-        kind = compression.sniff(f.read(6))
-        f.seek(0)
-        stream = compression.Stream(f, kind, name)
-        magic = stream.read_exact(4)
-        code, ndim = parse_magic(magic, name)
-        dims = stream.read_exact(4 * ndim)
-        header = parse_dims(code, ndim, dims, name)
+    with idx_stream(path) as (stream, header):
         if sizes is not None and header.total_size not in sizes:
-            return IdxContent(kind, header, None)
-        digest = hashlib.sha256(magic)
-        digest.update(dims)
+            return IdxContent(stream.kind, header, None)
+        head = encode_header(header.dtype, header.shape)
+        digest = hashlib.sha256(head)
         if out is not None:
-            out.write(magic + dims)
+            out.write(head)
         buf = memoryview(bytearray(min(CHUNK, max(header.payload_size, 1))))
         left = header.payload_size
         while left:
@@ -105,24 +90,4 @@ def idx_digest(
                 out.write(buf[:n])
             left -= n
         stream.finish()
-    return IdxContent(kind, header, digest.hexdigest())
-
-
-def content_mismatch(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
-    """Why the IDX bytes in ``path`` are not ``remote``'s pinned content; None if they are."""
-    if remote.content is None:
-        return "no content hash is pinned for this file"
-    name = os.fspath(path)
-    sizes = None if remote.content_size is None else (remote.content_size,)
-    try:
-        found = idx_digest(path, sizes=sizes)
-    except IdxError as exc:
-        return reason_of(exc, name)
-    if found.sha256 is None:
-        return (
-            f"its IDX header declares {found.describe()}, {found.size} bytes; "
-            f"expected {remote.content_size} bytes"
-        )
-    if found.sha256 != remote.content:
-        return f"sha256 of the IDX bytes is {found.sha256}, expected {remote.content}"
-    return None
+    return IdxContent(stream.kind, header, digest.hexdigest())

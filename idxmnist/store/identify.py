@@ -14,13 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import IdxError, TruncatedError
-from ..idx.compression import sniff
-from .checksum import hash_file
-from .content import IdxContent, idx_digest, reason_of
-from .registry import DatasetSpec, RemoteFile
-from .store import kept_name
-from .transfer import looks_like_html
+from ..datasets.spec import DatasetSpec, RemoteFile
+from ..errors import IdxError, TruncatedError, reason_of
+from ..idx.compression import Container, looks_like_html, sniff
+from ..idx.digest import IdxContent, idx_digest
+from .kept import kept_name
+from .verify import hash_file
 
 __all__ = ["Catalog", "Known", "Unknown", "EMPTY", "HTML"]
 
@@ -35,7 +34,7 @@ class Known:
     spec: DatasetSpec
     remote: RemoteFile
     how: Literal["container", "content"]
-    kind: str
+    kind: Container
 
     @property
     def install_name(self) -> str:

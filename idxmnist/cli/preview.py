@@ -10,7 +10,7 @@ digit. Two renderings:
 * PNG (``--out FILE``, needs Pillow: ``pip install 'idxmnist[preview]'``): a
   grid of the images upscaled 2x, dark ink on white, each labelled beneath.
 
->>> from idxmnist.preview import select_samples, render_text
+>>> from idxmnist.cli.preview import select_samples, render_text
 >>> import numpy as np
 >>> labels = np.array([3, 1, 1, 3, 0], dtype=np.uint8)
 >>> [row.tolist() for row in select_samples(labels, 6)]
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from PIL import ImageFont
+    from PIL import ImageFont  # Pillow: imported only when a PNG is written
 
 __all__ = ["select_samples", "render_text", "render_png", "pillow_available", "PILLOW_HINT"]
 
@@ -187,7 +187,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    from PIL import ImageFont
+    from PIL import ImageFont  # Pillow: imported only when a PNG is written
 
     try:
         return ImageFont.load_default(size=size)
@@ -211,7 +211,7 @@ def render_png(
     >>> render_png(x_train, y_train, select_samples(y_train, 100), "grid.png")  # doctest: +SKIP
     PosixPath('grid.png')
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # Pillow: imported only when a PNG is written
 
     images = np.asarray(images)
     if images.ndim != 3:

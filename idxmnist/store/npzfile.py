@@ -33,11 +33,11 @@ from typing import IO, BinaryIO
 import numpy as np
 from numpy.lib import format as npy
 
-from ..atomic import atomic_write
 from ..errors import IdxError
+from ..files import atomic_write
 from ..idx.compression import DEFLATE_MAX_RATIO
 
-__all__ = ["write_npz", "load_npz", "npz_members", "corrupt_npz", "Member", "ALIGN"]
+__all__ = ["write_npz", "load_npz", "npz_members", "corrupt_npz", "NpyMember", "ALIGN"]
 
 ALIGN = 64
 _ALIGN_EXTRA_ID = 0xD935
@@ -92,7 +92,7 @@ def write_npz(
 
 
 @dataclass(slots=True)
-class Member:
+class NpyMember:
     """One ``.npy`` member of an npz, as found in the zip directory.
 
     ``dtype``, ``shape`` and ``fortran`` come from its ``.npy`` header;
@@ -184,7 +184,7 @@ def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
         )
 
 
-def _locate_stored(f: BinaryIO, member: Member, path: str, size: int | None) -> None:
+def _locate_stored(f: BinaryIO, member: NpyMember, path: str, size: int | None) -> None:
     """Find a stored member's data and check it lies inside the file, as declared."""
     info, key = member.info, member.key
     if info.header_offset < 0 or (size is not None and info.header_offset >= size):
@@ -207,7 +207,7 @@ def _locate_stored(f: BinaryIO, member: Member, path: str, size: int | None) -> 
         )
 
 
-def _check_deflated(zf: zipfile.ZipFile, member: Member, path: str) -> None:
+def _check_deflated(zf: zipfile.ZipFile, member: NpyMember, path: str) -> None:
     """Read a deflated member's ``.npy`` header; its array must fill the declared size."""
     info, key = member.info, member.key
     with zf.open(info) as fp:
@@ -219,7 +219,7 @@ def _check_deflated(zf: zipfile.ZipFile, member: Member, path: str) -> None:
         )
 
 
-def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
+def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
     """Parse the zip directory and every member's ``.npy`` header, refusing bad ones."""
     try:
         zf = zipfile.ZipFile(f)
@@ -234,7 +234,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, Member]:
         key = info.filename[:-4]
         if key in members:
             raise corrupt_npz(path, f"member {key!r} appears twice")
-        member = Member(key, info)
+        member = NpyMember(key, info)
         members[key] = member
         _check_zip_entry(info, path, key)
         try:
@@ -253,7 +253,7 @@ def load_npz(
     path: str | os.PathLike[str],
     keys: tuple[str, ...],
     *,
-    check: Callable[[str, Member], None] | None = None,
+    check: Callable[[str, NpyMember], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Load the arrays named ``keys`` from an npz, which must hold exactly those.
 

@@ -1,0 +1,16 @@
+"""The load stage: a dataset's files -> checked arrays -> the npz cache. Internal.
+
+=============  =================================================================
+module         its job
+=============  =================================================================
+``assemble``   find a dataset's files (or archive members) in a folder, read
+               them (in parallel where that pays), check them against the entry
+``loader``     ``load_arrays`` (cache hit, or build under a lock and write),
+               ``load_dataset``, ``hand_out`` (rows, class column or records)
+=============  =================================================================
+
+The six dataset modules (``idxmnist.mnist`` ... ``idxmnist.k49``) belong to
+this stage too: each is a thin public face over ``loader``.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,17 @@
+"""The store stage: the cache on disk, and whether what is there is the right data. Internal.
+
+==============  ===============================================================
+module          its job
+==============  ===============================================================
+``verify``      is this file the registry's: container checksum, else content
+``kept``        a dataset's folder: which of its files are there, verified,
+                under which name; the folder's lock
+``identify``    which registered file is this (any file, any dataset)
+``npzfile``     the npz cache: written atomically, loaded by mmap, no pickle
+``unpack``      files that hold a whole dataset (npz, zip, tar), member by member
+==============  ===============================================================
+
+Where the cache directory is comes from ``idxmnist.config``.
+"""
+
+__all__: list[str] = []
