@@ -66,6 +66,11 @@ def load_data(
 def class_names() -> tuple[str, ...]:
     """What each label stands for: ``class_names()[label]``.
 
+    Returns:
+        One name per label, in label order: ``class_names()[label]``.
+
+    Example:
+
     >>> from idxmnist import kmnist
     >>> kmnist.class_names()[0]
     'お'

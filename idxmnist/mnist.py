@@ -95,6 +95,11 @@ def load_data(
 def class_names() -> tuple[str, ...]:
     """What each label stands for: the digits ``"0"`` to ``"9"``.
 
+    Returns:
+        One name per label, in label order: ``class_names()[label]``.
+
+    Example:
+
     >>> from idxmnist import mnist
     >>> mnist.class_names()[7]
     '7'

@@ -25,12 +25,38 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in BUILTIN}
 
 
 def names() -> tuple[str, ...]:
-    """The registered dataset names, as the command line accepts them."""
+    """The registered dataset names, built-in ones first.
+
+    Returns:
+        Each registry key (``"mnist"``, ``"fashion_mnist"``, ...); the command
+        line also takes them with ``-`` for ``_``.
+
+    Example:
+
+    >>> names()[:3]
+    ('mnist', 'fashion_mnist', 'kmnist')
+    """
     return tuple(DATASETS)
 
 
 def get(name: str) -> DatasetSpec:
-    """The spec of dataset ``name`` (``mnist``, ``fashion_mnist`` or ``fashion-mnist``, ...)."""
+    """The registry entry of a dataset.
+
+    Args:
+        name: its name, any case, ``-`` or ``_`` (``"fashion-mnist"``).
+
+    Returns:
+        Its :class:`DatasetSpec`.
+
+    Raises:
+        ValueError: no dataset of that name is registered (the message lists
+            those that are).
+
+    Example:
+
+    >>> get("Fashion-MNIST").npz_name
+    'fashion-mnist.npz'
+    """
     key = key_of(name)
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
@@ -84,9 +110,22 @@ def register(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
 
 
 def unregister(name: str) -> DatasetSpec:
-    """Removes ``name`` from the registry and returns its spec (KeyError if absent).
+    """Removes a dataset from the registry.
 
     A built-in entry that was replaced is not restored: register it again
     (keep the spec :func:`get` returned before replacing it).
+
+    Args:
+        name: its name, as for :func:`get`.
+
+    Returns:
+        The :class:`DatasetSpec` that was registered.
+
+    Raises:
+        KeyError: no dataset of that name is registered.
+
+    Example:
+
+    >>> spec = unregister("my_digits")  # doctest: +SKIP
     """
     return DATASETS.pop(key_of(name))

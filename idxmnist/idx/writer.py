@@ -76,6 +76,9 @@ def write_idx(dest: Source, array: ArrayLike, *, compress: Compression | None = 
             ending in ``.gz``, ``.xz`` or ``.bz2`` it defaults to that
             format; gzip output is reproducible (no time stamp, no name).
 
+    Returns:
+        None; the file is complete when the call returns.
+
     Raises:
         TypeError: the dtype has no IDX type code (int64, bool, ...).
         ValueError: the shape does not fit IDX (0 or more than 32
