@@ -1,24 +1,21 @@
-"""Shared fixtures: the real MNIST files and a switch between read paths."""
+"""Shared fixtures: the real MNIST files, a switch between read paths, shared data.
+
+The data that tests in several folders use: a small synthetic dataset
+(``synth``), a loopback mirror of the real MNIST files (``mnist_server``), and
+the family's synthetic releases with a server for them (``releases``,
+``served``). Plain helpers are in ``tests/support/``.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from idxmnist.idx import compression
 
-MNIST_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
+from .support.helpers import MNIST_FILES, close_dead_mirror, dead_mirror_url
 
 
 def _real_data_dir() -> Path | None:
@@ -40,27 +37,8 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in FALSY
 
 
-_DEAD: socket.socket | None = None
-
-
-def dead_mirror_url() -> str:
-    """A loopback URL that refuses every connection, reliably, for the whole session.
-
-    The port is bound (so nothing else can take it) but never listened on, so a
-    connection is refused at once. A port that was merely closed could be reused.
-    """
-    global _DEAD
-    if _DEAD is None:
-        _DEAD = socket.socket()
-        _DEAD.bind(("127.0.0.1", 0))
-    return f"http://127.0.0.1:{_DEAD.getsockname()[1]}/"
-
-
 def pytest_sessionfinish(session, exitstatus):
-    global _DEAD
-    if _DEAD is not None:
-        _DEAD.close()
-        _DEAD = None
+    close_dead_mirror()
 
 
 @pytest.fixture(autouse=True)
@@ -155,21 +133,6 @@ def registered():
             registry.unregister(key)
         else:
             registry.register(old, replace=True)
-
-
-def run_cli(*args, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    """Run ``python -m idxmnist ARGS...`` as a user would: a real subprocess, text output."""
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kw,
-    )
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(params=["whole", "stream"])

@@ -15,8 +15,8 @@ import pytest
 import idxmnist
 from idxmnist import cli
 
-from .conftest import run_cli as run
-from .test_load_data import make_dataset
+from .support.helpers import run_cli as run
+from .support.synth import make_dataset
 
 HTML = b"<html><body>404 Not Found</body></html>"
 

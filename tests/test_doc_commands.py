@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -16,7 +16,7 @@ import pytest
 
 import idxmnist
 
-from .conftest import run_cli as run
+from .support.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -22,7 +22,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import idxmnist
@@ -30,69 +29,17 @@ from idxmnist.datasets import download, registry
 from idxmnist.datasets.loader import load_dataset
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
-from .conftest import dead_mirror_url
-from .conftest import run_cli as shared_run_cli
-from .httpserver import FaultServer
-
-NAMES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
-TESTS_DIR = Path(__file__).parent
-REPO = TESTS_DIR.parent
-
+from .support.helpers import child_env, dead_mirror_url, listing
+from .support.helpers import run_cli_from_repo as run_cli
+from .support.httpserver import FaultServer
+from .support.synth import NAMES, same, spec_for, synthetic, with_files
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def synthetic(root: Path, n_train=60, n_test=20, seed=0):
-    """Four small gzip IDX files: ``(bytes by name, arrays in keras order)``."""
-    rng = np.random.default_rng(seed)
-    arrays = [
-        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, n_train, dtype=np.uint8),
-        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, n_test, dtype=np.uint8),
-    ]
-    root.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name, arr in zip(NAMES, arrays, strict=True):
-        idxmnist.write_idx(root / name, arr, compress="gzip")
-        files[name] = (root / name).read_bytes()
-    return files, arrays
-
-
-def spec_for(files: dict[str, bytes], name="synth") -> DatasetSpec:
-    remote = tuple(
-        RemoteFile(n, len(files[n]), "sha256", hashlib.sha256(files[n]).hexdigest()) for n in NAMES
-    )
-    return DatasetSpec(
-        name=name, npz_name=f"{name}.npz", subdir=name, files=remote, mirrors=(), classes=DIGITS
-    )
-
-
-def listing(root: Path) -> set[str]:
-    """Every file and directory under ``root``, hidden ones too, as relative paths."""
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
-
-
-def with_files(*names: str, subdir="synth", npz=True) -> set[str]:
-    """The expected cache listing: lock files, the npz, the dataset directory and ``names``."""
-    out = {f"{subdir}", f"{subdir}/.idxmnist.lock", f".{subdir}.npz.lock"}
-    out |= {f"{subdir}/{n}" for n in names}
-    return out | ({f"{subdir}.npz"} if npz else set())
 
 
 def closed_port_url() -> str:
     """A mirror that refuses connections: a port held bound, never listened on."""
     return dead_mirror_url()
-
-
-def same(data, arrays) -> bool:
-    (x, y), (xt, yt) = data
-    return all(np.array_equal(a, b) for a, b in zip((x, y, xt, yt), arrays, strict=True))
 
 
 @pytest.fixture
@@ -408,12 +355,6 @@ def child_config(tmp_path, spec, **cfg) -> Path:
     return conf
 
 
-def child_env(**extra) -> dict:
-    env = dict(os.environ, **extra)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
-
-
 def test_concurrent_processes_download_each_file_once(synth, tmp_path):
     files, arrays, spec = synth
     cache = tmp_path / "cache"
@@ -542,10 +483,6 @@ def test_real_mnist_downloads_over_loopback(mnist_server, tmp_path, monkeypatch)
         **{f"/ok/{n}": 1 for n in NAMES},
     }
     assert listing(tmp_path) == with_files(*NAMES, subdir="mnist")
-
-
-def run_cli(*args, env=None):
-    return shared_run_cli(*args, env=child_env(**(env or {})))
 
 
 @pytest.mark.realdata

@@ -27,7 +27,7 @@ from idxmnist import cli, emnist
 from idxmnist.datasets import ClassFile, registry
 from idxmnist.datasets.classes import DATA_DIR
 
-from .family import (
+from .support.family import (
     emnist_member_names,
     emnist_release,
     emnist_spec,
@@ -37,7 +37,7 @@ from .family import (
     patch,
     sha256,
 )
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
 NIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
 

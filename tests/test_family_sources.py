@@ -17,27 +17,22 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist import cli, emnist, k49, qmnist
+from idxmnist import cli, emnist, qmnist
 from idxmnist.datasets import export, importer
 
-from .family import (
+from .support.family import (
     emnist_archive,
     emnist_member_names,
     emnist_specs,
     k49_release,
     k49_spec,
+    loaders,
     qmnist_release,
     qmnist_specs,
 )
-from .httpserver import FaultServer
-from .test_download import listing
-
-
-def same(got, want: dict[str, np.ndarray]) -> bool:
-    (x, y), (xt, yt) = got
-    wanted = [want[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    pairs = zip((x, y, xt, yt), wanted, strict=True)
-    return all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in pairs)
+from .support.family import same_arrays as same
+from .support.helpers import listing
+from .support.httpserver import FaultServer
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +59,6 @@ def served(releases, registered):
             k49_spec(releases["k49"], mirrors),
         )
         yield server
-
-
-def loaders(releases):
-    """name -> (load(cache, **kw), the reference arrays)."""
-    upright = releases["emnist"].extra["upright"]
-    q, k = releases["qmnist"].arrays, releases["k49"].arrays
-    qmnist_ref = {**q, "y_train": q["y_train"][:, 0].astype(np.uint8)}
-    qmnist_ref["y_test"] = q["y_test"][:, 0].astype(np.uint8)
-    return {
-        "emnist-digits": (
-            lambda c, **kw: emnist.load_data("digits", cache_dir=c, **kw),
-            upright["digits"],
-        ),
-        "qmnist": (lambda c, **kw: qmnist.load_data(cache_dir=c, **kw), qmnist_ref),
-        "k49": (lambda c, **kw: k49.load_data(cache_dir=c, **kw), k),
-    }
 
 
 # -- offline ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx import compression, decode, reader
 
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 NAMES = {
@@ -857,7 +857,7 @@ def test_read_arrays_hands_its_backend_to_the_reader(tmp_path):
 def _k49_bad_labels(tmp_path, registered, labels: np.ndarray) -> str:
     from idxmnist import k49
 
-    from .family import k49_release, k49_spec, npz_bytes
+    from .support.family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
     registered(k49_spec(release))
@@ -891,7 +891,7 @@ def test_k49_wide_labels_are_range_checked_before_narrowing(tmp_path, registered
 def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registered):
     from idxmnist import k49
 
-    from .family import k49_release, k49_spec, npz_bytes
+    from .support.family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
     registered(k49_spec(release))
@@ -908,7 +908,7 @@ def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registe
 def test_k49_an_empty_test_split_loads(tmp_path, registered):
     from idxmnist import k49
 
-    from .family import k49_release, k49_spec
+    from .support.family import k49_release, k49_spec
 
     release = k49_release(tmp_path / "src", n_test=0)
     registered(k49_spec(release))
@@ -956,7 +956,7 @@ def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
     checked against the member's own size before anything is allocated."""
     from idxmnist.datasets.assemble import MemberRef
 
-    from .family import emnist_member_names, emnist_release, emnist_spec, gz
+    from .support.family import emnist_member_names, emnist_release, emnist_spec, gz
 
     release = emnist_release(tmp_path / "src")
     spec = emnist_spec(release)

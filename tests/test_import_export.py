@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,13 +22,14 @@ import pytest
 import idxmnist
 from idxmnist.datasets import importer
 
-from .conftest import MNIST_FILES
-from .httpserver import FaultServer
-from .test_download import child_env, listing
-from .test_download import run_cli as _run_cli
+from .support.helpers import MNIST_FILES, child_env, flat, listing
+from .support.helpers import MNIST_STEMS as STEMS
+from .support.helpers import run_cli_in_cache as run_cli
+from .support.httpserver import FaultServer
 
 pytestmark = pytest.mark.realdata
-STEMS = [n.removesuffix(".gz") for n in MNIST_FILES]
+
+
 TORCHVISION_NAMES = {  # torchvision's MNIST._check_exists: each resource's name without .gz
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -38,23 +38,12 @@ TORCHVISION_NAMES = {  # torchvision's MNIST._check_exists: each resource's name
 }
 
 
-def run_cli(*args, cache: Path, **env):
-    return _run_cli(
-        *args,
-        env={"IDXMNIST_HOME": str(cache), "IDXMNIST_MIRRORS": "file:///nowhere/", **env},
-    )
-
-
 @pytest.fixture(scope="module")
 def reference(mnist_dir):
     """The four arrays, read from the upstream files with gzip and NumPy alone."""
     raw = [gzip.decompress((mnist_dir / n).read_bytes()) for n in MNIST_FILES]
     x, y, xt, yt = (np.frombuffer(b, np.uint8) for b in raw)
     return [x[16:].reshape(-1, 28, 28), y[8:], xt[16:].reshape(-1, 28, 28), yt[8:]]
-
-
-def flat(data):
-    return [a for pair in data for a in pair]
 
 
 def test_export_torchvision_then_import_then_load_offline(mnist_dir, reference, tmp_path):

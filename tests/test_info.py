@@ -13,7 +13,7 @@ import idxmnist
 from idxmnist.errors import IdxError
 from idxmnist.info import describe_file
 
-from .test_load_data import make_dataset
+from .support.synth import make_dataset
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

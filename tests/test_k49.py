@@ -24,8 +24,8 @@ import idxmnist
 from idxmnist import cli, k49
 from idxmnist.datasets import ClassFile, registry
 
-from .family import K49_NAMES, is_mapped, k49_release, k49_spec, listing, npz_bytes
-from .httpserver import FaultServer
+from .support.family import K49_NAMES, is_mapped, k49_release, k49_spec, listing, npz_bytes
+from .support.httpserver import FaultServer
 
 #: k49_classmap.csv as the publishers serve it: its size and MD5 (a public
 #: git-annex mirror of the codh files keys it MD5E-s697--f7d0d0391f68bdf0fe4cf160ceb85753)

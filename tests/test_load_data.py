@@ -13,21 +13,7 @@ import pytest
 import idxmnist
 from idxmnist.datasets.npzfile import ALIGN, npz_members
 
-
-def make_dataset(root, n_train=50, n_test=20, seed=0, compress="gzip"):
-    """Write a small MNIST-shaped dataset with the upstream file names."""
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    suffix = {"gzip": ".gz", None: ""}[compress]
-    for name, arr in arrays.items():
-        idxmnist.write_idx(root / f"{name}{suffix}", arr, compress=compress)
-    return arrays
+from .support.synth import make_dataset
 
 
 def test_cache_dir_precedence(tmp_path, monkeypatch):

@@ -33,9 +33,9 @@ from idxmnist import ChecksumError, DownloadError
 from idxmnist.datasets import download
 from idxmnist.datasets.registry import RemoteFile
 
-from .httpserver import FaultServer
-from .test_download import listing
-from .test_mutants_sources import (
+from .support.helpers import listing
+from .support.httpserver import FaultServer
+from .support.pinned import (
     ARRAYS,
     IDX,
     KEYS,

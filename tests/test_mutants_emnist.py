@@ -22,7 +22,7 @@ import idxmnist
 from idxmnist import emnist
 from idxmnist.idx import transpose
 
-from .family import emnist_member_names, emnist_release, emnist_spec, is_mapped, listing
+from .support.family import emnist_member_names, emnist_release, emnist_spec, is_mapped, listing
 
 # -- idx/transpose.py: InPlaceTransposer ----------------------------------------------------
 

@@ -28,10 +28,22 @@ from idxmnist.datasets import checksum, content, download, partial
 from idxmnist.datasets.identify import HTML, Catalog, Known, Unknown
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
-from .httpserver import FaultServer
-from .test_download import listing
+from .support.helpers import listing
+from .support.httpserver import FaultServer
+from .support.pinned import (
+    ARRAYS,
+    IDX,
+    KEYS,
+    NPZ,
+    RNG,
+    STEMS,
+    UPSTREAM,
+    cut_whole_download,
+    idx_of,
+    npz_of,
+    pinned_spec,
+)
 
-RNG = np.random.default_rng(12)
 IMAGES = RNG.integers(0, 256, (6, 4, 5), dtype=np.uint8)
 RAW = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 6, 4, 5) + IMAGES.tobytes()
 SHA = hashlib.sha256(RAW).hexdigest()
@@ -242,34 +254,6 @@ def test_an_html_page_is_recognised_within_its_first_512_bytes(tmp_path):
 
 # -- download.py: whole-dataset mirrors (an npz, a zip), on synthetic files ----------------
 
-KEYS = ("x_train", "y_train", "x_test", "y_test")
-STEMS = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-ARRAYS = (
-    RNG.integers(0, 256, (5, 3, 4), dtype=np.uint8),
-    RNG.integers(0, 10, 5, dtype=np.uint8),
-    RNG.integers(0, 256, (3, 3, 4), dtype=np.uint8),
-    RNG.integers(0, 10, 3, dtype=np.uint8),
-)
-
-
-def idx_of(a: np.ndarray) -> bytes:
-    return struct.pack(f">BBBB{a.ndim}I", 0, 0, 0x08, a.ndim, *a.shape) + a.tobytes()
-
-
-IDX = {s: idx_of(a) for s, a in zip(STEMS, ARRAYS, strict=True)}
-UPSTREAM = {f"{s}.gz": gzip.compress(IDX[s], 9, mtime=0) for s in STEMS}
-
-
-def npz_of(arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **dict(zip(KEYS, arrays, strict=True)))
-    return buf.getvalue()
-
 
 def zip_of(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
@@ -277,25 +261,6 @@ def zip_of(members: dict[str, bytes]) -> bytes:
         for name, body in members.items():
             z.writestr(name, body)
     return buf.getvalue()
-
-
-NPZ = npz_of(ARRAYS)
-
-
-def pinned_spec(whole: bytes = NPZ) -> DatasetSpec:
-    files = tuple(
-        RemoteFile(
-            n,
-            len(b),
-            "sha256",
-            hashlib.sha256(b).hexdigest(),
-            hashlib.sha256(IDX[n[:-3]]).hexdigest(),
-            len(IDX[n[:-3]]),
-        )
-        for n, b in UPSTREAM.items()
-    )
-    pin = RemoteFile("synth.npz", len(whole), "sha256", hashlib.sha256(whole).hexdigest())
-    return DatasetSpec("synth", "synth.npz", "synth", files, (), DIGITS, whole_files=(pin,))
 
 
 def test_a_whole_npz_mirror_is_fetched_once_and_each_array_kept_by_content(tmp_path):
@@ -669,19 +634,6 @@ def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
         assert (line == too_big) is refused, line
         if not refused:
             assert line.endswith(": not an npz, zip or tar archive"), line
-
-
-def cut_whole_download(server: FaultServer, spec, dest) -> str:
-    """A first fetch of ``synth.npz`` from ``server`` cut after 300 bytes: it fails and
-    leaves those bytes in ``.synth.npz.part``; the server is then up again. Its URL."""
-    url = server.url() + "synth.npz"
-    server.cut["synth.npz"] = 300
-    server.down_after_cut = True
-    with pytest.raises(DownloadError):
-        download.fetch_dataset(spec, dest, [url], offline=False)
-    assert (dest / ".synth.npz.part").read_bytes() == NPZ[:300]
-    server.down_after_cut = False
-    return url
 
 
 def test_a_whole_file_changed_before_its_resume_is_fetched_again_whole(tmp_path):

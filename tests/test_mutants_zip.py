@@ -28,8 +28,8 @@ from idxmnist.idx import transpose
 from idxmnist.idx.ziparchive import MemberReader, ZipArchive, entry_at
 from idxmnist.idx.zipdirectory import END_MAX, Directory, End, NeedMore, end_record
 
-from .family import central, emnist_member_names, patch
-from .test_ziparchive import make
+from .support.family import central, emnist_member_names, patch
+from .support.zips import make
 
 #: 600,000 bytes that do not compress: more than two read chunks (256 KiB) of a member
 DATA = np.random.default_rng(7).integers(0, 256, 600_000, dtype=np.uint8).tobytes()

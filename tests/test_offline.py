@@ -13,8 +13,10 @@ import idxmnist
 from idxmnist.datasets import download
 from idxmnist.datasets.loader import load_dataset
 
-from .httpserver import FaultServer
-from .test_download import NAMES, child_env, listing, run_cli, same, spec_for, synthetic
+from .support.helpers import child_env, listing
+from .support.helpers import run_cli_from_repo as run_cli
+from .support.httpserver import FaultServer
+from .support.synth import NAMES, same, spec_for, synthetic
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import idxmnist
 from idxmnist import cli, qmnist
 from idxmnist.datasets import registry
 
-from .family import (
+from .support.family import (
     NIST_NAMES,
     QMNIST_FIELDS,
     QMNIST_NAMES,
@@ -34,7 +34,7 @@ from .family import (
     qmnist_specs,
     read_tsv,
 )
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ from idxmnist.datasets import ranged
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx.zipdirectory import Directory, NeedMore, end_record
 
-from .family import emnist_archive, emnist_member_names, emnist_specs
-from .httpserver import FaultServer
-from .test_download import listing
+from .support.family import emnist_archive, emnist_member_names, emnist_specs
+from .support.helpers import listing
+from .support.httpserver import FaultServer
 
 #: digits and byclass big enough that the ratio means something; the rest small
 COUNTS = {

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import idxmnist
 
-from .conftest import MNIST_FILES, sha256
+from .support.helpers import MNIST_FILES, plain_read, sha256
 
 # Per-class counts of the published MNIST labels.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-
-
-def plain_read(path: Path, header: int) -> np.ndarray:
-    """The obvious reading: gzip + frombuffer, as keras and torchvision do it."""
-    return np.frombuffer(gzip.open(path).read(), np.uint8, offset=header)
 
 
 def test_files_are_the_published_ones(mnist_dir, mnist_sha256):

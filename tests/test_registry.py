@@ -27,8 +27,8 @@ from idxmnist.datasets import (
 )
 from idxmnist.datasets.loader import cached_name, load_arrays
 
-from .family import gz, idx_bytes, listing, sha256
-from .httpserver import FaultServer
+from .support.family import gz, idx_bytes, listing, sha256
+from .support.httpserver import FaultServer
 
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 NAMES += ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

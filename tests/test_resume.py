@@ -20,8 +20,9 @@ import idxmnist
 from idxmnist.datasets import download, partial
 from idxmnist.datasets.loader import load_dataset
 
-from .httpserver import FaultServer
-from .test_download import NAMES, listing, same, spec_for, synthetic, with_files
+from .support.helpers import listing
+from .support.httpserver import FaultServer
+from .support.synth import NAMES, same, spec_for, synthetic, with_files
 
 BIG = NAMES[0]  # the training images: the one file worth cutting
 N = 3000

@@ -25,10 +25,11 @@ import pytest
 import idxmnist
 from idxmnist.datasets import download, registry
 
-from .httpserver import FaultServer
-from .test_download import NAMES, listing
+from .support.helpers import MNIST_STEMS as STEMS
+from .support.helpers import listing
+from .support.httpserver import FaultServer
+from .support.synth import NAMES
 
-STEMS = [n.removesuffix(".gz") for n in NAMES]
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 pytestmark = pytest.mark.realdata
 

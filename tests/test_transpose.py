@@ -18,7 +18,7 @@ import idxmnist
 from idxmnist.idx import decode, transpose
 from idxmnist.idx.reader import read_idx_from
 
-from .family import gz, idx_bytes
+from .support.family import gz, idx_bytes
 
 
 @pytest.fixture(params=["inline", "threaded"])

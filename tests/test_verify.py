@@ -14,10 +14,9 @@ import gzip
 
 import pytest
 
-from .conftest import MNIST_FILES
-from .httpserver import FaultServer
-from .test_download import listing
-from .test_download import run_cli as _run_cli
+from .support.helpers import MNIST_FILES, listing
+from .support.helpers import run_cli_from_repo as _run_cli
+from .support.httpserver import FaultServer
 
 pytestmark = pytest.mark.realdata
 HTML = b"<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head></html>\n"

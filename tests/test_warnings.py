@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import idxmnist
 from idxmnist.errors import warn
 
-from .test_load_data import make_dataset
-
-
-def caught(fn):
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        result = fn()
-    return result, record
+from .support.helpers import caught
+from .support.synth import make_dataset
 
 
 def test_a_rebuilt_cache_warns_at_the_callers_line(tmp_path):

@@ -21,19 +21,12 @@ from idxmnist import IdxError, TruncatedError
 from idxmnist.idx import ziparchive
 from idxmnist.idx.ziparchive import ZipArchive
 
-from .family import central, patch
+from .support.family import central, patch
+from .support.zips import make
 
 #: 600,000 bytes that do not compress: several read chunks, stored or deflated
 DATA = np.random.default_rng(0).integers(0, 256, 600_000, dtype=np.uint8).tobytes()
 SMALL = b"hello, zip"
-
-
-def make(members: dict[str, tuple[bytes, int]]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, (data, method) in members.items():
-            z.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data, method)
-    return buf.getvalue()
 
 
 def write(tmp_path, data: bytes, name: str = "a.zip"):

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import idxmnist
+from idxmnist import emnist, k49, qmnist
 from idxmnist.datasets import registry
 from idxmnist.datasets.classes import DATA_DIR
 from idxmnist.datasets.registry import Archive, DatasetSpec, RemoteFile, Split
@@ -418,3 +419,30 @@ def patch(data: bytes, member: str, offset: int, fmt: str, value: int) -> bytes:
 def listing(root: Path) -> set[str]:
     """Every file and directory under ``root``, hidden ones too, as relative paths."""
     return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+# -- the releases through the family's loaders -----------------------------------------------
+
+
+def same_arrays(got, want: dict[str, np.ndarray]) -> bool:
+    """``load_data``'s ``((x, y), (xt, yt))`` equals ``want``: each dtype and every value."""
+    (x, y), (xt, yt) = got
+    wanted = [want[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    pairs = zip((x, y, xt, yt), wanted, strict=True)
+    return all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in pairs)
+
+
+def loaders(releases):
+    """name -> (load(cache, **kw), the reference arrays)."""
+    upright = releases["emnist"].extra["upright"]
+    q, k = releases["qmnist"].arrays, releases["k49"].arrays
+    qmnist_ref = {**q, "y_train": q["y_train"][:, 0].astype(np.uint8)}
+    qmnist_ref["y_test"] = q["y_test"][:, 0].astype(np.uint8)
+    return {
+        "emnist-digits": (
+            lambda c, **kw: emnist.load_data("digits", cache_dir=c, **kw),
+            upright["digits"],
+        ),
+        "qmnist": (lambda c, **kw: qmnist.load_data(cache_dir=c, **kw), qmnist_ref),
+        "k49": (lambda c, **kw: k49.load_data(cache_dir=c, **kw), k),
+    }
