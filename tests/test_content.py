@@ -12,103 +12,24 @@ import gzip
 import hashlib
 import io
 import lzma
-import struct
 import tarfile
-import tracemalloc
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from idxmnist import TruncatedError
-from idxmnist.datasets import checksum, content, unpack
+from idxmnist.datasets import checksum, unpack
 from idxmnist.datasets.identify import EMPTY, HTML, Catalog, Known, Unknown
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
-RNG = np.random.default_rng(7)
-IMAGES = RNG.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+from .support.content import IMAGES30 as IMAGES
+from .support.content import RAW30 as RAW
+from .support.content import RNG7 as RNG
+from .support.content import SHA30 as SHA
+from .support.content import idx_bytes
+
 LABELS = RNG.integers(0, 10, 30, dtype=np.uint8)
-
-
-def idx_bytes(a: np.ndarray) -> bytes:
-    codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int16): 0x0B, np.dtype(np.float64): 0x0E}
-    head = struct.pack(">BBBB", 0, 0, codes[a.dtype], a.ndim) + struct.pack(f">{a.ndim}I", *a.shape)
-    return head + a.astype(a.dtype.newbyteorder(">")).tobytes()
-
-
-RAW = idx_bytes(IMAGES)
-SHA = hashlib.sha256(RAW).hexdigest()
-
-PACKINGS = {
-    "gzip-0": lambda b: gzip.compress(b, 0),
-    "gzip-1": lambda b: gzip.compress(b, 1),
-    "gzip-9": lambda b: gzip.compress(b, 9, mtime=12345),
-    "xz": lambda b: lzma.compress(b),
-    "bz2": lambda b: bz2.compress(b),
-    "raw": lambda b: b,
-}
-
-
-@pytest.mark.parametrize("packing", PACKINGS)
-def test_the_content_hash_does_not_depend_on_the_packing(packing, tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(PACKINGS[packing](RAW))
-    found = content.idx_digest(path)
-    assert found.sha256 == SHA and found.size == len(RAW)
-    assert found.kind == packing.split("-")[0]
-    assert found.header.shape == (30, 28, 28)
-
-
-def test_the_bytes_can_be_written_out_in_the_same_pass(tmp_path):
-    path = tmp_path / "f.xz"
-    path.write_bytes(lzma.compress(RAW))
-    out = io.BytesIO()
-    assert content.idx_digest(path, out=out).sha256 == SHA
-    assert out.getvalue() == RAW
-
-
-@pytest.mark.parametrize(
-    "body,kind,message",
-    [
-        (gzip.compress(RAW, mtime=0)[:-50], TruncatedError, "truncated"),
-        (RAW[:-1], TruncatedError, "ends after 23519 of the 23520 payload bytes"),
-        (RAW + b"\0", Exception, "more data than its IDX header declares"),
-        (gzip.compress(RAW, mtime=0) + gzip.compress(b"x"), Exception, "several gzip members"),
-        (b"<!DOCTYPE html><html></html>", Exception, "HTML page"),
-        (b"", Exception, "too short for an IDX header"),
-    ],
-    ids=["gzip-cut", "raw-cut", "trailing", "two-members", "html", "empty"],
-)
-def test_anything_but_exactly_one_idx_file_is_refused(tmp_path, body, kind, message):
-    path = tmp_path / "f"
-    path.write_bytes(body)
-    with pytest.raises(kind, match=message):
-        content.idx_digest(path)
-
-
-def test_a_file_of_another_size_is_not_hashed(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(RAW)
-    found = content.idx_digest(path, sizes={60008})
-    assert found.sha256 is None and found.size == len(RAW)
-
-
-def test_hashing_a_large_file_takes_bounded_memory(tmp_path):
-    big = np.zeros((100_000, 28, 28), np.uint8)  # 78 MB of IDX bytes
-    path = tmp_path / "big.gz"
-    with gzip.open(path, "wb", compresslevel=1) as f:
-        f.write(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 100_000, 28, 28))
-        f.write(memoryview(big).cast("B"))
-    del big
-    tracemalloc.start()
-    try:
-        found = content.idx_digest(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert found.header.shape == (100_000, 28, 28)
-    assert peak < 4 << 20, peak  # a few chunks, never the file
 
 
 # -- verdicts: container, then content ----------------------------------------------------

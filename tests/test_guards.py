@@ -8,7 +8,6 @@ real HTTP server on loopback, real read-only mounts.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os
@@ -17,10 +16,7 @@ import struct
 import subprocess
 import sys
 import textwrap
-import threading
-import tracemalloc
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +27,6 @@ from idxmnist.datasets import checksum, download, registry
 from idxmnist.datasets.assemble import find_idx_files, find_sources, read_arrays, read_dataset
 from idxmnist.datasets.npzfile import load_npz, npz_members, write_npz
 from idxmnist.datasets.registry import RemoteFile
-from idxmnist.idx import compression, decode, reader
 
 from .support.httpserver import FaultServer
 
@@ -200,45 +195,6 @@ def test_a_partial_set_is_not_completed_from_another_directory(tmp_path):
     with pytest.raises(FileNotFoundError) as exc:
         idxmnist.load_idx_dataset(tmp_path)
     assert str(exc.value).startswith(f"{tmp_path}: missing IDX files: y_test: ")
-
-
-# -- the IDX format --------------------------------------------------------------------------
-
-
-def test_read_idx_refuses_a_text_mode_source(tmp_path):
-    path = tmp_path / "x.idx"
-    idxmnist.write_idx(path, np.arange(5, dtype=np.uint8))
-    with open(path, encoding="latin-1") as text:
-        with pytest.raises(TypeError, match="needs a path or a binary file object"):
-            idxmnist.read_idx(text)
-    with pytest.raises(TypeError, match="needs a path or a binary file object"):
-        idxmnist.read_idx(io.StringIO("\x00\x00\x08\x01\x00\x00\x00\x00"))
-
-
-def test_write_idx_refuses_a_dimension_of_2_to_the_32(tmp_path):
-    empty = np.empty((1 << 32, 0), np.uint8)  # no data, but the dimension does not fit
-    with pytest.raises(ValueError, match=r"IDX dimensions are 32-bit; shape \(4294967296, 0\)"):
-        idxmnist.write_idx(tmp_path / "x.idx", empty)
-    assert list(tmp_path.iterdir()) == []
-    edge = np.empty(((1 << 32) - 1, 0), np.uint8)  # the largest that fits is written
-    idxmnist.write_idx(tmp_path / "y.idx", edge)
-    assert idxmnist.read_idx(tmp_path / "y.idx").shape == ((1 << 32) - 1, 0)
-
-
-@pytest.mark.parametrize("compress", [None, "gzip"])
-def test_a_header_of_0xffffffff_is_refused_before_allocating(monkeypatch, compress):
-    def no_allocation(header, name):
-        raise AssertionError(f"allocated for shape {header.shape}")
-
-    monkeypatch.setattr(reader, "_allocate", no_allocation)
-    head = struct.pack(">BBBBI", 0, 0, 0x08, 1, 0xFFFFFFFF) + bytes(10)
-    data = head if compress is None else gzip.compress(head)
-    pattern = r"declares 4294967303 .*truncated" if compress is None else "can possibly hold"
-    with pytest.raises(idxmnist.IdxError, match=pattern):
-        idxmnist.read_idx(io.BytesIO(data))
-    two = struct.pack(">BBBBII", 0, 0, 0x08, 2, 0xFFFFFFFF, 0xFFFFFFFF)
-    with pytest.raises(idxmnist.IdxError, match="not a plausible file"):
-        idxmnist.read_idx(io.BytesIO(two))
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -449,149 +405,6 @@ def test_a_stored_member_running_past_the_end_of_the_file_is_refused(tmp_path):
         f"{path}: member 'y_test' is cut short or its size does not match its header; "
         "the npz file is corrupt or not a dataset cache"
     )
-
-
-# -- the libdeflate whole-buffer gzip path -----------------------------------------------------
-
-RAW_IDX = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 3, 4, 5) + bytes(range(60))
-
-
-def whole_path_only():
-    if compression.libdeflate() is None:
-        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
-
-
-def gzip_named(payload: bytes, name_len: int) -> bytes:
-    """A gzip file (RFC 1952) with an FNAME field of ``name_len`` bytes, its data stored."""
-    z = zlib.compressobj(0, zlib.DEFLATED, -15)
-    body = z.compress(payload) + z.flush()
-    head = b"\x1f\x8b\x08\x08" + bytes(4) + b"\x00\xff" + b"n" * name_len + b"\x00"
-    return head + body + struct.pack("<II", zlib.crc32(payload), len(payload))
-
-
-def read_spying_on_the_stream_path(data: bytes, monkeypatch) -> tuple[np.ndarray, bool]:
-    streamed = []
-    real = reader._read_stream
-    monkeypatch.setattr(reader, "_read_stream", lambda *a: streamed.append(a) or real(*a))
-    return idxmnist.read_idx(io.BytesIO(data)), bool(streamed)
-
-
-def test_a_gzip_name_field_that_pushes_the_idx_header_past_the_peek_is_streamed(monkeypatch):
-    """The whole path peeks at the first PEEK_INPUT (64 KiB) compressed bytes for the IDX
-    header. A long (legal) FNAME field can leave only part of the header in them: that
-    is not a cut file, the streaming path reads it."""
-    whole_path_only()
-    want = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
-    # 10-byte gzip header + name + NUL + 5-byte stored-block header: 6 IDX bytes remain
-    data = gzip_named(RAW_IDX, compression.PEEK_INPUT - 16 - 6)
-    assert len(zlib.decompressobj(31).decompress(data[: compression.PEEK_INPUT])) == 6
-    arr, streamed = read_spying_on_the_stream_path(data, monkeypatch)
-    assert np.array_equal(arr, want) and streamed
-
-
-def test_a_gzip_file_of_exactly_the_peek_size_is_read_whole(monkeypatch):
-    """At PEEK_INPUT bytes the peek saw the whole file, so a short lead is the whole data
-    and the one-call inflate applies; one byte more and the lead may be cut: streamed."""
-    whole_path_only()
-    want = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
-    base = len(gzip_named(RAW_IDX, 0))
-    exact = gzip_named(RAW_IDX, compression.PEEK_INPUT - base)
-    assert len(exact) == compression.PEEK_INPUT
-    arr, streamed = read_spying_on_the_stream_path(exact, monkeypatch)
-    assert np.array_equal(arr, want) and not streamed
-    over = gzip_named(RAW_IDX, compression.PEEK_INPUT - base + 1)
-    arr, streamed = read_spying_on_the_stream_path(over, monkeypatch)
-    assert np.array_equal(arr, want) and streamed
-
-
-def test_a_gzip_file_cut_right_after_the_magic_names_the_cut_header():
-    """Four inflated bytes are enough to check the magic: the whole path then reports the
-    cut header; with three it leaves the diagnosis to the streaming path."""
-    whole_path_only()
-    data = gzip.compress(RAW_IDX, compresslevel=0, mtime=0)  # stored: byte n is at 15 + n
-    for n, text in [
-        (
-            3,
-            "the gzip stream ends early: the file is truncated (an interrupted download?); "
-            "delete it and fetch it again",
-        ),
-        (
-            4,
-            "file ends inside the IDX header (4 of 16 header bytes); the file is truncated, "
-            "fetch it again",
-        ),
-        (
-            5,
-            "file ends inside the IDX header (5 of 16 header bytes); the file is truncated, "
-            "fetch it again",
-        ),
-    ]:
-        assert zlib.decompressobj(31).decompress(data[: 15 + n]) == RAW_IDX[:n]
-        with pytest.raises(idxmnist.IdxError) as info:
-            idxmnist.read_idx(io.BytesIO(data[: 15 + n]))
-        assert str(info.value) == f"<BytesIO>: {text}"
-
-
-def test_a_gzip_header_declaring_more_than_the_file_holds_allocates_nothing_first():
-    """The whole path checks the header against the file size before the one-call inflate
-    allocates its output, even when the gzip trailer agrees with the header."""
-    whole_path_only()
-    total = 8 + 10_000_000
-    data = gzip.compress(struct.pack(">BBBBI", 0, 0, 0x08, 1, 10_000_000) + bytes(200), mtime=0)
-    data = data[:-4] + struct.pack("<I", total)  # ISIZE says what the header says
-    tracemalloc.start()
-    try:
-        with pytest.raises(idxmnist.IdxError) as info:
-            idxmnist.read_idx(io.BytesIO(data))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(info.value) == (
-        f"<BytesIO>: IDX header declares {total} bytes (shape (10000000,)), more than a "
-        f"{len(data)}-byte gzip file can possibly hold; the header is corrupt or the file "
-        "is truncated"
-    )
-    assert peak < 1_000_000, peak
-
-
-def test_backend_numba_is_honoured_on_both_read_paths(tmp_path, monkeypatch, read_path):
-    """backend="numba" swaps with the Numba kernels (loaded on first use), not NumPy's."""
-    if not decode.numba_available():
-        pytest.skip("numba (idxmnist[numba]) is not installed")
-    import idxmnist.idx as idx_package
-
-    monkeypatch.delitem(sys.modules, "idxmnist.idx._numba", raising=False)
-    monkeypatch.delattr(idx_package, "_numba", raising=False)
-    want = np.arange(-500, 500, dtype=np.int32).reshape(10, 100)
-    idxmnist.write_idx(tmp_path / "x.gz", want)
-    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz", backend="numpy"), want)
-    assert "idxmnist.idx._numba" not in sys.modules
-    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz", backend="numba"), want)
-    assert "idxmnist.idx._numba" in sys.modules
-
-
-@pytest.mark.parametrize("above", [0, 1])
-def test_transpose_uses_the_helper_thread_from_exactly_thread_min_bytes(monkeypatch, above):
-    """A payload of THREAD_MIN_BYTES is turned on the helper thread; one byte less, inline."""
-    from idxmnist.idx import transpose
-
-    want = np.arange(23 * 5 * 7, dtype=np.uint8).reshape(23, 5, 7)
-    monkeypatch.setattr(transpose, "THREAD_MIN_BYTES", want.nbytes + above)
-    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * 5 * 7)
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
-    on_main = []
-    real = transpose.InPlaceTransposer._turn
-
-    def turn(self, start, stop, scratch):
-        on_main.append(threading.current_thread() is threading.main_thread())
-        return real(self, start, stop, scratch)
-
-    monkeypatch.setattr(transpose.InPlaceTransposer, "_turn", turn)
-    data = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 23, 5, 7) + want.tobytes()
-    assert np.array_equal(
-        idxmnist.read_idx(io.BytesIO(data), transpose=True), want.transpose(0, 2, 1)
-    )
-    assert on_main and set(on_main) == {bool(above)}
 
 
 # -- the npz cache: bounds, messages, layouts -------------------------------------------------
@@ -919,38 +732,6 @@ def test_k49_an_empty_test_split_loads(tmp_path, registered):
 # -- read_idx_from: an open, unseekable stream (a zip member) ---------------------------------
 
 
-class Trickle:
-    """A stream that hands out at most ``step`` bytes per read, as a pipe or socket may."""
-
-    def __init__(self, data: bytes, step: int = 1):
-        self._f, self._step = io.BytesIO(data), step
-
-    def read(self, n: int = -1) -> bytes:
-        return self._f.read(self._step if n < 0 else min(n, self._step))
-
-
-def test_read_idx_from_reads_plain_and_transposed_from_a_trickling_stream():
-    """The sniffed lead is gathered from reads of one byte at a time; transpose is off by
-    default and turns the images when asked."""
-    x = np.arange(4 * 3 * 5, dtype=np.uint8).reshape(4, 3, 5)
-    data = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 4, 3, 5) + x.tobytes()
-    plain = reader.read_idx_from(Trickle(data), "x.idx", len(data))
-    assert plain.shape == (4, 3, 5) and np.array_equal(plain, x)
-    turned = reader.read_idx_from(Trickle(data, 7), "x.idx", None, transpose=True)
-    assert turned.shape == (4, 5, 3) and np.array_equal(turned, x.transpose(0, 2, 1))
-    labels = gzip.compress(struct.pack(">BBBBI", 0, 0, 0x08, 1, 3) + b"\x01\x02\x03", mtime=0)
-    assert reader.read_idx_from(Trickle(labels), "y.gz", len(labels)).tolist() == [1, 2, 3]
-
-
-def test_read_idx_from_a_stream_shorter_than_the_sniff_is_refused():
-    with pytest.raises(idxmnist.IdxError) as info:
-        reader.read_idx_from(io.BytesIO(b"\x00\x00\x08"), "x.idx", 3)
-    assert str(info.value) == (
-        "x.idx: file is 3 bytes long, too short for an IDX header (an empty or cut-off file); "
-        "delete it and fetch it again"
-    )
-
-
 def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
     """EMNIST's members are read straight from gzip.zip: with the caller's backend, and
     checked against the member's own size before anything is allocated."""
@@ -984,17 +765,6 @@ def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
     )
 
 
-@pytest.mark.parametrize("dtype", [">i2", ">i4", ">f8"])
-def test_multi_byte_items_landing_in_pieces_are_swapped_once_whole(dtype):
-    """A stream that hands out 3 bytes at a time splits items across reads: each item is
-    swapped once, after its last byte has landed."""
-    want = np.arange(-40, 40).astype(dtype)
-    code = {">i2": 0x0B, ">i4": 0x0C, ">f8": 0x0E}[dtype]
-    data = struct.pack(">BBBBI", 0, 0, code, 1, want.size) + want.tobytes()
-    got = reader.read_idx_from(Trickle(data, 3), "x.idx", len(data))
-    assert got.dtype == want.dtype.newbyteorder("=") and np.array_equal(got, want)
-
-
 def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     """The default cutoff is one hour: a writer's leftover 3600.01 s old goes, a fresh
     one stays. (Only a stall of about a second between the two lines below could let a
@@ -1014,57 +784,7 @@ def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     assert not old.exists() and fresh.exists()
 
 
-def test_read_idx_starts_at_the_file_objects_position():
-    """A file object already moved past other data is read from where it stands."""
-    x = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    data = struct.pack(">BBBB2I", 0, 0, 0x08, 2, 3, 4) + x.tobytes()
-    f = io.BytesIO(b"junk" + data)
-    f.seek(4)
-    assert np.array_equal(idxmnist.read_idx(f), x)
-
-
-def test_transpose_checks_the_header_against_the_file_size_first(tmp_path):
-    path = tmp_path / "images-idx3-ubyte"
-    path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 1000, 28, 28) + bytes(100))
-    with pytest.raises(idxmnist.TruncatedError) as info:
-        idxmnist.read_idx(path, transpose=True)
-    assert str(info.value) == (
-        f"{path}: file is 116 bytes but its IDX header declares 784016 (shape (1000, 28, 28)); "
-        "the file is truncated, delete it and fetch it again"
-    )
-
-
 # -- three bugs the mutation pass found ---------------------------------------------------------
-
-
-def test_numba_kernels_loaded_in_the_process_are_what_auto_uses_for_a_big_job():
-    """``backend="auto"`` takes Numba once its kernels are loaded (and only then): in a
-    fresh interpreter, before and after a ``backend="numba"`` call."""
-    if not decode.numba_available():
-        pytest.skip("numba is not installed")
-    code = textwrap.dedent(
-        """
-        import numpy as np
-        from idxmnist.idx import decode
-        before = decode.choose_backend("auto", True)
-        decode.swap_inplace(np.zeros(4, np.int32), backend="numba")
-        print(before, decode.choose_backend("auto", True), decode.choose_backend("auto", False))
-        """
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["numpy", "numba", "numpy"]
-
-
-def test_a_file_cut_inside_its_header_is_a_truncated_error(tmp_path):
-    path = tmp_path / "t10k-images-idx3-ubyte"
-    path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">I", 10) + b"\x00\x00")
-    with pytest.raises(idxmnist.TruncatedError) as exc:
-        idxmnist.read_idx(path)
-    assert str(exc.value) == (
-        f"{path}: file ends inside the IDX header (10 of 16 header bytes); "
-        "the file is truncated, fetch it again"
-    )
 
 
 def test_images_of_another_size_are_named_against_the_first_split_whatever_its_place():

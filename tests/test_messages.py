@@ -17,8 +17,7 @@ import pytest
 
 import idxmnist
 from idxmnist.datasets.assemble import check_arrays
-from idxmnist.idx import compression, reader
-from idxmnist.idx.reader import IdxInfo, inspect_idx
+from idxmnist.idx import compression
 
 SUFFIX_TRUNC = "the file is truncated, delete it and fetch it again"
 
@@ -146,73 +145,6 @@ def test_32_dimensions_and_a_2_to_the_48_payload_are_accepted():
         idxmnist.read_idx(io.BytesIO(big))
 
 
-def test_write_messages_word_for_word(tmp_path):
-    cases = [
-        (
-            np.zeros(3, np.uint16),
-            TypeError,
-            "IDX cannot store dtype uint16; use one of uint8, int8, int16, int32, float32, float64",
-        ),
-        (np.float32(1), ValueError, "IDX needs 1 to 32 dimensions, got shape ()"),
-        (
-            np.zeros((1,) * 33, np.uint8),
-            ValueError,
-            f"IDX needs 1 to 32 dimensions, got shape {(1,) * 33}",
-        ),
-        (
-            np.zeros((1 << 32, 0), np.uint8),
-            ValueError,
-            "IDX dimensions are 32-bit; shape (4294967296, 0) does not fit",
-        ),
-    ]
-    for array, kind, text in cases:
-        with pytest.raises(kind) as info:
-            idxmnist.write_idx(tmp_path / "x", array)
-        assert str(info.value) == text
-    idxmnist.write_idx(tmp_path / "x", np.zeros((1,) * 32, np.uint8))  # 32 is allowed
-    assert idxmnist.read_idx(tmp_path / "x").shape == (1,) * 32
-    assert not [p for p in tmp_path.iterdir() if p.name != "x"]
-
-
-def test_header_and_inspect(tmp_path):
-    path = tmp_path / "x.gz"
-    arr = np.arange(12, dtype=np.int32).reshape(3, 4)
-    idxmnist.write_idx(path, arr)
-    info = inspect_idx(path)
-    assert info == IdxInfo(info.header, "gzip", path.stat().st_size)
-    h = info.header
-    assert (h.type_code, h.shape, h.dtype, h.header_size, h.total_size) == (
-        0x0C,
-        (3, 4),
-        np.dtype("int32"),
-        12,
-        60,
-    )
-    assert info.raw_size == 60 and h.file_dtype == np.dtype(">i4") and h.count == 12
-    data = path.read_bytes()
-    assert inspect_idx(io.BytesIO(data)).stored_size == len(data)
-    raw = tmp_path / "x.idx"
-    idxmnist.write_idx(raw, arr)
-    assert inspect_idx(raw) == IdxInfo(h, "raw", 60)
-    assert idxmnist.read_idx_header(raw) == h
-
-
-def test_libdeflate_reads_a_gzip_file_whole(tmp_path, monkeypatch):
-    """With libdeflate a gzip file of known size is inflated in one call, not streamed."""
-    if compression.libdeflate() is None:
-        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
-    streamed = []
-    real = reader._read_stream
-    monkeypatch.setattr(reader, "_read_stream", lambda *a: streamed.append(a) or real(*a))
-    arr = np.arange(1000, dtype=np.float64).reshape(10, 100)
-    idxmnist.write_idx(tmp_path / "x.gz", arr)
-    assert np.array_equal(idxmnist.read_idx(tmp_path / "x.gz"), arr) and not streamed
-    assert np.array_equal(idxmnist.read_idx(io.BytesIO((tmp_path / "x.gz").read_bytes())), arr)
-    assert not streamed
-    idxmnist.write_idx(tmp_path / "e.gz", np.zeros((0, 3), np.uint8))  # empty: streamed
-    assert idxmnist.read_idx(tmp_path / "e.gz").shape == (0, 3) and len(streamed) == 1
-
-
 GOOD = {
     "x_train": np.zeros((4, 2, 2), np.uint8),
     "y_train": np.arange(4, dtype=np.uint8),
@@ -309,20 +241,6 @@ def test_a_bad_gzip_header_reads_the_same_on_both_paths(monkeypatch, data, text)
         pytest.skip("the deflate package (idxmnist[fast]) is not installed")
     assert _gzip_message(data, monkeypatch, whole=True) == f"<BytesIO>: {text}"
     assert _gzip_message(data, monkeypatch, whole=False) == f"<BytesIO>: {text}"
-
-
-def test_parse_magic_and_parse_dims_read_only_their_own_bytes():
-    """Both take a buffer that may run on (parse_header passes slices of a longer lead)."""
-    from idxmnist.idx.format import parse_dims, parse_magic
-
-    with pytest.raises(idxmnist.IdxError) as info:
-        parse_magic(b"\x01\x00\x08\x03\xff\xff", "f")
-    assert str(info.value) == (
-        "f: not an IDX file: first bytes are 01 00 08 03, expected 00 00 <type> <ndim>"
-    )
-    assert parse_magic(b"\x00\x00\x08\x02\xff", "f") == (0x08, 2)
-    h = parse_dims(0x08, 2, struct.pack(">II", 3, 5) + b"\xff\xff\xff", "f")
-    assert h.shape == (3, 5) and h.total_size == 4 + 8 + 15
 
 
 class _Unsized(io.RawIOBase):

@@ -12,130 +12,14 @@ NumPy's ``transpose(0, 2, 1)`` and the members' bytes inflated with ``gzip``.
 from __future__ import annotations
 
 import gzip
-import sys
-import threading
 
 import numpy as np
 import pytest
 
 import idxmnist
 from idxmnist import emnist
-from idxmnist.idx import transpose
 
 from .support.family import emnist_member_names, emnist_release, emnist_spec, is_mapped, listing
-
-# -- idx/transpose.py: InPlaceTransposer ----------------------------------------------------
-
-
-def stored_images(count: int, h: int, w: int) -> np.ndarray:
-    return np.arange(count * h * w, dtype=np.uint8).reshape(count, h, w)
-
-
-def test_unknown_core_count_turns_inline(monkeypatch):
-    """os.cpu_count() may return None ("undetermined"): taken as one core, so no helper
-    thread and the inline batch, one scratch buffer of BATCH_BYTES."""
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: None)
-    x = stored_images(100, 2, 2)
-    flat = x.reshape(-1).copy()
-    before = threading.active_count()
-    with transpose.InPlaceTransposer(flat, (100, 2, 2), threaded=True) as t:
-        assert t._thread is None and threading.active_count() == before
-        assert t.per == transpose.BATCH_BYTES // 4 and t._scratch.shape == (t.per, 2, 2)
-        t.landed(flat.size)
-    assert np.array_equal(flat.reshape(100, 2, 2), x.transpose(0, 2, 1))
-
-
-@pytest.mark.parametrize("h, w", [(2, 3), (1, 1)])
-def test_a_payload_of_one_batch_needs_no_helper(h, w, monkeypatch):
-    """Two cores and threaded=True: a helper only when there is more than one batch;
-    for a single batch it would only add a thread and a second scratch buffer."""
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * h * w)  # 3 images a batch
-    for count, helper in ((3, False), (4, True)):
-        x = stored_images(count, h, w)
-        flat = x.reshape(-1).copy()
-        before = threading.active_count()
-        with transpose.InPlaceTransposer(flat, (count, h, w), threaded=True) as t:
-            assert t.per == 3 and t._scratch.shape == (3, h, w)
-            assert (t._thread is not None) is helper
-            assert threading.active_count() == before + helper
-            t.landed(flat.size)
-        assert threading.active_count() == before
-        assert np.array_equal(flat.reshape(count, w, h), x.transpose(0, 2, 1))
-
-
-def test_no_helper_unless_threaded(monkeypatch):
-    """threaded=False (a small payload) turns inline even with many batches and two cores."""
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(transpose, "BATCH_BYTES", 3 * 6)
-    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 3 * 6)
-    x = stored_images(10, 2, 3)
-    flat = x.reshape(-1).copy()
-    before = threading.active_count()
-    with transpose.InPlaceTransposer(flat, (10, 2, 3), threaded=False) as t:
-        assert t._thread is None and threading.active_count() == before
-        t.landed(flat.size)
-    assert np.array_equal(flat.reshape(10, 3, 2), x.transpose(0, 2, 1))
-
-
-@pytest.mark.parametrize("batch", [4, 3])
-def test_images_larger_than_a_batch_turn_one_at_a_time(batch, monkeypatch):
-    """An image of more bytes than a batch: a scratch buffer of one image (not two),
-    and each image turned as soon as it has landed."""
-    monkeypatch.setattr(transpose, "BATCH_BYTES", batch)  # a 2x2 uint8 image is 4 bytes
-    x = stored_images(5, 2, 2)
-    flat = x.reshape(-1).copy()
-    with transpose.InPlaceTransposer(flat, (5, 2, 2), threaded=False) as t:
-        assert t.per == 1 and t._scratch.shape == (1, 2, 2)  # memory: one image
-        t.landed(4)
-        assert t.done == 1
-        assert np.array_equal(flat[:4].reshape(2, 2), x[0].T)  # turned already
-        assert np.array_equal(flat[4:], x.reshape(-1)[4:])  # the rest not yet
-        t.landed(4 * 5)
-    assert np.array_equal(flat.reshape(5, 2, 2), x.transpose(0, 2, 1))
-
-
-def test_the_helper_thread_never_keeps_the_interpreter_alive(monkeypatch):
-    """The helper is a daemon thread: started in __init__, it must not keep the process
-    from exiting if a transposer is never closed (used without ``with``)."""
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 4)
-    flat = stored_images(10, 2, 2).reshape(-1).copy()
-    before = set(threading.enumerate())
-    with transpose.InPlaceTransposer(flat, (10, 2, 2), threaded=True) as t:
-        new = set(threading.enumerate()) - before
-        assert len(new) == 1 and t._thread in new
-        assert all(th.daemon for th in new)
-        t.landed(flat.size)
-    assert set(threading.enumerate()) == before
-
-
-def test_a_decoder_error_drops_the_batches_still_queued(monkeypatch):
-    """ "After an error: stops it, dropping what is queued": ten batches are queued, then
-    the decoder fails; the helper turns none of them (it gets the GIL only once the
-    error is recorded, when the caller blocks in join)."""
-    monkeypatch.setattr(transpose.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(transpose, "THREAD_BATCH_BYTES", 4)  # one 2x2 image a batch
-    x = stored_images(10, 2, 2)
-    flat = x.reshape(-1).copy()
-    before = threading.active_count()
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1000.0)  # no forced GIL handoff: the helper waits for join
-    try:
-        with (
-            pytest.raises(KeyError, match="the decoder failed"),
-            transpose.InPlaceTransposer(flat, (10, 2, 2), threaded=True) as t,
-        ):
-            assert t._thread is not None
-            for n in range(1, 11):
-                t.landed(4 * n)  # ten batches queued
-            assert t.done == 10
-            raise KeyError("the decoder failed")
-    finally:
-        sys.setswitchinterval(interval)
-    assert threading.active_count() == before
-    assert np.array_equal(flat.reshape(10, 2, 2), x)  # none turned: all dropped
-
 
 # -- emnist.py -------------------------------------------------------------------------------
 

@@ -21,15 +21,3 @@ def test_peak_memory_of_a_cold_parse(mnist_dir):
     peak, outputs, compressed = bench.peak_memory(mnist_dir)
     assert outputs == 60000 * 784 + 60000 + 10000 * 784 + 10000
     assert peak <= MEMORY * (outputs + compressed), (peak, outputs, compressed)
-
-
-def test_auto_swap_backend_only_numba_once_warm(monkeypatch):
-    from idxmnist.idx import decode
-
-    monkeypatch.setattr(decode, "numba_available", lambda: True)
-    monkeypatch.setattr(decode, "numba_warm", lambda: False)
-    assert decode.resolve_backend("auto", decode.NUMBA_AUTO_MIN_BYTES, 4) == "numpy"
-    monkeypatch.setattr(decode, "numba_warm", lambda: True)
-    assert decode.resolve_backend("auto", decode.NUMBA_AUTO_MIN_BYTES, 4) == "numba"
-    assert decode.resolve_backend("auto", decode.NUMBA_AUTO_MIN_BYTES - 1, 4) == "numpy"
-    assert decode.resolve_backend("auto", decode.NUMBA_AUTO_MIN_BYTES, 1) == "numpy"

@@ -324,19 +324,6 @@ def test_a_directory_longer_than_the_first_tail_takes_one_more_request(serve, tm
     assert len(server.headers_of("gzip.zip")) == 6  # tail, the directory's start, four members
 
 
-@pytest.mark.parametrize(
-    "tail, message",
-    [
-        (b"\x00" * 100, "no end of central directory record"),
-        (b"PK\x05\x06" + struct.pack("<4H2LH", 1, 0, 0, 0, 0, 0, 0), "spans several disks"),
-        (b"PK\x05\x06" + struct.pack("<4H2LH", 0, 0, 1, 1, 500, 0, 0), "does not fit"),
-    ],
-)
-def test_a_bad_end_is_refused(tail, message):
-    with pytest.raises(idxmnist.IdxError, match=message):
-        end_record(tail, 0, len(tail), "a.zip")
-
-
 # -- the archive under another name; a member it does not hold ---------------------------------
 
 

@@ -22,21 +22,6 @@ def test_files_are_the_published_ones(mnist_dir, mnist_sha256):
         assert sha256(mnist_dir / name) == mnist_sha256[name]
 
 
-@pytest.mark.parametrize("name", MNIST_FILES)
-def test_read_idx_equals_plain_gzip_reading(mnist_dir, read_path, name):
-    arr = idxmnist.read_idx(mnist_dir / name)
-    ref = plain_read(mnist_dir / name, 16 if "images" in name else 8)
-    assert arr.dtype == np.uint8 and arr.flags.writeable and arr.flags.c_contiguous
-    assert np.array_equal(arr.reshape(-1), ref)
-
-
-def test_headers(mnist_dir):
-    h = idxmnist.read_idx_header(mnist_dir / "train-images-idx3-ubyte.gz")
-    assert (h.dtype, h.shape, h.type_code) == (np.uint8, (60000, 28, 28), 0x08)
-    h = idxmnist.read_idx_header(mnist_dir / "t10k-labels-idx1-ubyte.gz")
-    assert (h.dtype, h.shape) == (np.uint8, (10000,))
-
-
 def test_load_idx_dataset_matches_keras_facts(mnist_dir, read_path):
     (x_train, y_train), (x_test, y_test) = idxmnist.load_idx_dataset(mnist_dir)
     assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)

@@ -24,6 +24,8 @@ from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 from .httpserver import FaultServer
 
 RNG = np.random.default_rng(12)
+IMAGES = RNG.integers(0, 256, (6, 4, 5), dtype=np.uint8)
+RAW = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 6, 4, 5) + IMAGES.tobytes()
 
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")

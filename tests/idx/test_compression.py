@@ -1,10 +1,14 @@
-"""What idx/compression.py promises beyond the round trips: checked against its mutants.
+"""idx/compression.py: gzip, xz and bz2 streams, and libdeflate's one-call gzip path.
 
-Each test here fails with at least one mutmut mutant of ``idxmnist/idx/compression.py``
-that the other suites let through (see ``tools/mutation.py``). The data is real
-gzip, xz and bz2 made with the standard library; the files that the one-call
-libdeflate path must refuse are built byte by byte from RFC 1952 facts (a member
-ends with the CRC-32 and the size of what it holds, little-endian).
+Identical output whichever gzip inflater reads the file: the streaming path
+with stdlib zlib, python-isal and zlib-ng (``compression.gzip_backend(name)``),
+and the libdeflate whole-buffer path. Beyond the round trips: ``Stream``'s
+documented attributes and callbacks, raw sources with only ``read``, memory
+bounded by one chunk of input, and which files the one-call path must leave
+to the streaming path. The data is real gzip, xz and bz2 made with the
+standard library; the files that the one-call libdeflate path must refuse are
+built byte by byte from RFC 1952 facts (a member ends with the CRC-32 and
+the size of what it holds, little-endian).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import importlib
 import io
 import lzma
 import os
@@ -24,7 +29,87 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.idx import compression
+from idxmnist.idx import compression, reader
+
+# -- every gzip inflater gives the same arrays -------------------------------------------------
+
+STREAMING = ["zlib", "isal", "zlib-ng"]
+
+
+def _installed(name: str) -> bool:
+    try:
+        compression.gzip_backend(name)
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(params=[*STREAMING, "libdeflate"])
+def backend(request, monkeypatch):
+    """Route every gzip read through one inflater."""
+    name = request.param
+    if name == "libdeflate":
+        if compression.libdeflate() is None:
+            pytest.skip("deflate (libdeflate) is not installed")
+        return name
+    if not _installed(name):
+        pytest.skip(f"{name} is not installed")
+    module = importlib.import_module(compression._ZLIB_LIKE[name])
+    monkeypatch.setattr(compression, "libdeflate", lambda: None)
+    monkeypatch.setattr(compression, "gzip_backend", lambda _name="auto": module)
+    return name
+
+
+def _spy_stream(monkeypatch):
+    """Count streaming reads, to prove which path ran."""
+    calls = []
+    real = reader._read_stream
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "_read_stream", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "dtype", ["uint8", "int8", ">i2", ">i4", ">f4", ">f8"], ids=lambda d: str(d)
+)
+def test_synthetic_identical_on_every_backend(tmp_path, backend, monkeypatch, dtype):
+    rng = np.random.default_rng(7)
+    want = (rng.standard_normal((300, 17, 5)) * 1000).astype(np.dtype(dtype).newbyteorder("="))
+    path = tmp_path / "x.idx.gz"
+    idxmnist.write_idx(path, want, compress="gzip")
+    calls = _spy_stream(monkeypatch)
+    got = idxmnist.read_idx(path)
+    assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
+    assert bool(calls) == (backend != "libdeflate")
+
+
+def test_multi_chunk_stream_identical(tmp_path, backend):
+    """Larger than several streaming chunks, with a compression level that varies."""
+    want = np.random.default_rng(1).integers(
+        0, 7, size=(3 * compression.CHUNK + 123,), dtype=np.uint8
+    )
+    idxmnist.write_idx(tmp_path / "a.idx", want)
+    path = tmp_path / "a.idx.gz"
+    path.write_bytes(gzip.compress((tmp_path / "a.idx").read_bytes(), compresslevel=1))
+    assert np.array_equal(idxmnist.read_idx(path), want)
+
+
+@pytest.mark.realdata
+def test_real_mnist_identical_on_every_backend(mnist_dir, backend):
+    (x, y), (xt, yt) = idxmnist.load_idx_dataset(mnist_dir)
+    with gzip.open(mnist_dir / "train-images-idx3-ubyte.gz") as f:
+        want_x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(mnist_dir / "t10k-labels-idx1-ubyte.gz") as f:
+        want_yt = np.frombuffer(f.read(), np.uint8, offset=8)
+    assert np.array_equal(x, want_x) and np.array_equal(yt, want_yt)
+    assert x.shape == (60000, 28, 28) and y.shape == (60000,) and xt.shape == (10000, 28, 28)
+
+
+# -- Stream: the documented attributes and callbacks -------------------------------------------
 
 COMPRESS = {
     "gzip": lambda b: gzip.compress(b, compresslevel=1, mtime=0),
@@ -32,30 +117,10 @@ COMPRESS = {
     "bz2": lambda b: bz2.compress(b, 1),
 }
 
-SEVERAL_GZ = (
-    "data follows the end of the gzip stream (several gzip members or appended bytes); "
-    "an IDX file is exactly one stream"
-)
-MORE = (
-    "the file holds more data than its IDX header declares (trailing bytes); it is "
-    "corrupt or not an IDX file"
-)
-
 
 def idx_u8(payload: bytes) -> bytes:
     """A 1-D uint8 IDX file holding ``payload``."""
     return struct.pack(">BBBBI", 0, 0, 0x08, 1, len(payload)) + payload
-
-
-def message(data: bytes) -> str:
-    with pytest.raises(idxmnist.IdxError) as info:
-        idxmnist.read_idx(io.BytesIO(data))
-    return str(info.value)
-
-
-def whole_path_only():
-    if compression.libdeflate() is None:
-        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
 
 
 class Trickle:
@@ -66,35 +131,6 @@ class Trickle:
 
     def read(self, n: int = -1) -> bytes:
         return self._f.read(self._step if n < 0 else min(n, self._step))
-
-
-def forge_crc32(prefix: bytes, target: int) -> bytes:
-    """The 4 bytes that, appended to ``prefix``, make its CRC-32 ``target``.
-
-    CRC-32 is affine over GF(2): crc(prefix + x) = crc(prefix + 0000) ^ L(x) with L
-    linear in the 32 bits of x, so x is found by solving a 32x32 system.
-    """
-    base = zlib.crc32(prefix)
-    zero = zlib.crc32(bytes(4), base)
-    pivots: dict[int, tuple[int, int]] = {}  # top bit -> (L(combination), combination)
-    for bit in range(32):
-        vec, combo = zlib.crc32((1 << bit).to_bytes(4, "little"), base) ^ zero, 1 << bit
-        while vec:
-            top = vec.bit_length() - 1
-            if top not in pivots:
-                pivots[top] = (vec, combo)
-                break
-            vec, combo = vec ^ pivots[top][0], combo ^ pivots[top][1]
-    rest, combo = zero ^ target, 0
-    while rest:
-        vec, c = pivots[rest.bit_length() - 1]
-        rest, combo = rest ^ vec, combo ^ c
-    tail = combo.to_bytes(4, "little")
-    assert zlib.crc32(prefix + tail) == target
-    return tail
-
-
-# -- Stream: the documented attributes and callbacks ------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["gzip", "xz"])
@@ -214,6 +250,18 @@ def test_pulling_small_pieces_of_xz_holds_one_chunk_of_input_not_the_file():
     assert peak < 3 * compression.CHUNK, peak
 
 
+MORE = (
+    "the file holds more data than its IDX header declares (trailing bytes); it is "
+    "corrupt or not an IDX file"
+)
+
+
+def message(data: bytes) -> str:
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(io.BytesIO(data))
+    return str(info.value)
+
+
 @pytest.mark.parametrize("kind", ["gzip", "xz", "bz2"])
 def test_a_stream_longer_than_its_header_past_the_first_piece_names_the_trailing_bytes(kind):
     """The payload lands in pieces of OUT_CHUNK; the last piece asks only for what is
@@ -226,7 +274,12 @@ def test_a_stream_longer_than_its_header_past_the_first_piece_names_the_trailing
     assert good.shape == (n,) and not good.any()
 
 
-# -- the one-call libdeflate path: which files it must leave to the streaming path ----------
+# -- the one-call libdeflate path: which files it must leave to the streaming path -------------
+
+
+def whole_path_only():
+    if compression.libdeflate() is None:
+        pytest.skip("the deflate package (idxmnist[fast]) is not installed")
 
 
 def test_a_gzip_file_of_at_least_1_mib_is_read_whole():
@@ -239,6 +292,38 @@ def test_a_gzip_file_of_at_least_1_mib_is_read_whole():
     assert compression.inflate_gzip_whole(data, 8 + len(payload)) == idx_u8(payload)
     got = idxmnist.read_idx(io.BytesIO(data))
     assert np.array_equal(got, np.frombuffer(gzip.decompress(data)[8:], np.uint8))
+
+
+SEVERAL_GZ = (
+    "data follows the end of the gzip stream (several gzip members or appended bytes); "
+    "an IDX file is exactly one stream"
+)
+
+
+def forge_crc32(prefix: bytes, target: int) -> bytes:
+    """The 4 bytes that, appended to ``prefix``, make its CRC-32 ``target``.
+
+    CRC-32 is affine over GF(2): crc(prefix + x) = crc(prefix + 0000) ^ L(x) with L
+    linear in the 32 bits of x, so x is found by solving a 32x32 system.
+    """
+    base = zlib.crc32(prefix)
+    zero = zlib.crc32(bytes(4), base)
+    pivots: dict[int, tuple[int, int]] = {}  # top bit -> (L(combination), combination)
+    for bit in range(32):
+        vec, combo = zlib.crc32((1 << bit).to_bytes(4, "little"), base) ^ zero, 1 << bit
+        while vec:
+            top = vec.bit_length() - 1
+            if top not in pivots:
+                pivots[top] = (vec, combo)
+                break
+            vec, combo = vec ^ pivots[top][0], combo ^ pivots[top][1]
+    rest, combo = zero ^ target, 0
+    while rest:
+        vec, c = pivots[rest.bit_length() - 1]
+        rest, combo = rest ^ vec, combo ^ c
+    tail = combo.to_bytes(4, "little")
+    assert zlib.crc32(prefix + tail) == target
+    return tail
 
 
 def test_one_byte_after_a_member_is_refused_even_when_the_tail_repeats_its_trailer():
