@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import zipfile
 
 import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets.npzfile import ALIGN, npz_members
 
 from .support.synth import make_dataset
 
@@ -62,31 +60,6 @@ def test_missing_file_in_source_is_named(tmp_path):
     os.remove(tmp_path / "src" / "t10k-labels-idx1-ubyte.gz")
     with pytest.raises(FileNotFoundError, match="t10k-labels"):
         idxmnist.load_idx_dataset(tmp_path / "src")
-
-
-def test_cache_members_are_stored_and_aligned(tmp_path):
-    make_dataset(tmp_path / "src")
-    out = idxmnist.build_npz(tmp_path / "src", tmp_path / "m.npz")
-    with open(out, "rb") as f:
-        members = npz_members(f, str(out))
-    assert set(members) == {"x_train", "y_train", "x_test", "y_test"}
-    for m in members.values():
-        assert m.info.compress_type == zipfile.ZIP_STORED
-        assert m.data_offset % ALIGN == 0
-    assert zipfile.ZipFile(out).testzip() is None  # CRCs right
-
-
-def test_reads_a_keras_style_compressed_npz(tmp_path):
-    arrays = make_dataset(tmp_path / "src")
-    np.savez_compressed(
-        tmp_path / "mnist.npz",
-        x_train=arrays["train-images-idx3-ubyte"],
-        y_train=arrays["train-labels-idx1-ubyte"],
-        x_test=arrays["t10k-images-idx3-ubyte"],
-        y_test=arrays["t10k-labels-idx1-ubyte"],
-    )
-    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
-    assert np.array_equal(xt, arrays["t10k-images-idx3-ubyte"]) and x.flags.writeable
 
 
 def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path):

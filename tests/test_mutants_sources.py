@@ -14,19 +14,15 @@ import gzip
 import hashlib
 import io
 import json
-import lzma
 import re
-import struct
-import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 
 from idxmnist import ChecksumError, DownloadError
-from idxmnist.datasets import checksum, content, download, partial
-from idxmnist.datasets.identify import HTML, Catalog, Known, Unknown
-from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+from idxmnist.datasets import download, partial
+from idxmnist.datasets.registry import RemoteFile
 
 from .support.helpers import listing
 from .support.httpserver import FaultServer
@@ -35,7 +31,6 @@ from .support.pinned import (
     IDX,
     KEYS,
     NPZ,
-    RAW,
     RNG,
     STEMS,
     UPSTREAM,
@@ -44,185 +39,6 @@ from .support.pinned import (
     npz_of,
     pinned_spec,
 )
-
-SHA = hashlib.sha256(RAW).hexdigest()
-NAME = "train-images-idx3-ubyte.gz"
-
-
-def remote(body: bytes, content_sha: str | None = SHA, content_size: int | None = len(RAW)):
-    return RemoteFile(
-        NAME, len(body), "sha256", hashlib.sha256(body).hexdigest(), content_sha, content_size
-    )
-
-
-# -- content.py ---------------------------------------------------------------------------
-
-
-def test_content_mismatch_without_a_pinned_content_hash_says_so(tmp_path):
-    path = tmp_path / NAME
-    path.write_bytes(gzip.compress(RAW))
-    message = content.content_mismatch(path, remote(b"other", None, None))
-    assert message == "no content hash is pinned for this file"
-
-
-def test_content_mismatch_of_another_size_names_both_sizes_and_hashes_nothing(tmp_path):
-    other = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 7, 4, 5) + bytes(7 * 4 * 5)
-    path = tmp_path / NAME
-    path.write_bytes(gzip.compress(other))
-    message = content.content_mismatch(path, remote(b"upstream"))
-    assert message == (
-        f"its IDX header declares uint8 (7, 4, 5), {len(other)} bytes; expected {len(RAW)} bytes"
-    )
-
-
-def test_content_mismatch_without_a_pinned_size_compares_the_hash(tmp_path):
-    changed = bytearray(RAW)
-    changed[-1] ^= 0xFF
-    path = tmp_path / NAME
-    path.write_bytes(lzma.compress(bytes(changed)))
-    message = content.content_mismatch(path, remote(b"upstream", SHA, None))
-    found = hashlib.sha256(bytes(changed)).hexdigest()
-    assert message == f"sha256 of the IDX bytes is {found}, expected {SHA}"
-    path.write_bytes(lzma.compress(RAW))
-    assert content.content_mismatch(path, remote(b"upstream", SHA, None)) is None
-
-
-def test_content_mismatch_reports_a_damaged_file_without_its_path(tmp_path):
-    path = tmp_path / NAME
-    path.write_bytes(gzip.compress(RAW)[:-30])
-    message = content.content_mismatch(path, remote(b"upstream"))
-    assert message == (
-        "the gzip stream ends early: the file is truncated "
-        "(an interrupted download?); delete it and fetch it again"
-    )
-    path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 1 << 16, 1 << 16, 1 << 17))
-    message = content.content_mismatch(path, remote(b"upstream"))
-    assert message == (
-        f"IDX header declares shape {(1 << 16, 1 << 16, 1 << 17)} "
-        f"({1 << 49} bytes), which is not a plausible file"
-    )
-
-
-def test_reason_of_keeps_a_message_that_does_not_start_with_the_name():
-    assert content.reason_of(ValueError("a/b: bad"), "a/b") == "bad"
-    assert content.reason_of(ValueError("other: bad"), "a/b") == "other: bad"
-    assert content.reason_of(ValueError("a/bc: bad"), "a/b") == "a/bc: bad"
-
-
-# -- checksum.py --------------------------------------------------------------------------
-
-
-def test_a_failed_verdict_still_names_the_container_found(tmp_path):
-    path = tmp_path / NAME
-    path.write_bytes(gzip.compress(b"not idx at all" * 10))
-    unpinned = checksum.verdict(path, remote(b"upstream", None, None))
-    assert (unpinned.ok, unpinned.kind) == (False, "gzip")
-    pinned = checksum.verdict(path, remote(b"upstream"))
-    assert (pinned.ok, pinned.kind) == (False, "gzip")
-
-
-def test_hash_file_reads_in_bounded_chunks(tmp_path):
-    path = tmp_path / "big"
-    block = RNG.integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
-    with open(path, "wb") as f:
-        for _ in range(12):
-            f.write(block)
-    expected = hashlib.sha256(block * 12).hexdigest()
-    tracemalloc.start()
-    try:
-        got = checksum.hash_file(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert got == {"sha256": expected}
-    assert peak < 4 << 20, peak  # a chunk or two, never the 12 MiB file
-
-
-# -- identify.py --------------------------------------------------------------------------
-
-LABELS = struct.pack(">BBBBI", 0, 0, 0x08, 1, 6) + bytes(range(6))
-GZ = gzip.compress(RAW, mtime=0)
-GZ_LABELS = gzip.compress(LABELS, mtime=0)
-
-
-def spec(name: str, *, pinned: bool, algorithm: str = "sha256") -> DatasetSpec:
-    def one(file: str, body: bytes, idx: bytes) -> RemoteFile:
-        digest = hashlib.new(algorithm, body).hexdigest()
-        if not pinned:
-            return RemoteFile(file, len(body), algorithm, digest)  # type: ignore[arg-type]
-        sha = hashlib.sha256(idx).hexdigest()
-        return RemoteFile(file, len(body), algorithm, digest, sha, len(idx))  # type: ignore[arg-type]
-
-    files = (
-        one("train-images-idx3-ubyte.gz", GZ, RAW),
-        one("train-labels-idx1-ubyte.gz", GZ_LABELS, LABELS),
-        one("t10k-images-idx3-ubyte.gz", b"t" * 3, b"T"),
-        one("t10k-labels-idx1-ubyte.gz", b"l" * 4, b"L"),
-    )
-    return DatasetSpec(name, f"{name}.npz", name, files, (), DIGITS)
-
-
-def test_identify_by_an_md5_container_checksum(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(GZ)
-    found = Catalog([spec("md", pinned=False, algorithm="md5")]).identify(path)
-    assert isinstance(found, Known)
-    assert (found.remote.name, found.how, found.kind) == (
-        "train-images-idx3-ubyte.gz",
-        "container",
-        "gzip",
-    )
-
-
-def test_an_unmatched_idx_file_names_which_datasets_pin_their_content(tmp_path):
-    other = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 2, 4, 5) + bytes(40)
-    path = tmp_path / "f"
-    path.write_bytes(gzip.compress(other))
-    both = Catalog(
-        [spec("alpha", pinned=True), spec("beta", pinned=False), spec("gamma", pinned=True)]
-    )
-    assert (both.pinned, both.unpinned) == (("alpha", "gamma"), ("beta",))
-    found = both.identify(path)
-    assert isinstance(found, Unknown)
-    assert found.reason == (
-        "an IDX file (uint8 (2, 4, 5), gzip) that matches no registered file "
-        "(the content of alpha, gamma's files is pinned; every other dataset's files verify "
-        "only as their exact upstream files)"
-    )
-    assert found.content is not None and found.content.header.shape == (2, 4, 5)
-    # a size no registered content has: its header is read, its payload not hashed
-    assert found.content.sha256 is None
-    found = Catalog([spec("alpha", pinned=True), spec("gamma", pinned=True)]).identify(path)
-    assert isinstance(found, Unknown)
-    assert found.reason == "an IDX file (uint8 (2, 4, 5), gzip) that matches no registered file"
-    found = Catalog([spec("beta", pinned=False), spec("delta", pinned=False)]).identify(path)
-    assert isinstance(found, Unknown)
-    assert found.reason == (
-        "an IDX file (uint8 (2, 4, 5), gzip) that matches no registered file "
-        "(beta, delta pin only their exact upstream files, so only those verify)"
-    )
-
-
-def test_identify_says_how_a_truncated_file_ends(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(GZ[:-20])
-    found = Catalog([spec("alpha", pinned=True)]).identify(path)
-    assert found == Unknown(
-        "truncated: the gzip stream ends early: the file is truncated "
-        "(an interrupted download?); delete it and fetch it again"
-    )
-
-
-def test_an_html_page_is_recognised_within_its_first_512_bytes(tmp_path):
-    catalog = Catalog([spec("alpha", pinned=True)])
-    path = tmp_path / "f"
-    path.write_bytes(b" " * 507 + b"<html><body>gone</body></html>")
-    assert catalog.identify(path) == Unknown(HTML)
-    path.write_bytes(b" " * 508 + b"<html><body>gone</body></html>")
-    found = catalog.identify(path)
-    assert isinstance(found, Unknown) and found.reason != HTML
-    assert found.reason.startswith("not an IDX file"), found.reason
-
 
 # -- download.py: whole-dataset mirrors (an npz, a zip), on synthetic files ----------------
 

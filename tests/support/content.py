@@ -13,6 +13,7 @@ import numpy as np
 
 RNG7 = np.random.default_rng(7)
 IMAGES30 = RNG7.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+LABELS30 = RNG7.integers(0, 10, 30, dtype=np.uint8)
 
 
 def idx_bytes(a: np.ndarray) -> bytes:
