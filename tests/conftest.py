@@ -16,6 +16,8 @@ import pytest
 from idxmnist.idx import compression
 
 from .support.helpers import MNIST_FILES, close_dead_mirror, dead_mirror_url
+from .support.httpserver import FaultServer
+from .support.synth import NAMES, spec_for, synthetic
 
 
 def _real_data_dir() -> Path | None:
@@ -144,3 +146,19 @@ def read_path(request, monkeypatch):
     else:
         monkeypatch.setattr(compression, "libdeflate", lambda: None)
     return request.param
+
+
+# -- data that tests in several folders use ----------------------------------------------------
+
+
+@pytest.fixture
+def synth(tmp_path_factory):
+    files, arrays = synthetic(tmp_path_factory.mktemp("upstream"))
+    return files, arrays, spec_for(files)
+
+
+@pytest.fixture(scope="module")
+def mnist_server(mnist_dir):
+    files = {n: (mnist_dir / n).read_bytes() for n in NAMES}
+    with FaultServer(files) as server:
+        yield server

@@ -12,170 +12,19 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import json
-import os
-import re
-import signal
 import subprocess
 import sys
-import textwrap
-import time
-from pathlib import Path
 
 import pytest
 
 import idxmnist
 from idxmnist.datasets import download, registry
 from idxmnist.datasets.loader import load_dataset
-from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
 
-from .support.helpers import child_env, dead_mirror_url, listing
+from .support.helpers import listing
 from .support.helpers import run_cli_from_repo as run_cli
 from .support.httpserver import FaultServer
-from .support.synth import NAMES, same, spec_for, synthetic, with_files
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def closed_port_url() -> str:
-    """A mirror that refuses connections: a port held bound, never listened on."""
-    return dead_mirror_url()
-
-
-@pytest.fixture
-def synth(tmp_path_factory):
-    files, arrays = synthetic(tmp_path_factory.mktemp("upstream"))
-    return files, arrays, spec_for(files)
-
-
-#: the socket timeout of the stall cases only: the stalled mirror fails after this long,
-#: and it is long enough for a healthy loopback mirror on a loaded machine
-STALL_TIMEOUT = "2"
-
-
-def timeout_for(fault: str, monkeypatch) -> None:
-    """A short read timeout only where a mirror stalls; the default (10 s) elsewhere."""
-    if fault == "stall":
-        monkeypatch.setenv("IDXMNIST_TIMEOUT", STALL_TIMEOUT)
-
-
-# -- one test per fault mode: fallback to the next mirror, and failure when alone ------------
-
-FAULTS = {
-    "404": r"HTTP 404",
-    "500": r"HTTP 500",
-    "html": r"an HTML page, not data",
-    "htmlgz": r"an HTML page, not data",
-    "half": r"connection closed after \d+ of \d+ bytes",
-    "stall": r"timed out after 2 s \(stalled after \d+ of \d+ bytes\)",
-    "wrong": r"sha256 mismatch \(right size, wrong bytes\)",
-    "garbage": r"not an HTTP answer from 127\.0\.0\.1 \(BadStatusLine",
-}
-#: faults that mark the host dead: it is not asked for the dataset's other files
-DEAD = {"garbage"}
-
-
-@pytest.mark.parametrize("fault", FAULTS)
-def test_fault_falls_back_to_the_next_mirror(fault, synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    timeout_for(fault, monkeypatch)
-    cache = tmp_path / "cache"
-    with FaultServer(files) as server:
-        mirrors = f"{server.url(fault)},{server.url('ok')}"
-        monkeypatch.setenv("IDXMNIST_MIRRORS", mirrors)
-        data = load_dataset(spec, cache_dir=cache)
-        assert same(data, arrays)
-        # each file: one GET from the faulty mirror, one from the good one, no retries
-        if fault in DEAD:
-            assert sum(server.gets(fault).values()) == 1
-        else:
-            assert server.gets(fault) == {f"/{fault}/{n}": 1 for n in NAMES}
-        assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
-    assert listing(cache) == with_files(*NAMES)
-    for n in NAMES:
-        assert (cache / "synth" / n).read_bytes() == files[n]
-
-
-@pytest.mark.parametrize("fault", FAULTS)
-def test_fault_alone_is_a_download_error_and_leaves_nothing(fault, synth, tmp_path, monkeypatch):
-    files, _, spec = synth
-    timeout_for(fault, monkeypatch)
-    cache = tmp_path / "cache"
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url(fault))
-        with pytest.raises(idxmnist.DownloadError) as info:
-            load_dataset(spec, cache_dir=cache)
-        # the first file failed on the only mirror: one request, then the error
-        assert server.gets() == {f"/{fault}/{NAMES[0]}": 1}
-    message = str(info.value)
-    assert isinstance(info.value, OSError)
-    assert f"{server.url(fault)}{NAMES[0]} -> " in message
-    assert re.search(FAULTS[fault], message), message
-    assert "IDXMNIST_SOURCE=DIR" in message and "load_data(source='DIR')" in message
-    # no partial file, no temporary file: only the (empty) lock files and the directory
-    assert listing(cache) == with_files(npz=False)
-
-
-def test_every_mirror_is_listed_in_order_with_its_reason(synth, tmp_path):
-    files, _, spec = synth
-    dead = closed_port_url()
-    with FaultServer(files) as server:
-        urls = [server.url("404"), dead, server.url("html"), server.url("wrong")]
-        with pytest.raises(idxmnist.DownloadError) as info:
-            download.fetch_dataset(spec, tmp_path / "d", urls)
-    lines = str(info.value).splitlines()
-    assert lines[0] == f"could not download {NAMES[0]} from any mirror; tried, in order:"
-    assert lines[1] == f"  {urls[0]}{NAMES[0]} -> HTTP 404"
-    assert lines[2].startswith(f"  {dead}{NAMES[0]} -> cannot connect (")
-    assert lines[3] == f"  {urls[2]}{NAMES[0]} -> an HTML page, not data"
-    assert lines[4] == f"  {urls[3]}{NAMES[0]} -> sha256 mismatch (right size, wrong bytes)"
-    assert lines[5].startswith("To load from local files instead: load_data(source='DIR')")
-    assert listing(tmp_path / "d") == {".idxmnist.lock"}
-
-
-def test_an_unreachable_mirror_is_tried_once_per_fetch(synth, tmp_path):
-    files, arrays, spec = synth
-    dead = closed_port_url()
-    with FaultServer(files) as server:
-        got = download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
-        assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
-    assert [p.name for p in got.downloaded] == list(NAMES)
-    assert list(got.files.values()) == got.downloaded
-
-
-def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
-    files, _, spec = synth
-    second = spec.files[1]
-    spec = DatasetSpec(  # the second file's registered digest matches nothing served
-        "synth",
-        "synth.npz",
-        "synth",
-        (spec.files[0], RemoteFile(second.name, second.size, "sha256", "0" * 64), *spec.files[2:]),
-        (),
-        DIGITS,
-    )
-    dead = closed_port_url()
-    with FaultServer(files) as server:
-        with pytest.raises(idxmnist.DownloadError) as info:
-            download.fetch_dataset(spec, tmp_path / "d", [dead, server.url()])
-        assert server.gets() == {f"/ok/{NAMES[0]}": 1, f"/ok/{NAMES[1]}": 1}
-    lines = str(info.value).splitlines()
-    assert lines[1].startswith(f"  {dead}{NAMES[1]} -> skipped, unreachable earlier (cannot ")
-    assert lines[2] == f"  {server.url()}{NAMES[1]} -> sha256 mismatch (right size, wrong bytes)"
-    assert listing(tmp_path / "d") == {".idxmnist.lock", NAMES[0]}
-
-
-def test_a_wrong_content_length_is_refused_before_the_body(tmp_path, synth):
-    files, _, spec = synth
-    # the registry says the file is one byte longer than what the server has
-    remote = spec.files[1]
-    longer = RemoteFile(remote.name, remote.size + 1, remote.algorithm, remote.digest)
-    with FaultServer(files) as server:
-        with pytest.raises(idxmnist.DownloadError, match=r"got \d+ bytes, expected \d+"):
-            download.fetch_file(longer, tmp_path / "d", [server.url()])
-        assert server.gets() == {f"/ok/{remote.name}": 1}
-    assert not (tmp_path / "d").exists() or listing(tmp_path / "d") == set()
-
+from .support.synth import NAMES, closed_port_url, same, with_files
 
 # -- where the files come from: IDXMNIST_MIRRORS, a base URL as source, file:// ---------------
 
@@ -201,28 +50,6 @@ def test_source_may_be_a_base_url(synth, tmp_path, monkeypatch):
     assert listing(tmp_path / "a") == with_files(*NAMES)
 
 
-def test_file_urls_work(synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    for name, body in files.items():
-        (tmp_path / "mirror").mkdir(exist_ok=True)
-        (tmp_path / "mirror" / name).write_bytes(body)
-    good = (tmp_path / "mirror").as_uri() + "/"
-    monkeypatch.setenv("IDXMNIST_MIRRORS", f"file://{tmp_path}/missing/,{good}")
-    assert same(load_dataset(spec, cache_dir=tmp_path / "c"), arrays)
-    assert listing(tmp_path / "c") == with_files(*NAMES)
-
-
-def test_verified_files_are_not_downloaded_again(synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    with FaultServer(files) as server:
-        assert len(download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded) == 4
-        assert download.fetch_dataset(spec, tmp_path / "synth", [server.url()]).downloaded == []
-        # no npz yet, the IDX files are there: load_data builds offline, no request
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("404"))
-        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
-        assert server.gets() == {f"/ok/{n}": 1 for n in NAMES}
-
-
 def test_bad_timeout_value_is_refused(monkeypatch):
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="IDXMNIST_TIMEOUT"):
@@ -232,34 +59,6 @@ def test_bad_timeout_value_is_refused(monkeypatch):
 
 
 # -- self-healing ----------------------------------------------------------------------------
-
-
-def test_a_corrupt_idx_file_is_downloaded_again_once(synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
-        load_dataset(spec, cache_dir=tmp_path)
-        (tmp_path / "synth.npz").unlink()
-        bad = tmp_path / "synth" / NAMES[2]
-        bad.write_bytes(bad.read_bytes()[:-100])  # as a cut-off download would be
-        with pytest.warns(RuntimeWarning, match=f"{NAMES[2]}: .*downloading it again"):
-            assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
-        assert server.gets()[f"/ok/{NAMES[2]}"] == 2 and server.gets()[f"/ok/{NAMES[0]}"] == 1
-    assert bad.read_bytes() == files[NAMES[2]]
-    assert listing(tmp_path) == with_files(*NAMES)
-
-
-def test_a_second_failure_is_an_error_and_the_bad_file_goes(synth, tmp_path, monkeypatch):
-    files, _, spec = synth
-    with FaultServer(files) as server:
-        download.fetch_dataset(spec, tmp_path / "synth", [server.url()])
-        bad = tmp_path / "synth" / NAMES[0]
-        bad.write_bytes(b"\x1f\x8b" + bytes(100))
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("wrong"))
-        with pytest.warns(RuntimeWarning, match="downloading it again"):
-            with pytest.raises(idxmnist.DownloadError, match="sha256 mismatch"):
-                load_dataset(spec, cache_dir=tmp_path)
-    assert listing(tmp_path) == with_files(*NAMES[1:], npz=False)
 
 
 def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypatch):
@@ -284,31 +83,6 @@ def test_names_must_be_plain(name):
         download.plain_name(name)
 
 
-def test_a_registry_name_with_a_path_is_refused_before_any_request(synth, tmp_path):
-    files, _, spec = synth
-    evil = RemoteFile("../escaped.gz", 10, "sha256", "0" * 64)
-    spec = DatasetSpec("evil", "evil.npz", "evil", (evil, *spec.files[1:]), (), DIGITS)
-    with FaultServer(files) as server:
-        with pytest.raises(ValueError, match="plain file name"):
-            download.fetch_dataset(spec, tmp_path / "d", [server.url()])
-        assert server.gets() == {}
-    assert listing(tmp_path) == set()  # checked before anything is created
-
-
-def test_redirects_and_content_disposition_never_pick_the_path(synth, tmp_path):
-    files, arrays, spec = synth
-    with FaultServer(files) as server:
-        download.fetch_dataset(spec, tmp_path / "cache" / "synth", [server.url("evil")])
-        assert server.gets("evil") == {f"/evil/{n}": 1 for n in NAMES}
-        assert server.gets("ok") == {f"/ok/{n}": 1 for n in NAMES}
-    assert listing(tmp_path) == {
-        "cache",
-        "cache/synth",
-        "cache/synth/.idxmnist.lock",
-        *(f"cache/synth/{n}" for n in NAMES),
-    }
-
-
 def test_builtin_registry_names_are_plain():
     for spec in registry.DATASETS.values():
         assert download.plain_name(spec.subdir) == spec.subdir
@@ -316,139 +90,7 @@ def test_builtin_registry_names_are_plain():
             assert download.plain_name(remote.name) == remote.name
 
 
-# -- real processes: concurrency and SIGKILL -------------------------------------------------
-
-CHILD = textwrap.dedent(
-    """
-    import hashlib, json, sys
-    from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
-    from idxmnist.datasets import download
-    from idxmnist.datasets.loader import load_dataset
-
-    cfg = json.load(open(sys.argv[1]))
-    spec = DatasetSpec(cfg["name"], cfg["name"] + ".npz", cfg["name"],
-                       tuple(RemoteFile(*f) for f in cfg["files"]), (), tuple("0123456789"))
-    if cfg["what"] == "fetch":
-        download.fetch_dataset(spec, cfg["dir"])
-    else:
-        import os, time
-        deadline = time.monotonic() + 60
-        while not os.path.exists(cfg["go"]):   # start together
-            assert time.monotonic() < deadline, "never told to go"
-            time.sleep(0.005)
-        data = load_dataset(spec, cache_dir=cfg["dir"])
-        h = hashlib.sha256()
-        for pair in data:
-            for a in pair:
-                h.update(a.tobytes())
-        print(h.hexdigest())
-    """
-)
-
-
-def child_config(tmp_path, spec, **cfg) -> Path:
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    conf = tmp_path / "child.json"
-    files = [[r.name, r.size, r.algorithm, r.digest] for r in spec.files]
-    conf.write_text(json.dumps({"name": spec.name, "files": files, **cfg}))
-    return conf
-
-
-def test_concurrent_processes_download_each_file_once(synth, tmp_path):
-    files, arrays, spec = synth
-    cache = tmp_path / "cache"
-    go = tmp_path / "go"
-    conf = child_config(tmp_path, spec, what="load", dir=str(cache), go=str(go))
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(a.tobytes())
-    with FaultServer(files) as server:
-        env = child_env(IDXMNIST_MIRRORS=server.url("latency"))
-        procs = [
-            subprocess.Popen(
-                [sys.executable, str(tmp_path / "child.py"), str(conf)],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(6)
-        ]
-        time.sleep(0.5)  # let them all import and wait at the start line
-        go.touch()
-        results = [p.communicate(timeout=60) for p in procs]
-        for p, (out, err) in zip(procs, results, strict=True):
-            assert p.returncode == 0, err
-            assert out.strip() == h.hexdigest()
-        assert server.gets() == {f"/latency/{n}": 1 for n in NAMES}
-    assert listing(cache) == with_files(*NAMES)
-
-
-def test_sigkill_mid_download_leaves_no_partial_file_and_the_next_run_resumes(
-    tmp_path, monkeypatch
-):
-    # big enough to take a few seconds from the slow mirror, and to pass the
-    # first fsync'ed MiB before the kill
-    files, arrays = synthetic(tmp_path / "upstream", n_train=2000, n_test=20, seed=1)
-    spec = spec_for(files)
-    size = len(files[NAMES[0]])
-    dest = tmp_path / "cache" / "synth"
-    dest.mkdir(parents=True)
-    previous = b"\x1f\x8b" + b"a previous, bad copy"
-    (dest / NAMES[1]).write_bytes(previous)
-    conf = child_config(tmp_path, spec, what="fetch", dir=str(dest))
-    record = dest / f".{NAMES[0]}.part.json"
-    with FaultServer(files) as server:
-        proc = subprocess.Popen(
-            [sys.executable, str(tmp_path / "child.py"), str(conf)],
-            env=child_env(IDXMNIST_MIRRORS=server.url("slow")),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        path = f"/slow/{NAMES[0]}"
-        while not (record.is_file() and json.loads(record.read_text() or "{}").get("synced")):
-            assert time.monotonic() < deadline and proc.poll() is None, "no download seen"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        assert server.sent[path] < size  # it really was mid-download
-        left = listing(dest)
-        assert NAMES[0] not in left  # never a final-named partial file
-        assert (dest / NAMES[1]).read_bytes() == previous  # the previous file is intact
-        assert left == {
-            ".idxmnist.lock",
-            NAMES[1],
-            f".{NAMES[0]}.part",
-            f".{NAMES[0]}.part.json",
-        }
-        synced = json.loads(record.read_text())["synced"]
-        assert 0 < synced <= (dest / f".{NAMES[0]}.part").stat().st_size
-        assert (dest / f".{NAMES[0]}.part").read_bytes()[:synced] == files[NAMES[0]][:synced]
-
-        # the next run, same mirror: resumes from the verified length, heals the
-        # bad file, completes
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("slow"))
-        server.slow_pause = 0
-        with pytest.warns(RuntimeWarning, match="downloading it again"):
-            assert same(load_dataset(spec, cache_dir=tmp_path / "cache"), arrays)
-        assert [h.get("Range") for h in server.headers_of(NAMES[0], "slow")] == [
-            None,
-            f"bytes={synced}-",
-        ]
-        assert server.sent_per_request(NAMES[0], "slow")[1] == size - synced
-    assert listing(tmp_path / "cache") == with_files(*NAMES)
-
-
 # -- the real MNIST files over loopback ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def mnist_server(mnist_dir):
-    files = {n: (mnist_dir / n).read_bytes() for n in NAMES}
-    with FaultServer(files) as server:
-        yield server
 
 
 @pytest.mark.realdata
@@ -465,24 +107,6 @@ def test_registry_matches_the_upstream_files(mnist_dir, mnist_sha256):
         files = registry.get(name).files
         assert {f.algorithm for f in files} == {"sha256"}
         assert {f.content for f in files} == {None}  # no verified copy to compute them from
-
-
-@pytest.mark.realdata
-def test_real_mnist_downloads_over_loopback(mnist_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("IDXMNIST_MIRRORS", f"{mnist_server.url('404')},{mnist_server.url()}")
-    before = dict(mnist_server.gets())
-    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
-    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
-    assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-    after = mnist_server.gets()
-    # MNIST pins its content too, so a mirror without the .gz is asked for the
-    # same file uncompressed, .xz and .bz2 before the next mirror is tried
-    asked = [n.removesuffix(".gz") + s for n in NAMES for s in (".gz", "", ".xz", ".bz2")]
-    assert {p: after[p] - before.get(p, 0) for p in after} == {
-        **{f"/404/{n}": 1 for n in asked},
-        **{f"/ok/{n}": 1 for n in NAMES},
-    }
-    assert listing(tmp_path) == with_files(*NAMES, subdir="mnist")
 
 
 @pytest.mark.realdata

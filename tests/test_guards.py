@@ -8,7 +8,6 @@ real HTTP server on loopback, real read-only mounts.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import struct
@@ -22,12 +21,11 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import checksum, download, registry
+from idxmnist.datasets import registry
 from idxmnist.datasets.assemble import find_idx_files, find_sources, read_arrays, read_dataset
 from idxmnist.datasets.registry import RemoteFile
 
 from .support.arrays import KEYS, NAMES, arrays, same, write_set
-from .support.httpserver import FaultServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,63 +63,6 @@ def test_a_partial_set_is_not_completed_from_another_directory(tmp_path):
 
 
 # -- downloads -------------------------------------------------------------------------------
-
-
-BODY = bytes(range(256)) * 40
-
-
-def remote(body: bytes = BODY, size: int | None = None, algorithm="sha256") -> RemoteFile:
-    digest = hashlib.new(algorithm, body).hexdigest()
-    return RemoteFile("blob.gz", len(body) if size is None else size, algorithm, digest)
-
-
-def test_a_short_body_without_content_length_is_never_kept(tmp_path):
-    """The digest matches the bytes sent, so only the size check refuses them."""
-    with FaultServer({"blob.gz": BODY}) as server:
-        with pytest.raises(idxmnist.DownloadError) as exc:
-            download.fetch_file(remote(size=len(BODY) + 10), tmp_path, [server.url("nolength")])
-    assert f"-> got {len(BODY)} bytes, expected {len(BODY) + 10}" in str(exc.value)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_body_without_content_length_is_kept_when_complete(tmp_path):
-    with FaultServer({"blob.gz": BODY}) as server:
-        path = download.fetch_file(remote(), tmp_path, [server.url("nolength")])
-    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
-
-
-def test_a_body_longer_than_content_length_is_read_only_as_far_as_declared(tmp_path):
-    with FaultServer({"blob.gz": BODY}) as server:
-        path = download.fetch_file(remote(), tmp_path, [server.url("long")])
-    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
-
-
-def test_a_body_longer_than_the_registry_size_is_refused(tmp_path):
-    with FaultServer({"blob.gz": BODY}) as server:
-        with pytest.raises(idxmnist.DownloadError) as exc:
-            download.fetch_file(remote(), tmp_path, [server.url("longnolength")])
-    assert f"-> got more than {len(BODY)} bytes, expected {len(BODY)}" in str(exc.value)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_md5_verification_accepts_a_matching_file(tmp_path):
-    good = remote(algorithm="md5")
-    with FaultServer({"blob.gz": BODY}) as server:
-        path = download.fetch_file(good, tmp_path, [server.url()])
-        assert path.read_bytes() == BODY
-        assert checksum.mismatch(path, good) is None
-        bad = RemoteFile(good.name, good.size, "md5", "0" * 32)
-        with pytest.raises(idxmnist.ChecksumError, match="md5 mismatch"):
-            download.fetch_file(bad, tmp_path / "other", [server.url()])
-    assert checksum.mismatch(path, bad) == f"md5 {good.digest}, expected {'0' * 32}"
-
-
-@pytest.mark.parametrize("mirror", ["ftp://example.invalid/mnist/", "/srv/mnist", "mnist"])
-def test_a_mirror_that_is_not_a_url_is_a_download_error(tmp_path, monkeypatch, mirror):
-    monkeypatch.setenv("IDXMNIST_MIRRORS", mirror)
-    with pytest.raises(idxmnist.DownloadError, match="IDXMNIST_MIRRORS") as exc:
-        idxmnist.load_data(cache_dir=tmp_path)
-    assert repr(mirror) in str(exc.value) and "http://, https:// or file://" in str(exc.value)
 
 
 def test_a_source_with_an_unknown_scheme_is_a_download_error(tmp_path):

@@ -11,12 +11,16 @@ real subprocess.
 from __future__ import annotations
 
 import hashlib
+import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
 import idxmnist
 from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+
+from .helpers import dead_mirror_url
 
 
 def make_dataset(root, n_train=50, n_test=20, seed=0, compress="gzip"):
@@ -76,6 +80,48 @@ def with_files(*names: str, subdir="synth", npz=True) -> set[str]:
     return out | ({f"{subdir}.npz"} if npz else set())
 
 
+def closed_port_url() -> str:
+    """A mirror that refuses connections: a port held bound, never listened on."""
+    return dead_mirror_url()
+
+
 def same(data, arrays) -> bool:
     (x, y), (xt, yt) = data
     return all(np.array_equal(a, b) for a, b in zip((x, y, xt, yt), arrays, strict=True))
+
+
+CHILD = textwrap.dedent(
+    """
+    import hashlib, json, sys
+    from idxmnist.datasets.registry import DIGITS, DatasetSpec, RemoteFile
+    from idxmnist.datasets import download
+    from idxmnist.datasets.loader import load_dataset
+
+    cfg = json.load(open(sys.argv[1]))
+    spec = DatasetSpec(cfg["name"], cfg["name"] + ".npz", cfg["name"],
+                       tuple(RemoteFile(*f) for f in cfg["files"]), (), tuple("0123456789"))
+    if cfg["what"] == "fetch":
+        download.fetch_dataset(spec, cfg["dir"])
+    else:
+        import os, time
+        deadline = time.monotonic() + 60
+        while not os.path.exists(cfg["go"]):   # start together
+            assert time.monotonic() < deadline, "never told to go"
+            time.sleep(0.005)
+        data = load_dataset(spec, cache_dir=cfg["dir"])
+        h = hashlib.sha256()
+        for pair in data:
+            for a in pair:
+                h.update(a.tobytes())
+        print(h.hexdigest())
+    """
+)
+
+
+def child_config(tmp_path, spec, **cfg) -> Path:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    conf = tmp_path / "child.json"
+    files = [[r.name, r.size, r.algorithm, r.digest] for r in spec.files]
+    conf.write_text(json.dumps({"name": spec.name, "files": files, **cfg}))
+    return conf

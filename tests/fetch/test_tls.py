@@ -19,8 +19,8 @@ import idxmnist
 from idxmnist.datasets import tls
 from idxmnist.datasets.loader import load_dataset
 
-from .support.httpserver import FaultServer
-from .support.synth import NAMES, same, spec_for, synthetic
+from ..support.httpserver import FaultServer
+from ..support.synth import NAMES, same, spec_for, synthetic
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl tool")
 NEVER = ("verify=False", "CERT_NONE", "insecure", "disable", "PYTHONHTTPSVERIFY", "http://")

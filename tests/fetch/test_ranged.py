@@ -6,8 +6,10 @@ body bytes it writes per request; each split's entry is registered at run
 time with the archive's and the members' own sizes and SHA-256s
 (``register()``: the real download path, no back door). The reference for
 what the bytes should be is the standard library's ``zipfile`` reading the
-same archive. Also here: ``idx.zipdirectory`` on its own (end records,
-ZIP64, a comment, a directory past the first tail read).
+same archive. Also here: the directory read from the archive's tail as a
+ranged fetch reads it (end records, ZIP64, a comment, a directory past the
+first tail read); ``idx.zipdirectory`` on its own is in
+``tests/idx/test_zipdirectory.py``.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from idxmnist.datasets import ranged
 from idxmnist.datasets.registry import RemoteFile
 from idxmnist.idx.zipdirectory import Directory, NeedMore, end_record
 
-from .support.family import emnist_archive, emnist_member_names, emnist_specs
-from .support.helpers import listing
-from .support.httpserver import FaultServer
+from ..support.family import emnist_archive, emnist_member_names, emnist_specs
+from ..support.helpers import listing
+from ..support.httpserver import FaultServer
 
 #: digits and byclass big enough that the ratio means something; the rest small
 COUNTS = {
