@@ -9,7 +9,6 @@ sizes and sha256 (a ``DatasetSpec`` built here); the real MNIST files from
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import hashlib
 import subprocess
@@ -24,7 +23,7 @@ from idxmnist.datasets.loader import load_dataset
 from .support.helpers import listing
 from .support.helpers import run_cli_from_repo as run_cli
 from .support.httpserver import FaultServer
-from .support.synth import NAMES, closed_port_url, same, with_files
+from .support.synth import NAMES, closed_port_url, same
 
 # -- where the files come from: IDXMNIST_MIRRORS, a base URL as source, file:// ---------------
 
@@ -38,40 +37,12 @@ def test_mirrors_env_replaces_the_builtin_list_in_order(synth, tmp_path, monkeyp
         assert sum(server.gets("404").values()) == 4 and sum(server.gets("ok").values()) == 4
 
 
-def test_source_may_be_a_base_url(synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    with FaultServer(files) as server:
-        base = server.url().rstrip("/")  # the trailing slash is optional
-        assert same(load_dataset(spec, source=base, cache_dir=tmp_path / "a"), arrays)
-        monkeypatch.setenv("IDXMNIST_SOURCE", base)  # the variable is MNIST's
-        mnist_spec = dataclasses.replace(spec, name="mnist")
-        assert same(load_dataset(mnist_spec, cache_dir=tmp_path / "b"), arrays)
-        assert server.gets() == {f"/ok/{n}": 2 for n in NAMES}
-    assert listing(tmp_path / "a") == with_files(*NAMES)
-
-
 def test_bad_timeout_value_is_refused(monkeypatch):
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="IDXMNIST_TIMEOUT"):
         download.timeout()
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "2.5")
     assert download.timeout() == 2.5
-
-
-# -- self-healing ----------------------------------------------------------------------------
-
-
-def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypatch):
-    files, arrays, spec = synth
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
-        load_dataset(spec, cache_dir=tmp_path)
-        npz = tmp_path / "synth.npz"
-        npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
-        with pytest.warns(RuntimeWarning, match="rebuilding"):
-            assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
-        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
-        assert server.gets() == {f"/ok/{n}": 1 for n in NAMES}  # rebuilt offline
 
 
 # -- paths: only fixed plain registry names ------------------------------------------------

@@ -62,29 +62,6 @@ def test_missing_file_in_source_is_named(tmp_path):
         idxmnist.load_idx_dataset(tmp_path / "src")
 
 
-def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path):
-    arrays = make_dataset(tmp_path / "src")
-    np.savez(tmp_path / "mnist.npz", x_train=np.zeros(3), y_train=np.zeros(3))
-    with pytest.warns(RuntimeWarning, match="rebuilding"):
-        (x, _), _ = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path)
-    assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
-    (x2, _), _ = idxmnist.load_data(cache_dir=tmp_path)
-    assert np.array_equal(x2, x)
-
-
-def test_assembler_cross_checks(tmp_path):
-    make_dataset(tmp_path / "src")
-    idxmnist.write_idx(tmp_path / "src" / "t10k-labels-idx1-ubyte.gz", np.zeros(19, np.uint8))
-    with pytest.raises(idxmnist.IdxError, match="20 images but .* 19 labels"):
-        idxmnist.load_idx_dataset(tmp_path / "src")
-    idxmnist.write_idx(tmp_path / "src" / "t10k-labels-idx1-ubyte.gz", np.full(20, 10, np.uint8))
-    with pytest.raises(idxmnist.IdxError, match="label 10"):
-        idxmnist.load_idx_dataset(tmp_path / "src")
-    idxmnist.write_idx(tmp_path / "src" / "t10k-labels-idx1-ubyte.gz", np.zeros(20, np.int32))
-    with pytest.raises(idxmnist.IdxError, match="uint8 labels"):
-        idxmnist.load_idx_dataset(tmp_path / "src")
-
-
 def test_import_is_cheap():
     code = (
         "import sys, idxmnist; "

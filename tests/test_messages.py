@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets.assemble import check_arrays
 from idxmnist.idx import compression
 
 SUFFIX_TRUNC = "the file is truncated, delete it and fetch it again"
@@ -145,62 +144,6 @@ def test_32_dimensions_and_a_2_to_the_48_payload_are_accepted():
         idxmnist.read_idx(io.BytesIO(big))
 
 
-GOOD = {
-    "x_train": np.zeros((4, 2, 2), np.uint8),
-    "y_train": np.arange(4, dtype=np.uint8),
-    "x_test": np.zeros((2, 2, 2), np.uint8),
-    "y_test": np.arange(2, dtype=np.uint8),
-}
-NAMES = {k: f"<{k}>" for k in GOOD}
-
-
-@pytest.mark.parametrize(
-    "change, text",
-    [
-        (
-            {"x_train": np.zeros((4, 4), np.uint8)},
-            "<x_train>: expected 3-D uint8 images, got uint8 (4, 4)",
-        ),
-        (
-            {"x_test": np.zeros((2, 2, 2), np.int8)},
-            "<x_test>: expected 3-D uint8 images, got int8 (2, 2, 2)",
-        ),
-        (
-            {"y_train": np.zeros((4, 1), np.uint8)},
-            "<y_train>: expected 1-D uint8 labels, got uint8 (4, 1)",
-        ),
-        ({"y_test": np.zeros(2, np.int16)}, "<y_test>: expected 1-D uint8 labels, got int16 (2,)"),
-        (
-            {"y_train": np.arange(3, dtype=np.uint8)},
-            "<x_train> holds 4 images but <y_train> holds 3 labels; "
-            "the files do not belong together",
-        ),
-        (
-            {"y_test": np.array([0, 10], np.uint8)},
-            "<y_test>: holds label 10, outside 0..9; the labels are not this dataset's, "
-            "or the file is damaged",
-        ),
-        (
-            {"x_test": np.zeros((2, 3, 2), np.uint8)},
-            "<x_train> holds (2, 2) images but <x_test> holds (3, 2); they do not belong together",
-        ),
-    ],
-)
-def test_assembler_messages_word_for_word(change, text):
-    with pytest.raises(idxmnist.IdxError) as info:
-        check_arrays({**GOOD, **change}, NAMES)
-    assert str(info.value) == text
-
-
-def test_assembler_label_bound_is_the_class_count():
-    check_arrays({**GOOD, "y_train": np.array([0, 1, 2, 9], np.uint8)}, NAMES)  # 9 < 10
-    check_arrays({**GOOD, "y_test": np.array([0, 4], np.uint8)}, NAMES, num_classes=5)
-    with pytest.raises(idxmnist.IdxError, match="holds label 5, outside 0..4"):
-        check_arrays({**GOOD, "y_test": np.array([0, 5], np.uint8)}, NAMES, num_classes=5)
-    empty = {**GOOD, "x_test": np.zeros((0, 2, 2), np.uint8), "y_test": np.zeros(0, np.uint8)}
-    check_arrays(empty, NAMES)  # an empty split is allowed
-
-
 def _gzip_message(data: bytes, monkeypatch, whole: bool) -> str:
     with monkeypatch.context() as m:
         if not whole:
@@ -275,25 +218,4 @@ def test_transpose_of_non_images_message_word_for_word(tmp_path):
     assert str(info.value) == (
         f"{path}: transpose=True needs images, shape (count, height, width); "
         "the IDX header declares shape (3, 4)"
-    )
-
-
-def test_assembler_count_message_word_for_word():
-    """A split's published size is checked (here a spec that publishes 3 test images)."""
-    import dataclasses
-
-    from idxmnist.datasets import registry
-    from idxmnist.datasets.registry import Split
-
-    spec = dataclasses.replace(registry.get("mnist"), splits=(Split("train", 4), Split("test", 3)))
-    check_arrays(
-        {**GOOD, "x_test": np.zeros((3, 2, 2), np.uint8), "y_test": np.zeros(3, np.uint8)},
-        NAMES,
-        spec=spec,
-    )
-    with pytest.raises(idxmnist.IdxError) as info:
-        check_arrays(GOOD, NAMES, spec=spec)
-    assert str(info.value) == (
-        "<x_test>: holds 2 images; mnist's test split has 3: the files are not mnist's "
-        "(another split?) or are cut short; fetch them again"
     )

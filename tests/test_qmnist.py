@@ -156,11 +156,6 @@ def test_unknown_test_choice():
         qmnist.load_data(test="test60k")
 
 
-def test_extended_needs_a_label_matrix():
-    with pytest.raises(ValueError, match="plain class labels"):
-        idxmnist.datasets.load_dataset("mnist", extended=True)
-
-
 # -- bad label files ---------------------------------------------------------------------------
 
 

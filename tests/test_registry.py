@@ -25,7 +25,6 @@ from idxmnist.datasets import (
     registry,
     unregister,
 )
-from idxmnist.datasets.loader import cached_name, load_arrays
 
 from .support.family import gz, idx_bytes, listing, sha256
 from .support.httpserver import FaultServer
@@ -193,23 +192,6 @@ def test_positional_specs_of_four_files_still_work():
     assert spec.keys == ("x_train", "y_train", "x_test", "y_test")
     assert spec.label_range == (0, 9) and spec.num_classes == 10
     assert spec.stems == dict.fromkeys(spec.keys, "f")
-
-
-def test_single_split_datasets_load_with_load_arrays_only(tmp_path):
-    spec = get("qmnist_nist")
-    assert spec.keys == ("x_nist", "y_nist")
-    with pytest.raises(ValueError, match="qmnist_nist has splits nist, not train and test"):
-        load_dataset(spec, cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="has no split 'train'; its splits: nist"):
-        spec.split("train")
-    assert callable(load_arrays)
-
-
-def test_cache_names_by_orientation():
-    letters = get("emnist_letters")
-    assert cached_name(letters) == "emnist-letters.npz"
-    assert cached_name(letters, upright=False) == "emnist-letters-transposed.npz"
-    assert cached_name(get("mnist"), upright=False) == "mnist.npz"  # nothing to turn
 
 
 def test_every_builtin_entry(registry_facts):
