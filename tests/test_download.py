@@ -9,15 +9,12 @@ sizes and sha256 (a ``DatasetSpec`` built here); the real MNIST files from
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import subprocess
 import sys
 
 import pytest
 
-import idxmnist
-from idxmnist.datasets import download, registry
+from idxmnist.datasets import download
 from idxmnist.datasets.loader import load_dataset
 
 from .support.helpers import listing
@@ -45,39 +42,7 @@ def test_bad_timeout_value_is_refused(monkeypatch):
     assert download.timeout() == 2.5
 
 
-# -- paths: only fixed plain registry names ------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["../evil.gz", "a/b.gz", "/etc/passwd", ".hidden", "", "a\\b"])
-def test_names_must_be_plain(name):
-    with pytest.raises(ValueError, match="plain file name"):
-        download.plain_name(name)
-
-
-def test_builtin_registry_names_are_plain():
-    for spec in registry.DATASETS.values():
-        assert download.plain_name(spec.subdir) == spec.subdir
-        for remote in spec.files:
-            assert download.plain_name(remote.name) == remote.name
-
-
 # -- the real MNIST files over loopback ------------------------------------------------------
-
-
-@pytest.mark.realdata
-def test_registry_matches_the_upstream_files(mnist_dir, mnist_sha256):
-    spec = registry.get("mnist")
-    assert all(f.algorithm == "sha256" for f in spec.files)
-    for remote in spec.files:
-        assert remote.size == (mnist_dir / remote.name).stat().st_size
-        assert remote.digest == mnist_sha256[remote.name]
-        # the content pin: sha256 of the bytes the standard library's gzip inflates
-        idx = gzip.decompress((mnist_dir / remote.name).read_bytes())
-        assert (remote.content_size, remote.content) == (len(idx), hashlib.sha256(idx).hexdigest())
-    for name in ("fashion_mnist", "kmnist"):
-        files = registry.get(name).files
-        assert {f.algorithm for f in files} == {"sha256"}
-        assert {f.content for f in files} == {None}  # no verified copy to compute them from
 
 
 @pytest.mark.realdata
@@ -125,21 +90,3 @@ def test_import_does_not_load_the_network_stack():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
-
-
-@pytest.mark.parametrize("module,size", [("fashion_mnist", 26421880), ("kmnist", 18165135)])
-def test_sibling_datasets_download_with_their_registry_entries(
-    module, size, synth, tmp_path, monkeypatch
-):
-    files, _, _ = synth  # MNIST-shaped files that are not the sibling's: refused by size
-    with FaultServer(files) as server:
-        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
-        with pytest.raises(idxmnist.DownloadError, match=rf"got \d+ bytes, expected {size}"):
-            getattr(idxmnist, module).load_data(cache_dir=tmp_path)
-        assert server.gets() == {f"/ok/{NAMES[0]}": 1}
-    subdir = registry.get(module).subdir
-    assert listing(tmp_path) == {
-        subdir,
-        f"{subdir}/.idxmnist.lock",
-        f".{registry.get(module).npz_name}.lock",
-    }

@@ -28,12 +28,3 @@ def test_a_timeout_must_be_a_positive_finite_number_of_seconds(monkeypatch):
         assert (
             str(info.value) == f"IDXMNIST_TIMEOUT={value!r}: expected a positive number of seconds"
         )
-
-
-def test_names_with_a_nul_byte_are_not_plain():
-    for name in ["a\0b", "train-images-idx3-ubyte.gz\0"]:
-        with pytest.raises(ValueError) as info:
-            download.plain_name(name)
-        assert str(info.value) == (
-            f"{name!r} is not a plain file name; refusing to use it as a path"
-        )

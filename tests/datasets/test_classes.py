@@ -1,14 +1,23 @@
-"""Class-name tables: the two formats the publishers use, and every way a line can be bad."""
+"""Class-name tables: the two formats the publishers use, and every way a line can be bad.
+
+Also a registered dataset's own mapping file: a bad line is refused by
+``class_names`` and by ``load_data``, which leaves nothing in the cache.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from idxmnist import IdxError
+import idxmnist
+from idxmnist import IdxError, emnist
 from idxmnist.datasets import ClassFile
 from idxmnist.datasets import classes as cls
+from idxmnist.datasets.classes import DATA_DIR
+
+from ..support.family import emnist_release, emnist_spec, listing
 
 
 def test_mapping_lines_crlf_and_blank_lines():
@@ -115,3 +124,20 @@ def test_file_errors(tmp_path):
         cls.load(ClassFile(str(tmp_path / "missing.txt")))
     with pytest.raises(ValueError, match="format must be 'mapping' or 'classmap'"):
         cls.load(ClassFile(str(latin), "csv"))  # type: ignore[arg-type]
+
+
+# -- a registered dataset's mapping file -------------------------------------------------------
+
+
+def test_mapping_file_with_a_bad_line(tmp_path, registered):
+    release = emnist_release(tmp_path / "release")
+    bad = tmp_path / "emnist-letters-mapping.txt"
+    good = (DATA_DIR / "emnist" / "emnist-letters-mapping.txt").read_text()
+    bad.write_text(good.replace("7 71 103", "7 71 x103"))
+    registered(replace(emnist_spec(release), classes=ClassFile(str(bad))))
+    with pytest.raises(idxmnist.IdxError, match=r"mapping\.txt: line 7 is '7 71 x103', expected"):
+        emnist.class_names("letters")
+    cache = tmp_path / "cache"
+    with pytest.raises(idxmnist.IdxError, match=r"line 7"):
+        emnist.load_data("letters", source=release.root, cache_dir=cache)
+    assert {p for p in listing(cache) if not p.endswith(".lock")} == set()

@@ -1,4 +1,4 @@
-"""Registering a dataset at run time, and what the registry refuses.
+"""Registering a dataset at run time, and what ``register`` refuses.
 
 A dataset of the user's own goes through exactly the code the built-in ones
 do: registered with its files, sizes, checksums, mirrors, splits and classes,
@@ -14,11 +14,8 @@ import pytest
 
 import idxmnist
 from idxmnist.datasets import (
-    ClassFile,
-    Column,
     DatasetSpec,
     RemoteFile,
-    Split,
     get,
     load_dataset,
     register,
@@ -26,8 +23,8 @@ from idxmnist.datasets import (
     unregister,
 )
 
-from .support.family import gz, idx_bytes, listing, sha256
-from .support.httpserver import FaultServer
+from ..support.family import gz, idx_bytes, listing, sha256
+from ..support.httpserver import FaultServer
 
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 NAMES += ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -137,73 +134,3 @@ def test_register_refuses_an_unsafe_archive_name(clean):
         register(bad)
     with pytest.raises(TypeError, match="register needs a DatasetSpec"):
         register("emnist")  # type: ignore[arg-type]
-
-
-def remote(**kw) -> RemoteFile:
-    return RemoteFile(**{"name": "f.gz", "size": 1, "algorithm": "md5", "digest": "0" * 32, **kw})
-
-
-@pytest.mark.parametrize(
-    "kw, pattern",
-    [
-        (
-            {"files": (remote(),) * 3},
-            r"expected 4 files \(images and labels of train, test\), got 3",
-        ),
-        ({"splits": (Split("train"), Split("train"))}, r"splits must be named, each once"),
-        (
-            {"splits": (Split("Train"), Split("test"))},
-            r"split name 'Train' is not a lowercase word",
-        ),
-        ({"splits": (Split("train", -1), Split("test"))}, r"split 'train' has a negative count"),
-        ({"splits": (Split("train", 5, (0, 6)), Split("test"))}, r"rows \(0, 6\) do not fit"),
-        ({"splits": (Split("train", 5, (3, 2)), Split("test"))}, r"rows \(3, 2\) do not fit"),
-        ({"files": (remote(digest="0" * 31),) * 4}, r"f\.gz: md5 must be lowercase hex"),
-        ({"files": (remote(digest="A" * 32),) * 4}, r"md5 must be lowercase hex"),
-        ({"files": (remote(algorithm="sha1"),) * 4}, r"algorithm must be sha256 or md5"),
-        ({"files": (remote(size=-1),) * 4}, r"f\.gz: negative size"),
-        ({"container": "tar"}, r"container must be 'idx' or 'npz'"),
-        ({"columns": (Column("a"), Column("a"))}, r"column names repeat"),
-        ({"columns": (Column("a"),), "container": "npz"}, r"label columns need IDX label files"),
-    ],
-)
-def test_specs_that_cannot_describe_a_dataset(kw, pattern):
-    base = {
-        "name": "bad",
-        "npz_name": "bad.npz",
-        "subdir": "bad",
-        "files": (remote(),) * 4,
-        "mirrors": (),
-        "classes": ("a",),
-    }
-    with pytest.raises(ValueError, match=pattern):
-        DatasetSpec(**{**base, **kw})
-
-
-def test_spec_type_errors():
-    with pytest.raises(TypeError, match="files must be RemoteFile entries"):
-        DatasetSpec("bad", "bad.npz", "bad", ("f.gz",) * 4, (), ("a",))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="classes must be names"):
-        DatasetSpec("bad", "bad.npz", "bad", (remote(),) * 4, (), (1, 2))  # type: ignore[arg-type]
-
-
-def test_positional_specs_of_four_files_still_work():
-    spec = DatasetSpec("old", "old.npz", "old", (remote(),) * 4, (), tuple("0123456789"))
-    assert spec.keys == ("x_train", "y_train", "x_test", "y_test")
-    assert spec.label_range == (0, 9) and spec.num_classes == 10
-    assert spec.stems == dict.fromkeys(spec.keys, "f")
-
-
-def test_every_builtin_entry(registry_facts):
-    names = registry.names()
-    family = [n for n in names if n.startswith(("emnist", "qmnist", "k49"))]
-    assert len(family) == 6 + 4 + 1
-    for name in names:
-        spec = get(name)
-        assert spec.name == name == registry.key_of(name)
-        for f in spec.remote_files:
-            assert len(f.digest) == {"sha256": 64, "md5": 32}[f.algorithm] and f.size > 0
-        assert spec.num_classes == len(spec.class_names) > 0
-        if isinstance(spec.classes, ClassFile):
-            assert spec.classes.resolve().is_file()
-        assert all(s.count for s in spec.splits) or name in ("mnist", "fashion_mnist", "kmnist")
