@@ -322,6 +322,9 @@ def test_a_whole_file_on_a_stalled_mirror_times_out_after_the_seconds_given(tmp_
     assert listing(tmp_path) == set()
 
 
+# -- the real MNIST files: a local npz, damaged and oversized archives -------------------------
+
+
 @pytest.mark.realdata
 def test_a_local_npz_as_source(raw, tmp_path):
     (tmp_path / "keras").mkdir()
