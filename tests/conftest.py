@@ -15,6 +15,14 @@ import pytest
 
 from idxmnist.idx import compression
 
+from .support.family import (
+    emnist_archive,
+    emnist_specs,
+    k49_release,
+    k49_spec,
+    qmnist_release,
+    qmnist_specs,
+)
 from .support.helpers import MNIST_FILES, close_dead_mirror, dead_mirror_url
 from .support.httpserver import FaultServer
 from .support.synth import NAMES, spec_for, synthetic
@@ -149,6 +157,32 @@ def read_path(request, monkeypatch):
 
 
 # -- data that tests in several folders use ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("family")
+    return {
+        "emnist": emnist_archive(root / "emnist"),
+        "qmnist": qmnist_release(root / "qmnist"),
+        "k49": k49_release(root / "k49"),
+    }
+
+
+@pytest.fixture
+def served(releases, registered):
+    """A loopback server holding every release's files, each spec registered with it."""
+    files = {}
+    for release in releases.values():
+        files.update(release.files)
+    with FaultServer(files) as server:
+        mirrors = (server.url(),)
+        registered(
+            *emnist_specs(releases["emnist"], mirrors),
+            *qmnist_specs(releases["qmnist"], mirrors),
+            k49_spec(releases["k49"], mirrors),
+        )
+        yield server
 
 
 @pytest.fixture

@@ -1,18 +1,15 @@
-"""``idxmnist import`` and ``export``, run as a user runs them, on the real MNIST files.
+"""``idxmnist import``: any copy a user has, each file identified by content, then installed.
 
-The round trip: export to torchvision's layout, import that folder into an
-empty cache, load offline (the loopback server in the mirrors sees no
-connection), the same arrays as the upstream files read by the standard
-library.
+On the real MNIST files in every layout (a keras npz, a zip, a tar, single
+files, and what is not data), run as a user runs it; what is installed is the
+copy that was identified. NIST's ``gzip.zip`` installs every EMNIST split,
+which then loads offline.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import subprocess
-import sys
 import tarfile
 import zipfile
 
@@ -20,80 +17,18 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist import emnist
 from idxmnist.datasets import importer
 
-from .support.helpers import MNIST_FILES, child_env, flat, listing
-from .support.helpers import MNIST_STEMS as STEMS
-from .support.helpers import run_cli_in_cache as run_cli
-from .support.httpserver import FaultServer
+from ..support.family import emnist_member_names, same_arrays
+from ..support.helpers import MNIST_FILES, flat, listing
+from ..support.helpers import MNIST_STEMS as STEMS
+from ..support.helpers import run_cli_in_cache as run_cli
 
-pytestmark = pytest.mark.realdata
-
-
-TORCHVISION_NAMES = {  # torchvision's MNIST._check_exists: each resource's name without .gz
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-}
+# -- the real MNIST files ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def reference(mnist_dir):
-    """The four arrays, read from the upstream files with gzip and NumPy alone."""
-    raw = [gzip.decompress((mnist_dir / n).read_bytes()) for n in MNIST_FILES]
-    x, y, xt, yt = (np.frombuffer(b, np.uint8) for b in raw)
-    return [x[16:].reshape(-1, 28, 28), y[8:], xt[16:].reshape(-1, 28, 28), yt[8:]]
-
-
-def test_export_torchvision_then_import_then_load_offline(mnist_dir, reference, tmp_path):
-    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
-    r = run_cli("import", mnist_dir, cache=first)
-    assert r.returncode == 0, r.stderr
-    r = run_cli("export", "--layout", "torchvision", out, cache=first)
-    assert r.returncode == 0, r.stderr
-    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == TORCHVISION_NAMES
-    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in TORCHVISION_NAMES)}
-    for stem, name in zip(STEMS, MNIST_FILES, strict=True):  # decompressed, byte for byte
-        assert (out / "MNIST/raw" / stem).read_bytes() == gzip.decompress(
-            (mnist_dir / name).read_bytes()
-        )
-
-    r = run_cli("import", out, cache=second)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.count("recognised  ") == 4 and "(by content sha256)" in r.stdout
-    assert "mnist: 4 of 4 files verified" in r.stderr and "loads offline now" in r.stderr
-
-    with FaultServer({}) as server:
-        env = child_env(
-            IDXMNIST_HOME=str(second), IDXMNIST_MIRRORS=server.url(), IDXMNIST_OFFLINE="1"
-        )
-        code = (
-            "import hashlib, idxmnist\n"
-            "data = idxmnist.load_data()\n"
-            "print(*[hashlib.sha256(a.tobytes()).hexdigest() for p in data for a in p])\n"
-        )
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-        assert p.returncode == 0, p.stderr
-        assert server.connections == 0
-    assert p.stdout.split() == [hashlib.sha256(a.tobytes()).hexdigest() for a in reference]
-
-
-def test_export_plain_writes_the_upstream_files(mnist_dir, mnist_sha256, reference, tmp_path):
-    cache, out = tmp_path / "cache", tmp_path / "out"
-    assert run_cli("import", mnist_dir, cache=cache).returncode == 0
-    r = run_cli("export", "--layout", "plain", out, cache=cache)
-    assert r.returncode == 0, r.stderr
-    assert "(the upstream file)" in r.stderr
-    for name in MNIST_FILES:
-        assert (
-            hashlib.sha256((out / "mnist" / name).read_bytes()).hexdigest() == (mnist_sha256[name])
-        )
-    # the plain layout is what IDXMNIST_SOURCE=DIR reads
-    data = idxmnist.load_data(cache_dir=tmp_path / "c2", source=out / "mnist")
-    assert all(np.array_equal(a, b) for a, b in zip(flat(data), reference, strict=True))
-
-
+@pytest.mark.realdata
 def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     src, cache = tmp_path / "src", tmp_path / "cache"
     src.mkdir()
@@ -152,6 +87,7 @@ def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(flat(data), reference, strict=True))
 
 
+@pytest.mark.realdata
 def test_import_of_nothing_known_fails_and_installs_nothing(tmp_path):
     (tmp_path / "a.txt").write_text("hello")
     r = run_cli("import", tmp_path / "a.txt", cache=tmp_path / "cache")
@@ -162,6 +98,7 @@ def test_import_of_nothing_known_fails_and_installs_nothing(tmp_path):
     assert r.returncode == 1 and "no such file or directory" in r.stderr
 
 
+@pytest.mark.realdata
 def test_a_replaced_source_file_is_not_installed(mnist_dir, tmp_path, monkeypatch):
     """What is installed is the copy that was identified, not the file as it is later."""
     src = tmp_path / "src"
@@ -184,3 +121,24 @@ def test_a_replaced_source_file_is_not_installed(mnist_dir, tmp_path, monkeypatc
         "an HTML page (a mirror's error or login page), not data"
     ]
     assert not (tmp_path / "cache" / "mnist").exists()
+
+
+# -- the family: NIST's gzip.zip ---------------------------------------------------------------
+
+
+def test_import_gzip_zip_installs_every_split_which_then_loads_offline(releases, served, tmp_path):
+    release = releases["emnist"]
+    cache = tmp_path / "cache"
+    outcomes = importer.import_paths([release.root / "gzip.zip"], cache)
+    recognised = {o.source.rsplit(":", 1)[1] for o in outcomes if o.known is not None}
+    skipped = {o.source.rsplit(":", 1)[1]: o.reason for o in outcomes if o.known is None}
+    members = [n for split in emnist.SPLITS for n in emnist_member_names(split)]
+    assert recognised == {f"gzip/{n}" for n in members}
+    assert set(skipped) == {f"gzip/emnist-{s}-mapping.txt" for s in emnist.SPLITS}
+    assert listing(cache / "emnist") == {".idxmnist.lock", *members}
+    lines = importer.summary([o for o in outcomes if o.known], cache)
+    assert "emnist_digits: 4 of 4 files verified in" in "\n".join(lines)
+    for split in emnist.SPLITS:
+        got = emnist.load_data(split, cache_dir=cache, offline=True)
+        assert same_arrays(got, release.extra["upright"][split]), split
+    assert served.connections == 0

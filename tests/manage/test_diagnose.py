@@ -5,7 +5,8 @@ HTML page saved as ``.gz``, a truncated file, a file a browser decompressed
 (raw IDX under a ``.gz`` name: valid by content), a zero-byte leftover, and
 MNIST's files in the Fashion-MNIST folder (the right format, the wrong
 dataset). Repairs fetch from the loopback server; nothing is deleted that is
-not replaced, except files holding no data, and every action is said.
+not replaced, except files holding no data, and every action is said. Also
+the family: the split a shared ``emnist`` folder holds.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import gzip
 
 import pytest
 
-from .support.helpers import MNIST_FILES, listing
-from .support.helpers import run_cli_from_repo as _run_cli
-from .support.httpserver import FaultServer
+from idxmnist import cli
 
-pytestmark = pytest.mark.realdata
+from ..support.family import emnist_member_names
+from ..support.helpers import MNIST_FILES, listing
+from ..support.helpers import run_cli_from_repo as _run_cli
+from ..support.httpserver import FaultServer
+
 HTML = b"<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head></html>\n"
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = MNIST_FILES
 
@@ -53,6 +56,7 @@ def lines_of(stdout: str) -> dict[str, str]:
     return {line[10:].split(": ")[0]: line for line in stdout.splitlines()}
 
 
+@pytest.mark.realdata
 def test_verify_names_each_case(cache):
     mnist = cache / "mnist"
     r = run_cli("verify", mnist)
@@ -81,6 +85,7 @@ def test_verify_names_each_case(cache):
     assert "idxmnist verify --repair fixes what it can" in r.stderr
 
 
+@pytest.mark.realdata
 def test_verify_names_the_wrong_dataset(cache):
     fashion = cache / "fashion-mnist"
     r = run_cli("verify", fashion)
@@ -94,6 +99,7 @@ def test_verify_names_the_wrong_dataset(cache):
         ) in r.stdout.splitlines()
 
 
+@pytest.mark.realdata
 def test_repair_fixes_what_it_can_and_says_so(cache, upstream):
     mnist = cache / "mnist"
     with FaultServer(upstream) as server:
@@ -116,6 +122,7 @@ def test_repair_fixes_what_it_can_and_says_so(cache, upstream):
     assert (mnist / TEST_IMAGES).read_bytes() == upstream[TEST_IMAGES]
 
 
+@pytest.mark.realdata
 def test_repair_offline_keeps_what_it_cannot_replace(cache, upstream):
     mnist = cache / "mnist"
     with FaultServer(upstream) as server:
@@ -128,6 +135,7 @@ def test_repair_offline_keeps_what_it_cannot_replace(cache, upstream):
     assert f"missing   {mnist / TEST_LABELS}" in r.stdout
 
 
+@pytest.mark.realdata
 def test_repair_moves_another_datasets_files_home(cache, upstream):
     fashion, mnist = cache / "fashion-mnist", cache / "mnist"
     for name in MNIST_FILES:
@@ -145,3 +153,30 @@ def test_repair_moves_another_datasets_files_home(cache, upstream):
     assert r.stderr.count("still missing ") == 4
     assert listing(fashion) == {".idxmnist.lock"}
     assert run_cli("verify", mnist).returncode == 0
+
+
+# -- the family: the split a shared emnist folder holds ----------------------------------------
+
+
+def test_verify_checks_the_split_a_shared_folder_holds(
+    releases, served, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    folder = tmp_path / "emnist"
+    folder.mkdir()
+    files = releases["emnist"].files
+    for name in emnist_member_names("letters"):
+        (folder / name).write_bytes(files[name])
+    for name in emnist_member_names("digits")[:2]:
+        (folder / name).write_bytes(files[name])
+    assert cli.main(["verify", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert "should hold emnist_letters (by its name, emnist and its files)" in captured.err
+    assert sorted(line.split()[0] for line in captured.out.splitlines()) == ["ok"] * 4
+    assert cli.main(["verify", str(folder), "--dataset", "emnist-digits"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("missing") == 2
+    assert "emnist_digits in" in captured.err and "2 missing" in captured.err
+    # --repair fetches the two missing members out of the archive
+    assert cli.main(["verify", str(folder), "--dataset", "emnist-digits", "--repair"]) == 0
+    assert "fetched" in capsys.readouterr().err
