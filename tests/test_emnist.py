@@ -351,18 +351,3 @@ def test_wrong_split_files_are_refused_by_their_size(tmp_path, registered):
     registered(replace(spec, splits=(registry.Split("train", 40), spec.splits[1])))
     with pytest.raises(idxmnist.IdxError, match=r"holds 41 images; emnist_letters's train split"):
         emnist.load_data("letters", source=release.root, cache_dir=tmp_path / "c")
-
-
-def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, capsys):
-    release = emnist_release(tmp_path / "release")
-    registered(emnist_spec(release))
-    assert cli.main(["info", str(release.root / "gzip.zip")]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"{release.root / 'gzip.zip'}: zip archive, 5 members, ")
-    parts = ("deflated", "stored", "stored", "deflated")  # emnist_release's default
-    for name, part in zip(emnist_member_names("letters"), parts, strict=True):
-        size = len(release.files[name])
-        assert re.search(
-            rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
-        ), name
-    assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")

@@ -1,4 +1,4 @@
-"""idxmnist info: npz caches (layout, label counts) and IDX files."""
+"""idxmnist info: npz caches (layout, label counts), IDX files, and zip archives."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist import cli
 from idxmnist.errors import IdxError
 from idxmnist.info import describe_file
 
-from .support.synth import make_dataset
-
-MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+from ..support.family import emnist_member_names, emnist_release, emnist_spec
+from ..support.synth import make_dataset
 
 
 def member_lines(report):
@@ -97,6 +96,10 @@ def test_idx_label_histogram_and_cli_errors_per_file(tmp_path):
     assert r.stderr.count("\n") == 1 and "bad.npz" in r.stderr and "Traceback" not in r.stderr
 
 
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
 def test_real_mnist(mnist_dir, tmp_path):
     for name, counts in (
         ("train-labels-idx1-ubyte.gz", MNIST_TRAIN_COUNTS),
@@ -110,3 +113,21 @@ def test_real_mnist(mnist_dir, tmp_path):
         list(enumerate(MNIST_TEST_COUNTS)),
     ]
     assert "(60000, 28, 28)" in member_lines(report)["x_train"]
+
+
+# -- a zip archive: its members and what pins each one -----------------------------------------
+
+
+def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, capsys):
+    release = emnist_release(tmp_path / "release")
+    registered(emnist_spec(release))
+    assert cli.main(["info", str(release.root / "gzip.zip")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{release.root / 'gzip.zip'}: zip archive, 5 members, ")
+    parts = ("deflated", "stored", "stored", "deflated")  # emnist_release's default
+    for name, part in zip(emnist_member_names("letters"), parts, strict=True):
+        size = len(release.files[name])
+        assert re.search(
+            rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
+        ), name
+    assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")

@@ -1,8 +1,10 @@
-"""Performance budgets that are deterministic enough for a unit test.
+"""``idxmnist bench``'s measurements that are deterministic enough for a unit test.
 
-Memory, not time: the peak RSS growth of a cold parse of the real files must
-stay within the memory target (outputs + compressed inputs). Speed targets
-are ratios judged by ``python -m benchmarks``, never wall-clock limits here.
+Memory, not time: the peak RSS growth of a cold parse of the real files
+(``bench.peak_memory``) must stay within the memory target (outputs +
+compressed inputs). Speed targets are ratios judged by ``python -m
+benchmarks``, never wall-clock limits here; the command itself runs in
+``tests/contracts/test_doc_commands.py``.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import pytest
 import idxmnist
 from idxmnist.preview import render_text, select_samples
 
-from .support.helpers import run_cli as run
-from .support.synth import make_dataset
+from ..support.helpers import run_cli as run
+from ..support.synth import make_dataset
 
 GLYPHS = set(" \u2580\u2584\u2588")
 

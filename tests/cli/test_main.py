@@ -3,6 +3,8 @@
 Every subcommand: usage errors exit 2 with argparse's ``usage:`` line and
 ``idxmnist COMMAND: error:``; bad data, failed downloads and unreadable files
 exit 1 with ``idxmnist: error:``; results go to stdout, status to stderr.
+``fetch`` and ``verify`` also run against the real MNIST files on a loopback
+mirror.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import pytest
 import idxmnist
 from idxmnist import cli
 
-from .support.helpers import run_cli as run
-from .support.synth import make_dataset
-
-HTML = b"<html><body>404 Not Found</body></html>"
+from ..support.helpers import listing
+from ..support.helpers import run_cli as run
+from ..support.helpers import run_cli_from_repo as run_cli
+from ..support.synth import NAMES, closed_port_url, make_dataset
 
 
 def usage_error(r, command: str) -> None:
@@ -28,14 +30,6 @@ def usage_error(r, command: str) -> None:
     assert lines[0].startswith(f"usage: idxmnist {command}"), r.stderr
     assert lines[-1].startswith(f"idxmnist {command}: error: "), r.stderr
     assert "Traceback" not in r.stderr
-
-
-def data_error(r, *, lines: int | None = 1) -> None:
-    assert r.returncode == 1, (r.returncode, r.stderr)
-    assert r.stderr.startswith("idxmnist: error: "), r.stderr
-    assert "Traceback" not in r.stderr and "usage:" not in r.stderr
-    if lines is not None:
-        assert len(r.stderr.strip().splitlines()) == lines, r.stderr
 
 
 @pytest.fixture
@@ -51,14 +45,6 @@ def env(tmp_path):
 def src(tmp_path):
     make_dataset(tmp_path / "src")
     return tmp_path / "src"
-
-
-@pytest.fixture
-def bad(tmp_path):
-    """A folder whose training images are an HTML page saved under the data's name."""
-    make_dataset(tmp_path / "bad")
-    (tmp_path / "bad" / "train-images-idx3-ubyte.gz").write_bytes(HTML)
-    return tmp_path / "bad"
 
 
 @pytest.mark.parametrize(
@@ -100,6 +86,14 @@ def test_unknown_command_and_no_command_are_usage_errors(env):
         assert "idxmnist: error: " in r.stderr
 
 
+def data_error(r, *, lines: int | None = 1) -> None:
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert r.stderr.startswith("idxmnist: error: "), r.stderr
+    assert "Traceback" not in r.stderr and "usage:" not in r.stderr
+    if lines is not None:
+        assert len(r.stderr.strip().splitlines()) == lines, r.stderr
+
+
 def test_dataset_names_any_spelling(src, env, tmp_path):
     r = run("fetch", "--dataset", "Fashion-MNIST", "--dir", tmp_path / "f", env=env)
     data_error(r, lines=None)  # parsed: it got as far as the (dead) mirror
@@ -114,6 +108,17 @@ def test_build_result_on_stdout_status_on_stderr(src, tmp_path, env):
     assert r.stderr == f"idxmnist: built {out} from {src}\n"
     with np.load(out, allow_pickle=False) as z:
         assert sorted(z.files) == ["x_test", "x_train", "y_test", "y_train"]
+
+
+HTML = b"<html><body>404 Not Found</body></html>"
+
+
+@pytest.fixture
+def bad(tmp_path):
+    """A folder whose training images are an HTML page saved under the data's name."""
+    make_dataset(tmp_path / "bad")
+    (tmp_path / "bad" / "train-images-idx3-ubyte.gz").write_bytes(HTML)
+    return tmp_path / "bad"
 
 
 def test_build_and_info_on_bad_data_exit_1(bad, tmp_path, env):
@@ -186,3 +191,42 @@ def test_help_lists_every_command_with_exit_codes(env):
     assert r.returncode == 0 and "exit codes" in r.stdout
     for command in cli.EXAMPLES:
         assert f"    {command} " in r.stdout
+
+
+# -- fetch, then verify: the real MNIST files over loopback ------------------------------------
+
+
+@pytest.mark.realdata
+def test_cli_fetch_then_verify(mnist_server, tmp_path):
+    dest = tmp_path / "files"
+    r = run_cli("fetch", "--dir", dest, env={"IDXMNIST_MIRRORS": mnist_server.url()})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(dest) and "4 files verified" in r.stderr
+    assert listing(dest) == {".idxmnist.lock", *NAMES}
+    r = run_cli("verify", dest)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "should hold mnist (by the checksums of its files)" in r.stderr
+    assert r.stdout.count("ok  ") == 4
+    with open(dest / NAMES[3], "r+b") as f:  # one flipped byte
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 1]))
+    r = run_cli("verify", dest)
+    assert r.returncode == 1
+    line = f"MISMATCH  {dest / NAMES[3]}: container check failed: sha256 "
+    assert line in r.stdout and "; content check failed: corrupt gzip data" in r.stdout
+    assert "idxmnist verify --repair fixes what it can" in r.stderr
+    (dest / NAMES[0]).unlink()
+    r = run_cli("verify", dest, "--dataset", "mnist")
+    assert r.returncode == 1 and f"missing   {dest / NAMES[0]}" in r.stdout
+
+
+def test_cli_verify_empty_dir_and_failed_fetch(tmp_path):
+    r = run_cli("verify", tmp_path)
+    assert r.returncode == 1 and "none of the mnist files" in r.stderr
+    r = run_cli("fetch", "--dir", tmp_path / "d", env={"IDXMNIST_MIRRORS": closed_port_url()})
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("idxmnist: error: could not download train-images-idx3-ubyte.gz")
+    assert "IDXMNIST_SOURCE=DIR" in r.stderr
+    assert listing(tmp_path / "d") == {".idxmnist.lock"}
