@@ -1,8 +1,11 @@
-"""Every error message, word for word, and every bound, on both sides.
+"""Every message of reading an IDX file, word for word, and every bound, on both sides.
 
 A message is part of the interface: it names the file and says what to do.
 These tests pin each one exactly (so a changed or lost word fails), and test
-each numeric limit on the side it accepts and the side it refuses.
+each numeric limit on the side it accepts and the side it refuses, on both
+read paths. The messages of one module each are with that module's tests:
+the assembler's in ``tests/load/test_assemble.py``, ``write_idx``'s in
+``tests/idx/test_writer.py``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from idxmnist import cli
 from idxmnist.datasets import registry
 from idxmnist.datasets.registry import Split
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 GLYPHS = {
     1: ["..#..", ".#.#.", "#...#", "#####", "#...#", "#...#", "#...#"],
     2: ["####.", "#...#", "#...#", "####.", "#...#", "#...#", "####."],

@@ -35,7 +35,7 @@ from idxmnist.datasets.npzfile import load_npz, write_npz
 from idxmnist.datasets.registry import DATASETS
 from idxmnist.idx import compression, reader
 
-from .support.synth import make_dataset as make_named_dataset
+from ..support.synth import make_dataset as make_named_dataset
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ARR = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)

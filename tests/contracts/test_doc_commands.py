@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from .support.httpserver import FaultServer
+from ..support.httpserver import FaultServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 CI = (ROOT / ".ci" / "run").read_text()

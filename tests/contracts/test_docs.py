@@ -1,6 +1,6 @@
 """The documentation keeps its promises: help texts, docstrings, typing, links.
 
-Every command in README.md and docs/ is run by tests/test_doc_commands.py.
+Every command in README.md and docs/ is run by tests/contracts/test_doc_commands.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 
 import idxmnist
 
-from .support.helpers import run_cli as run
+from ..support.helpers import run_cli as run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 COMMANDS = ("build", "info", "fetch", "verify", "import", "export", "bench", "preview")
 
