@@ -1,12 +1,12 @@
 """Kuzushiji-49: the publishers' npz files through the project's npz reader.
 
-The registry is checked against the published checksums (``k49-files.tsv``)
-and the shipped class map against the publishers' file (697 bytes, MD5
-``f7d0d039...``: the key under which a public mirror of the codh files keeps
-it). Loading is checked on small synthetic npz files holding ``arr_0``,
-through ``source=DIR`` and through a local HTTP server under a spec
-registered at run time; bad files (Python objects, lying shapes, labels out
-of range) are refused naming the file.
+The shipped class map is checked against the publishers' file (697 bytes,
+MD5 ``f7d0d039...``: the key under which a public mirror of the codh files
+keeps it); the registry's checksums against ``k49-files.tsv`` are in
+``tests/datasets/test_catalog.py``. Loading is checked on small synthetic
+npz files holding ``arr_0``, through ``source=DIR`` and through a local HTTP
+server under a spec registered at run time; bad files (Python objects, lying
+shapes, labels out of range) are refused naming the file.
 """
 
 from __future__ import annotations

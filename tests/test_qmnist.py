@@ -1,11 +1,11 @@
 """QMNIST: the test choices, extended labels as named fields, and the nist set.
 
-The registry is checked against the publishers' table (``qmnist-files.tsv``).
 Loading is checked on a small synthetic release with the real file names
-(``tests/family.py``): ``(N, 8)`` int32 label matrices in gzip and in xz,
-each also written as a TSV by the test; every named field is compared with
-its TSV column, parsed with ``csv``. Through ``source=DIR`` and through a
-download from a local HTTP server under specs registered at run time.
+(``tests/support/family.py``): ``(N, 8)`` int32 label matrices in gzip and
+in xz, each also written as a TSV by the test; every named field is compared
+with its TSV column, parsed with ``csv``. Through ``source=DIR`` and through
+a download from a local HTTP server under specs registered at run time. (The
+registry against the publishers' table: ``tests/datasets/test_catalog.py``.)
 """
 
 from __future__ import annotations

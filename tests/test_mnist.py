@@ -1,25 +1,39 @@
-"""The real upstream MNIST files, checked against facts that do not come from idxmnist."""
+"""MNIST's ``load_data``, ``load_idx_dataset`` and ``build_npz``, on the real files and small ones.
+
+The real files from ``$IDXMNIST_TEST_DATA`` are checked against keras's
+published facts (shapes, the first labels, the per-class counts, a known
+pixel count) in every layout users keep them in; the cache is built once and
+then hit, copy-on-write. Small synthetic files check where ``load_data``
+reads and writes, and what it says when the files are missing.
+"""
 
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 
 import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist.datasets.assemble import find_idx_files, read_dataset
 
+from .support.arrays import arrays, same, write_set
 from .support.helpers import MNIST_FILES, plain_read, sha256
+from .support.synth import make_dataset
 
-# Per-class counts of the published MNIST labels.
-TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+# -- the real MNIST files ----------------------------------------------------------------------
 
 
 def test_files_are_the_published_ones(mnist_dir, mnist_sha256):
     for name in MNIST_FILES:
         assert sha256(mnist_dir / name) == mnist_sha256[name]
+
+
+# Per-class counts of the published MNIST labels.
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 def test_load_idx_dataset_matches_keras_facts(mnist_dir, read_path):
@@ -84,3 +98,59 @@ def test_build_npz_both_layouts(tmp_path, mnist_dir):
     # the compressed one is also a valid cache for load_data (keras's own layout)
     (x, y), _ = idxmnist.load_data(path=small)
     assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4] and x.flags.writeable
+
+
+# -- small synthetic files: where load_data reads and writes, what it says ---------------------
+
+
+def test_load_data_from_env_source_into_keras_home(tmp_path, monkeypatch):
+    arrays = make_dataset(tmp_path / "src")
+    monkeypatch.delenv("IDXMNIST_HOME", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "src"))
+    (x, y), (xt, yt) = idxmnist.load_data()
+    assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
+    assert np.array_equal(yt, arrays["t10k-labels-idx1-ubyte"])
+    assert (tmp_path / "keras" / "datasets" / "mnist.npz").is_file()
+
+
+def test_path_is_relative_to_cache_dir_or_absolute(tmp_path):
+    make_dataset(tmp_path / "src")
+    idxmnist.load_data("sub/my.npz", source=tmp_path / "src", cache_dir=tmp_path / "c")
+    assert (tmp_path / "c" / "sub" / "my.npz").is_file()
+    absolute = tmp_path / "elsewhere.npz"
+    idxmnist.load_data(absolute, source=tmp_path / "src", cache_dir=tmp_path / "c")
+    assert absolute.is_file()
+
+
+def test_missing_source_says_how_to_give_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("IDXMNIST_SOURCE", raising=False)
+    # no local files and no reachable mirror (conftest points the mirrors nowhere)
+    with pytest.raises(idxmnist.DownloadError, match="IDXMNIST_SOURCE=DIR"):
+        idxmnist.load_data(cache_dir=tmp_path)
+
+
+def test_missing_file_in_source_is_named(tmp_path):
+    make_dataset(tmp_path / "src")
+    os.remove(tmp_path / "src" / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(FileNotFoundError, match="t10k-labels"):
+        idxmnist.load_idx_dataset(tmp_path / "src")
+
+
+def test_read_dataset_defaults_and_load_idx_dataset_passes_its_options_on(tmp_path):
+    """read_dataset's defaults: backend "auto", labels 0..9; load_idx_dataset hands its
+    backend and num_classes down to it."""
+    want = arrays(seed=1)
+    want["y_train"][:] = 4
+    want["y_test"][:] = 9
+    write_set(tmp_path, want)
+    assert same(read_dataset(find_idx_files(tmp_path)), want)
+    with pytest.raises(idxmnist.IdxError, match=r"holds label 9, outside 0\.\.4"):
+        idxmnist.load_idx_dataset(tmp_path, num_classes=5)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        idxmnist.load_idx_dataset(tmp_path, backend="fast")
+    want["y_test"][0] = 10
+    write_set(tmp_path, want)
+    with pytest.raises(idxmnist.IdxError, match=r"holds label 10, outside 0\.\.9"):
+        read_dataset(find_idx_files(tmp_path))
+    assert same(idxmnist.load_idx_dataset(tmp_path, num_classes=11), want)

@@ -1,4 +1,7 @@
-"""Library warnings point at the user's line, not at the idxmnist frame that noticed."""
+"""``errors.warn``: a library warning points at the user's line and keeps its category.
+
+(What the library warns about, and where: ``tests/contracts/test_warnings.py``.)
+"""
 
 from __future__ import annotations
 
