@@ -1,7 +1,7 @@
 """The targets' verdict (``python -m benchmarks``) and the user's ``idxmnist bench``.
 
 The verdict is judged on hand-made reports, so each target's threshold is
-pinned. ``idxmnist bench`` itself runs for real in tests/test_doc_commands.py,
+pinned. ``idxmnist bench`` itself runs for real in tests/contracts/test_doc_commands.py,
 as the docs show it, and must exit 0 whatever it measured.
 """
 

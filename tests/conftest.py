@@ -1,24 +1,31 @@
-"""Shared fixtures: the real MNIST files and a switch between read paths."""
+"""Shared fixtures: the real MNIST files, a switch between read paths, shared data.
+
+The data that tests in several folders use: a small synthetic dataset
+(``synth``), a loopback mirror of the real MNIST files (``mnist_server``), and
+the family's synthetic releases with a server for them (``releases``,
+``served``). Plain helpers are in ``tests/support/``.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from idxmnist.idx import compression
 
-MNIST_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
+from .support.family import (
+    emnist_archive,
+    emnist_specs,
+    k49_release,
+    k49_spec,
+    qmnist_release,
+    qmnist_specs,
 )
+from .support.helpers import MNIST_FILES, close_dead_mirror, dead_mirror_url
+from .support.httpserver import FaultServer
+from .support.synth import NAMES, spec_for, synthetic
 
 
 def _real_data_dir() -> Path | None:
@@ -40,27 +47,8 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in FALSY
 
 
-_DEAD: socket.socket | None = None
-
-
-def dead_mirror_url() -> str:
-    """A loopback URL that refuses every connection, reliably, for the whole session.
-
-    The port is bound (so nothing else can take it) but never listened on, so a
-    connection is refused at once. A port that was merely closed could be reused.
-    """
-    global _DEAD
-    if _DEAD is None:
-        _DEAD = socket.socket()
-        _DEAD.bind(("127.0.0.1", 0))
-    return f"http://127.0.0.1:{_DEAD.getsockname()[1]}/"
-
-
 def pytest_sessionfinish(session, exitstatus):
-    global _DEAD
-    if _DEAD is not None:
-        _DEAD.close()
-        _DEAD = None
+    close_dead_mirror()
 
 
 @pytest.fixture(autouse=True)
@@ -157,21 +145,6 @@ def registered():
             registry.register(old, replace=True)
 
 
-def run_cli(*args, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    """Run ``python -m idxmnist ARGS...`` as a user would: a real subprocess, text output."""
-    return subprocess.run(
-        [sys.executable, "-m", "idxmnist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kw,
-    )
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(params=["whole", "stream"])
 def read_path(request, monkeypatch):
     """Run a test through the libdeflate whole-buffer path and the streaming path."""
@@ -181,3 +154,45 @@ def read_path(request, monkeypatch):
     else:
         monkeypatch.setattr(compression, "libdeflate", lambda: None)
     return request.param
+
+
+# -- data that tests in several folders use ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("family")
+    return {
+        "emnist": emnist_archive(root / "emnist"),
+        "qmnist": qmnist_release(root / "qmnist"),
+        "k49": k49_release(root / "k49"),
+    }
+
+
+@pytest.fixture
+def served(releases, registered):
+    """A loopback server holding every release's files, each spec registered with it."""
+    files = {}
+    for release in releases.values():
+        files.update(release.files)
+    with FaultServer(files) as server:
+        mirrors = (server.url(),)
+        registered(
+            *emnist_specs(releases["emnist"], mirrors),
+            *qmnist_specs(releases["qmnist"], mirrors),
+            k49_spec(releases["k49"], mirrors),
+        )
+        yield server
+
+
+@pytest.fixture
+def synth(tmp_path_factory):
+    files, arrays = synthetic(tmp_path_factory.mktemp("upstream"))
+    return files, arrays, spec_for(files)
+
+
+@pytest.fixture(scope="module")
+def mnist_server(mnist_dir):
+    files = {n: (mnist_dir / n).read_bytes() for n in NAMES}
+    with FaultServer(files) as server:
+        yield server

@@ -1,13 +1,15 @@
 """EMNIST: six splits upright by default, read straight from gzip.zip, verified.
 
-The registry is checked against the published facts (``registry-facts/``:
-every member's size and SHA-256, the archive's checksums, the split sizes,
-the official mapping files). Loading is checked on small synthetic releases
-with the real layout (``tests/family.py``): a real zip with stored and
-deflated members holding gzip IDX files whose images are stored transposed,
-against the test's own arrays and a NumPy transpose; through ``source=DIR``
-in each layout NIST's archive is found in, and through a download from a
-local HTTP server under a spec registered at run time.
+The class names are checked against the official mapping files
+(``registry-facts/``; the registry's entries against the published facts are
+in ``tests/datasets/test_catalog.py``). Loading is checked on small
+synthetic releases with the real layout (``tests/support/family.py``): a
+real zip with stored and deflated members holding gzip IDX files whose
+images are stored transposed, against the test's own arrays and a NumPy
+transpose; through ``source=DIR`` in each layout NIST's archive is found in,
+and through a download from a local HTTP server under a spec registered at
+run time. Also ``load_data``'s defaults (the balanced split), ``path``,
+``offline``, and the unknown-split message word for word.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ import pytest
 import idxmnist
 from idxmnist import cli, emnist
 from idxmnist.datasets import ClassFile, registry
-from idxmnist.datasets.classes import DATA_DIR
 from idxmnist.datasets.spec import Split
 
-from .family import (
+from .support.family import (
     emnist_member_names,
     emnist_release,
     emnist_spec,
@@ -38,75 +39,9 @@ from .family import (
     patch,
     sha256,
 )
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
-NIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
-
-
-def facts_members(facts) -> dict[str, tuple[int, str]]:
-    rows = {}
-    for line in (facts / "emnist-members.tsv").read_text().splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        name, size, digest = line.split("\t")
-        rows[name] = (int(size), digest)
-    return rows
-
-
-def same(got, want) -> bool:
-    """Exactly the reference: keys, dtypes, shapes and every value."""
-    (x, y), (xt, yt) = got
-    keys = ("x_train", "y_train", "x_test", "y_test")
-    pairs = zip((x, y, xt, yt), (want[k] for k in keys), strict=True)
-    return all(a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
-
-
-# -- the registry against the published facts ------------------------------------------------
-
-
-def test_every_member_is_pinned_as_published(registry_facts):
-    got = {}
-    for split in emnist.SPLITS:
-        spec = registry.get(f"emnist-{split}")
-        assert spec.archive is not None and spec.archive is registry.get("emnist-mnist").archive
-        for f in spec.files:
-            assert f.algorithm == "sha256"
-            got[spec.archive.member(f)] = (f.size, f.digest)
-    assert got == facts_members(registry_facts)  # all 24, none other
-
-
-def test_archive_is_pinned_as_published(registry_facts):
-    header = "".join(
-        line
-        for line in (registry_facts / "emnist-members.tsv").read_text().splitlines()
-        if line.startswith("#")
-    )
-    archive = registry.get("emnist_letters").archive
-    assert archive is not None
-    assert f"sha256 {archive.file.digest}" in header
-    assert f"md5 {archive.md5}" in header
-    assert f"({archive.file.size / 2**20:.2f} MiB" in header
-    spec = registry.get("emnist_letters")
-    assert (
-        spec.mirrors[0] + archive.file.name == NIST_URL == re.search(r"https://\S+zip", header)[0]
-    )
-
-
-def test_split_sizes_and_classes_as_published(registry_facts):
-    readme = " ".join((registry_facts / "README.md").read_text().split())
-    split_words = r"(byclass and bymerge|balanced|letters|digits|mnist)"
-    sizes = dict(re.findall(split_words + r" ([\d,]+ / [\d,]+)", readme))
-    sizes["byclass"] = sizes["bymerge"] = sizes.pop("byclass and bymerge")
-    tail = readme[readme.index("EMNIST classes:") :]
-    classes = dict(re.findall(r"(byclass|bymerge|balanced|letters|digits|mnist) (\d+)", tail))
-    assert set(sizes) == set(classes) == set(emnist.SPLITS)
-    for split in emnist.SPLITS:
-        spec = registry.get(f"emnist_{split}")
-        published = tuple(int(n.replace(",", "")) for n in sizes[split].split(" / "))
-        assert (spec.splits[0].count, spec.splits[1].count) == published
-        assert spec.num_classes == int(classes[split])
-        assert spec.transposed and spec.subdir == "emnist"
-    assert registry.get("emnist_letters").label_range == (1, 26)
+# -- class names: the official mapping, the default split --------------------------------------
 
 
 @pytest.mark.parametrize("split", emnist.SPLITS)
@@ -142,7 +77,35 @@ def test_class_names_of_other_splits():
         emnist.load_data("Letters")
 
 
-# -- loading a synthetic release -----------------------------------------------------------
+SPLITS_MESSAGE = "the splits: byclass, bymerge, balanced, letters, digits, mnist"
+
+
+def test_unknown_split_message_word_for_word():
+    for call in (emnist.load_data, emnist.class_names):
+        with pytest.raises(ValueError) as info:
+            call("letter")
+        assert str(info.value) == f"unknown EMNIST split 'letter'; {SPLITS_MESSAGE}"
+
+
+#: EMNIST balanced's 47 classes, as its published mapping file lists them
+BALANCED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
+
+
+def test_class_names_default_to_balanced():
+    names = emnist.class_names()
+    assert names == dict(enumerate(BALANCED))
+    assert len(names) == 47 and names[36] == "a" and names[46] == "t"
+
+
+# -- loading a synthetic release ---------------------------------------------------------------
+
+
+def same(got, want) -> bool:
+    """Exactly the reference: keys, dtypes, shapes and every value."""
+    (x, y), (xt, yt) = got
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    pairs = zip((x, y, xt, yt), (want[k] for k in keys), strict=True)
+    return all(a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
 
 
 def arrange(release, layout: str, dest) -> None:
@@ -201,6 +164,69 @@ def test_other_splits_load_too(tmp_path, registered):
     registered(emnist_spec(release))
     got = emnist.load_data("byclass", source=release.root, cache_dir=tmp_path / "c")
     assert same(got, release.arrays)
+
+
+def reference(release, split: str) -> dict[str, np.ndarray]:
+    """The split's arrays from the members' own bytes: gzip, NumPy, and a NumPy transpose."""
+    out = {}
+    for key, name in zip(
+        ("x_train", "y_train", "x_test", "y_test"), emnist_member_names(split), strict=True
+    ):
+        raw = gzip.decompress(release.files[name])
+        if key.startswith("x_"):
+            n = int.from_bytes(raw[4:8], "big")
+            out[key] = np.frombuffer(raw, np.uint8, offset=16).reshape(n, 28, 28)
+            out[key] = out[key].transpose(0, 2, 1)  # stored column-major: upright
+        else:
+            out[key] = np.frombuffer(raw, np.uint8, offset=8)
+    return out
+
+
+def equal(got, want: dict[str, np.ndarray]) -> bool:
+    (x, y), (xt, yt) = got
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    pairs = zip((x, y, xt, yt), (want[k] for k in keys), strict=True)
+    return all(a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
+
+
+def test_load_data_defaults_to_balanced(tmp_path, registered):
+    release = emnist_release(tmp_path / "release", split="balanced", n_train=50, n_test=10)
+    registered(emnist_spec(release))
+    cache = tmp_path / "cache"
+    got = emnist.load_data(source=release.root, cache_dir=cache)
+    assert equal(got, reference(release, "balanced"))
+    assert got[0][0][:, 2:5, 4:24].min() == 255  # the bar at the top: upright
+    assert got[0][1].max() == 46  # balanced's last label
+    assert {p for p in listing(cache) if not p.startswith(".")} == {"emnist-balanced.npz"}
+
+
+def test_path_names_the_cache_file(tmp_path, registered):
+    release = emnist_release(tmp_path / "release")
+    registered(emnist_spec(release))
+    cache = tmp_path / "cache"
+    want = reference(release, "letters")
+    got = emnist.load_data("letters", "mine.npz", source=release.root, cache_dir=cache)
+    assert equal(got, want)
+    assert {p for p in listing(cache) if not p.startswith(".")} == {"mine.npz"}
+    hit = emnist.load_data("letters", "mine.npz", cache_dir=cache)  # no source: the cache
+    assert equal(hit, want) and is_mapped(hit[0][0])
+    stored = {k: v.transpose(0, 2, 1) if k.startswith("x_") else v for k, v in want.items()}
+    got = emnist.load_data(
+        "letters", "mine-stored.npz", upright=False, source=release.root, cache_dir=cache
+    )
+    assert equal(got, stored)
+    assert {p for p in listing(cache) if not p.startswith(".")} == {"mine.npz", "mine-stored.npz"}
+
+
+def test_offline_true_never_goes_to_a_mirror(tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(idxmnist.DownloadError) as info:
+        emnist.load_data("letters", cache_dir=cache, offline=True)
+    names = ", ".join(emnist_member_names("letters"))
+    assert str(info.value).startswith(
+        f"offline (offline=True): no network access, and {cache / 'emnist'} lacks "
+        f"emnist_letters's {names}. "
+    )
 
 
 def test_download_from_a_local_server_under_a_registered_spec(tmp_path, registered, monkeypatch):
@@ -287,7 +313,7 @@ def test_fetch_verify_and_preview_commands(tmp_path, registered, monkeypatch, ca
     assert len(block) <= 2 and re.search("[\u2580\u2584\u2588]{8}", block[0]), lines[:4]
 
 
-# -- bad input: IdxError naming the archive and member, nothing left in the cache -------------
+# -- bad input: IdxError naming the archive and member, nothing left in the cache --------------
 
 
 def rezip(release, replace: dict[str, bytes | None]) -> bytes:
@@ -410,32 +436,3 @@ def test_wrong_split_files_are_refused_by_their_size(tmp_path, registered):
     registered(replace(spec, splits=(Split("train", 40), spec.splits[1])))
     with pytest.raises(idxmnist.IdxError, match=r"holds 41 images; emnist_letters's train split"):
         emnist.load_data("letters", source=release.root, cache_dir=tmp_path / "c")
-
-
-def test_mapping_file_with_a_bad_line(tmp_path, registered):
-    release = emnist_release(tmp_path / "release")
-    bad = tmp_path / "emnist-letters-mapping.txt"
-    good = (DATA_DIR / "emnist" / "emnist-letters-mapping.txt").read_text()
-    bad.write_text(good.replace("7 71 103", "7 71 x103"))
-    registered(replace(emnist_spec(release), classes=ClassFile(str(bad))))
-    with pytest.raises(idxmnist.IdxError, match=r"mapping\.txt: line 7 is '7 71 x103', expected"):
-        emnist.class_names("letters")
-    cache = tmp_path / "cache"
-    with pytest.raises(idxmnist.IdxError, match=r"line 7"):
-        emnist.load_data("letters", source=release.root, cache_dir=cache)
-    assert {p for p in listing(cache) if not p.endswith(".lock")} == set()
-
-
-def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, capsys):
-    release = emnist_release(tmp_path / "release")
-    registered(emnist_spec(release))
-    assert cli.main(["info", str(release.root / "gzip.zip")]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"{release.root / 'gzip.zip'}: zip archive, 5 members, ")
-    parts = ("deflated", "stored", "stored", "deflated")  # emnist_release's default
-    for name, part in zip(emnist_member_names("letters"), parts, strict=True):
-        size = len(release.files[name])
-        assert re.search(
-            rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
-        ), name
-    assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")

@@ -1,12 +1,12 @@
 """Kuzushiji-49: the publishers' npz files through the project's npz reader.
 
-The registry is checked against the published checksums (``k49-files.tsv``)
-and the shipped class map against the publishers' file (697 bytes, MD5
-``f7d0d039...``: the key under which a public mirror of the codh files keeps
-it). Loading is checked on small synthetic npz files holding ``arr_0``,
-through ``source=DIR`` and through a local HTTP server under a spec
-registered at run time; bad files (Python objects, lying shapes, labels out
-of range) are refused naming the file.
+The shipped class map is checked against the publishers' file (697 bytes,
+MD5 ``f7d0d039...``: the key under which a public mirror of the codh files
+keeps it); the registry's checksums against ``k49-files.tsv`` are in
+``tests/datasets/test_catalog.py``. Loading is checked on small synthetic
+npz files holding ``arr_0``, through ``source=DIR`` and through a local HTTP
+server under a spec registered at run time; bad files (Python objects, lying
+shapes, labels out of range) are refused naming the file.
 """
 
 from __future__ import annotations
@@ -24,19 +24,12 @@ import idxmnist
 from idxmnist import cli, k49
 from idxmnist.datasets import ClassFile, registry
 
-from .family import K49_NAMES, is_mapped, k49_release, k49_spec, listing, npz_bytes
-from .httpserver import FaultServer
+from .support.family import K49_NAMES, is_mapped, k49_release, k49_spec, listing, npz_bytes
+from .support.httpserver import FaultServer
 
 #: k49_classmap.csv as the publishers serve it: its size and MD5 (a public
 #: git-annex mirror of the codh files keys it MD5E-s697--f7d0d0391f68bdf0fe4cf160ceb85753)
 CLASSMAP_SIZE, CLASSMAP_MD5 = 697, "f7d0d0391f68bdf0fe4cf160ceb85753"
-#: the four npz files' sizes, from the same mirror's keys
-SIZES = {
-    "k49-train-imgs.npz": 66117696,
-    "k49-train-labels.npz": 164485,
-    "k49-test-imgs.npz": 10971201,
-    "k49-test-labels.npz": 27450,
-}
 
 
 @pytest.fixture
@@ -54,22 +47,6 @@ def same(got, want) -> bool:
         strict=True,
     )
     return all(a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
-
-
-def test_files_are_pinned_as_published(registry_facts):
-    published = {}
-    for line in (registry_facts / "k49-files.tsv").read_text().splitlines():
-        if not line.startswith("#") and line.strip():
-            name, digest = line.split("\t")
-            published[name] = digest
-    spec = registry.get("k49")
-    assert {f.name: f.digest for f in spec.files} == published
-    assert {f.name: f.size for f in spec.files} == SIZES
-    assert all(f.algorithm == "md5" for f in spec.files)
-    assert [s.count for s in spec.splits] == [232365, 38547] and spec.num_classes == 49
-    assert spec.mirrors == ("http://codh.rois.ac.jp/kmnist/dataset/k49/",)
-    readme = " ".join((registry_facts / "README.md").read_text().split())
-    assert "232,365 train / 38,547 test images, 49 classes" in readme
 
 
 def test_class_map_is_the_publishers_file(registry_facts):

@@ -1,11 +1,11 @@
 """QMNIST: the test choices, extended labels as named fields, and the nist set.
 
-The registry is checked against the publishers' table (``qmnist-files.tsv``).
 Loading is checked on a small synthetic release with the real file names
-(``tests/family.py``): ``(N, 8)`` int32 label matrices in gzip and in xz,
-each also written as a TSV by the test; every named field is compared with
-its TSV column, parsed with ``csv``. Through ``source=DIR`` and through a
-download from a local HTTP server under specs registered at run time.
+(``tests/support/family.py``): ``(N, 8)`` int32 label matrices in gzip and
+in xz, each also written as a TSV by the test; every named field is compared
+with its TSV column, parsed with ``csv``. Through ``source=DIR`` and through
+a download from a local HTTP server under specs registered at run time. (The
+registry against the publishers' table: ``tests/datasets/test_catalog.py``.)
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pytest
 
 import idxmnist
 from idxmnist import cli, qmnist
-from idxmnist.datasets import catalog, registry
+from idxmnist.datasets import catalog
 from idxmnist.datasets.spec import Column
 
-from .family import (
+from .support.family import (
     NIST_NAMES,
     QMNIST_FIELDS,
     QMNIST_NAMES,
@@ -35,7 +35,7 @@ from .family import (
     qmnist_specs,
     read_tsv,
 )
-from .httpserver import FaultServer
+from .support.httpserver import FaultServer
 
 
 @pytest.fixture
@@ -43,47 +43,6 @@ def release(tmp_path, registered):
     rel = qmnist_release(tmp_path / "src")
     registered(*qmnist_specs(rel))
     return rel
-
-
-def test_files_are_pinned_as_published(registry_facts):
-    published = {}
-    base = None
-    for line in (registry_facts / "qmnist-files.tsv").read_text().splitlines():
-        if line.startswith("# Base URL:"):
-            base = line.split(":", 1)[1].strip()
-        if line.startswith("#") or not line.strip():
-            continue
-        name, size, digest = line.split("\t")
-        published[name] = (int(size), digest)
-    pinned = {}
-    for name in ("qmnist", "qmnist_test10k", "qmnist_test50k", "qmnist_nist"):
-        spec = registry.get(name)
-        assert spec.mirrors == (base,)
-        for f in spec.files:
-            assert f.algorithm == "md5"
-            pinned[f.name] = (f.size, f.digest)
-    assert pinned == published
-
-
-def test_split_sizes_and_columns_as_published(registry_facts):
-    readme = " ".join((registry_facts / "README.md").read_text().split())
-    assert "train 60,000; test 60,000" in readme and "(`xnist-*`): 402,953" in readme
-    sizes = {name: [s.size for s in registry.get(name).splits] for name in registry.DATASETS}
-    assert sizes["qmnist"] == [60000, 60000]
-    assert sizes["qmnist_test10k"] == [60000, 10000]
-    assert sizes["qmnist_test50k"] == [60000, 50000]
-    assert sizes["qmnist_nist"] == [402953]
-    assert registry.get("qmnist_test10k").splits[1].rows == (0, 10000)
-    # the eight columns, in the README's order, each with a name saying what it holds
-    said = readme.split("The 8 label columns, in order:")[1].split(".")[0]
-    meanings = [m.strip() for m in said.replace(" and ", ", ").split(",")]
-    assert len(meanings) == len(qmnist.FIELDS) == 8
-    for field, meaning in zip(qmnist.FIELDS, meanings, strict=True):
-        words = {"digit": "class", "hsf_series": "hsf", "writer_id": "writer id"}
-        words |= {"digit_index": "digit index", "nist_class": "class code"}
-        words |= {"nist_index": "global nist", "duplicate": "duplicate", "unused": "unused"}
-        assert words[field] in meaning.lower(), (field, meaning)
-    assert qmnist.FIELDS == QMNIST_FIELDS
 
 
 @pytest.mark.parametrize("test", ["test", "test10k", "test50k"])
@@ -155,11 +114,6 @@ def test_download_from_a_local_server_under_registered_specs(
 def test_unknown_test_choice():
     with pytest.raises(ValueError, match="test must be one of test, test10k, test50k"):
         qmnist.load_data(test="test60k")
-
-
-def test_extended_needs_a_label_matrix():
-    with pytest.raises(ValueError, match="plain class labels"):
-        idxmnist.datasets.load_dataset("mnist", extended=True)
 
 
 # -- bad label files ---------------------------------------------------------------------------

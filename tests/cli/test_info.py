@@ -1,0 +1,133 @@
+"""idxmnist info: npz caches (layout, label counts), IDX files, and zip archives."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import cli
+from idxmnist.cli.info import describe_file
+from idxmnist.errors import IdxError
+
+from ..support.family import emnist_member_names, emnist_release, emnist_spec
+from ..support.synth import make_dataset
+
+
+def member_lines(report):
+    """{key: line} for the member lines of an npz report."""
+    out = {}
+    for line in report.splitlines()[1:]:
+        m = re.match(r"  (\w+)\s", line)
+        if m:
+            out[m.group(1)] = line
+    return out
+
+
+def label_counts(report):
+    """Every 'label counts' line of a report, as lists of (label, count) pairs."""
+    found = []
+    for line in report.splitlines():
+        if "label counts" in line:
+            pairs = [tok.split(":") for tok in line.split("label counts")[1].split()]
+            found.append([(int(a), int(b)) for a, b in pairs])
+    return found
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_npz_layout_and_histogram(tmp_path, compress):
+    arrays = make_dataset(tmp_path / "src", n_train=300, n_test=70)
+    out = idxmnist.build_npz(tmp_path / "src", tmp_path / "m.npz", compress=compress)
+    report = describe_file(out)
+    lines = member_lines(report)
+    assert list(lines) == ["x_train", "y_train", "x_test", "y_test"]
+    layout = "deflate-compressed" if compress else "stored, aligned (mmap)"
+    for line in lines.values():
+        assert layout in line and "uint8" in line
+    assert "(300, 28, 28)" in lines["x_train"] and "(70,)" in lines["y_test"]
+    assert ("memory-maps" in report.splitlines()[0]) != compress
+    expected = [
+        np.bincount(arrays["train-labels-idx1-ubyte"], minlength=10),
+        np.bincount(arrays["t10k-labels-idx1-ubyte"], minlength=10),
+    ]
+    got = label_counts(report)
+    assert [[c for _, c in pairs] for pairs in got] == [e.tolist() for e in expected]
+    assert all([label for label, _ in pairs] == list(range(10)) for pairs in got)
+
+
+def test_numpy_savez_is_stored_unaligned(tmp_path):
+    y = np.array([3, 0, 3, 3], dtype=np.int64)
+    np.savez(tmp_path / "u.npz", x_a=np.zeros((4, 3), np.float32), y_a=y)
+    report = describe_file(tmp_path / "u.npz")
+    lines = member_lines(report)
+    assert "float32" in lines["x_a"] and "(4, 3)" in lines["x_a"]
+    assert "stored, unaligned" in lines["y_a"] and "int64" in lines["y_a"]
+    assert label_counts(report) == [[(0, 1), (1, 0), (2, 0), (3, 3)]]
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_object_arrays_are_refused_not_unpickled(tmp_path, save):
+    save(tmp_path / "o.npz", y_train=np.array([{"a": 1}, None], dtype=object))
+    with pytest.raises(IdxError, match="objects"):
+        describe_file(tmp_path / "o.npz")
+
+
+def test_idx_label_histogram_and_cli_errors_per_file(tmp_path):
+    labels = np.array([1, 1, 4, 0, 1], dtype=np.uint8)
+    idxmnist.write_idx(tmp_path / "y-idx1-ubyte.gz", labels)
+    idxmnist.write_idx(tmp_path / "x.idx", np.zeros((2, 3), np.int16))
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    report = describe_file(tmp_path / "y-idx1-ubyte.gz")
+    assert label_counts(report) == [[(0, 1), (1, 3), (2, 0), (3, 0), (4, 1)]]
+    assert "label counts" not in describe_file(tmp_path / "x.idx")
+    r = subprocess.run(
+        [sys.executable, "-m", "idxmnist", "info"]
+        + [str(tmp_path / n) for n in ("y-idx1-ubyte.gz", "bad.npz", "x.idx")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1
+    assert "y-idx1-ubyte.gz: IDX uint8" in r.stdout and "x.idx: IDX int16" in r.stdout
+    assert r.stderr.count("\n") == 1 and "bad.npz" in r.stderr and "Traceback" not in r.stderr
+
+
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_real_mnist(mnist_dir, tmp_path):
+    for name, counts in (
+        ("train-labels-idx1-ubyte.gz", MNIST_TRAIN_COUNTS),
+        ("t10k-labels-idx1-ubyte.gz", MNIST_TEST_COUNTS),
+    ):
+        assert label_counts(describe_file(mnist_dir / name)) == [list(enumerate(counts))]
+    out = idxmnist.build_npz(mnist_dir, tmp_path / "mnist.npz")
+    report = describe_file(out)
+    assert label_counts(report) == [
+        list(enumerate(MNIST_TRAIN_COUNTS)),
+        list(enumerate(MNIST_TEST_COUNTS)),
+    ]
+    assert "(60000, 28, 28)" in member_lines(report)["x_train"]
+
+
+# -- a zip archive: its members and what pins each one -----------------------------------------
+
+
+def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, capsys):
+    release = emnist_release(tmp_path / "release")
+    registered(emnist_spec(release))
+    assert cli.main(["info", str(release.root / "gzip.zip")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{release.root / 'gzip.zip'}: zip archive, 5 members, ")
+    parts = ("deflated", "stored", "stored", "deflated")  # emnist_release's default
+    for name, part in zip(emnist_member_names("letters"), parts, strict=True):
+        size = len(release.files[name])
+        assert re.search(
+            rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
+        ), name
+    assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")

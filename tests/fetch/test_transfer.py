@@ -1,0 +1,295 @@
+"""One URL into one resumable ``.part``: HTTP with ``Range`` and ``If-Range``, or ``file://``.
+
+Against the real loopback server, which speaks HTTP ranges. A body cut after
+N bytes is continued with ``Range: bytes=N-`` (the server's per-request byte
+counts show that only the rest was sent), in the same call or, when the
+server went away, in the next one. The misbehaving servers: one that ignores
+``Range``, one whose ``Content-Range`` does not fit, a file that changed in
+between (``If-Range`` honoured), bodies without ``Content-Length`` or longer
+than it says. The final checksum decides every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import pty
+import select
+import struct
+import sys
+import termios
+import time
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import ChecksumError
+from idxmnist.datasets.spec import RemoteFile
+from idxmnist.fetch import download
+from idxmnist.load.loader import load_dataset
+from idxmnist.store import verify as checksum
+
+from ..support.helpers import listing
+from ..support.httpserver import FaultServer
+from ..support.pinned import NPZ, UPSTREAM, pinned_spec
+from ..support.resume import BIG, N, flipped, ranges
+from ..support.synth import NAMES, same, with_files
+
+# -- the body: its length, Content-Length, and what is kept ------------------------------------
+
+
+def test_a_wrong_content_length_is_refused_before_the_body(tmp_path, synth):
+    files, _, spec = synth
+    # the registry says the file is one byte longer than what the server has
+    remote = spec.files[1]
+    longer = RemoteFile(remote.name, remote.size + 1, remote.algorithm, remote.digest)
+    with FaultServer(files) as server:
+        with pytest.raises(idxmnist.DownloadError, match=r"got \d+ bytes, expected \d+"):
+            download.fetch_file(longer, tmp_path / "d", [server.url()])
+        assert server.gets() == {f"/ok/{remote.name}": 1}
+    assert not (tmp_path / "d").exists() or listing(tmp_path / "d") == set()
+
+
+def test_a_body_of_another_length_than_the_pinned_one_says_both_lengths(tmp_path):
+    body = np.random.default_rng(6).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    for size in (len(body) - 10, len(body) + 10):
+        remote = RemoteFile("blob.gz", size, "sha256", "0" * 64)
+        with FaultServer({"blob.gz": body}) as server:
+            url = server.url()
+            with pytest.raises(ChecksumError) as info:
+                download.fetch_file(remote, tmp_path, [url])
+        assert str(info.value).split("\n")[1:] == [
+            f"  {url}blob.gz -> got {len(body)} bytes, expected {size}"
+        ]
+        assert listing(tmp_path) == set()
+
+
+BODY = bytes(range(256)) * 40
+
+
+def remote(body: bytes = BODY, size: int | None = None, algorithm="sha256") -> RemoteFile:
+    digest = hashlib.new(algorithm, body).hexdigest()
+    return RemoteFile("blob.gz", len(body) if size is None else size, algorithm, digest)
+
+
+def test_a_short_body_without_content_length_is_never_kept(tmp_path):
+    """The digest matches the bytes sent, so only the size check refuses them."""
+    with FaultServer({"blob.gz": BODY}) as server:
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(size=len(BODY) + 10), tmp_path, [server.url("nolength")])
+    assert f"-> got {len(BODY)} bytes, expected {len(BODY) + 10}" in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_body_without_content_length_is_kept_when_complete(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(remote(), tmp_path, [server.url("nolength")])
+    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_body_longer_than_content_length_is_read_only_as_far_as_declared(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(remote(), tmp_path, [server.url("long")])
+    assert path.read_bytes() == BODY and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_body_longer_than_the_registry_size_is_refused(tmp_path):
+    with FaultServer({"blob.gz": BODY}) as server:
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(), tmp_path, [server.url("longnolength")])
+    assert f"-> got more than {len(BODY)} bytes, expected {len(BODY)}" in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_md5_verification_accepts_a_matching_file(tmp_path):
+    good = remote(algorithm="md5")
+    with FaultServer({"blob.gz": BODY}) as server:
+        path = download.fetch_file(good, tmp_path, [server.url()])
+        assert path.read_bytes() == BODY
+        assert checksum.mismatch(path, good) is None
+        bad = RemoteFile(good.name, good.size, "md5", "0" * 32)
+        with pytest.raises(idxmnist.ChecksumError, match="md5 mismatch"):
+            download.fetch_file(bad, tmp_path / "other", [server.url()])
+    assert checksum.mismatch(path, bad) == f"md5 {good.digest}, expected {'0' * 32}"
+
+
+# -- resume: Range, If-Range, and servers that get them wrong ----------------------------------
+
+
+def test_a_cut_download_resumes_in_the_same_call(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    size = len(files[BIG])
+    with FaultServer(files) as server:
+        server.cut[BIG] = N
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        assert ranges(server) == [None, f"bytes={N}-"]
+        assert server.sent_per_request(BIG) == [N, size - N]  # no byte sent twice
+        assert server.sent[f"/ok/{BIG}"] == size
+        # If-Range carries the validator the first answer gave
+        etag = server.headers_of(BIG)[1]["If-Range"]
+        assert etag.startswith('"') and etag != '""'
+    assert listing(tmp_path) == with_files(*NAMES)
+    assert (tmp_path / "synth" / BIG).read_bytes() == files[BIG]
+
+
+def test_a_cut_download_resumes_in_the_next_call(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    size = len(files[BIG])
+    with FaultServer(files) as server:
+        server.cut[BIG] = N
+        server.down_after_cut = True  # the retry gets a 503: this call gives up
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(idxmnist.DownloadError, match="HTTP 503"):
+            load_dataset(spec, cache_dir=tmp_path)
+        kept = tmp_path / "synth" / f".{BIG}.part"
+        assert kept.read_bytes() == files[BIG][:N]
+        assert json.loads(kept.with_name(kept.name + ".json").read_text())["synced"] == N
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        assert ranges(server) == [None, f"bytes={N}-", f"bytes={N}-"]
+        assert server.sent_per_request(BIG) == [N, 0, size - N]
+    assert listing(tmp_path) == with_files(*NAMES)
+
+
+def test_a_server_that_ignores_range_sends_it_all_and_that_is_used(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    size = len(files[BIG])
+    with FaultServer(files) as server:
+        server.cut[BIG] = N
+        server.range_mode = "ignore"  # 200 and the whole body, whatever is asked
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        assert ranges(server) == [None, f"bytes={N}-"]
+        assert server.sent_per_request(BIG) == [N, size]
+    assert (tmp_path / "synth" / BIG).read_bytes() == files[BIG]  # not the first N twice
+    assert listing(tmp_path) == with_files(*NAMES)
+
+
+def test_a_content_range_that_does_not_fit_restarts_the_file(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    size = len(files[BIG])
+    with FaultServer(files) as server:
+        server.cut[BIG] = N
+        server.range_mode = "misfit"  # 206, Content-Range starting 7 bytes later
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        # cut; a 206 that does not fit (refused before its body is used); whole again
+        assert ranges(server) == [None, f"bytes={N}-", None]
+        assert server.sent_per_request(BIG)[2] == size
+    assert (tmp_path / "synth" / BIG).read_bytes() == files[BIG]
+    assert listing(tmp_path) == with_files(*NAMES)
+
+
+@pytest.mark.parametrize("etags", [True, False], ids=["etag", "last-modified"])
+def test_a_file_that_changed_comes_back_whole_through_if_range(data, tmp_path, monkeypatch, etags):
+    files, arrays, spec = data
+    size = len(files[BIG])
+    with FaultServer({**files, BIG: flipped(files[BIG])}) as server:
+        server.etags = etags
+        server.cut[BIG] = N
+        server.down_after_cut = True
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(idxmnist.DownloadError):
+            load_dataset(spec, cache_dir=tmp_path)
+        old = server.headers_of(BIG)[1]["If-Range"]
+        server.put(BIG, files[BIG])  # the mirror replaced its bad copy meanwhile
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        third = server.headers_of(BIG)[2]
+        assert third["Range"] == f"bytes={N}-" and third["If-Range"] == old
+        assert old.startswith('"') == etags  # an ETag, else the Last-Modified date
+        assert server.sent_per_request(BIG)[2] == size  # the new file, whole
+    assert (tmp_path / "synth" / BIG).read_bytes() == files[BIG]
+
+
+def test_no_range_support_no_kept_part(data, tmp_path, monkeypatch):
+    """A server that does not say ``Accept-Ranges: bytes`` leaves nothing to resume."""
+    files, _, spec = data
+    with FaultServer(files) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("half"))
+        with pytest.raises(idxmnist.DownloadError, match="connection closed after"):
+            load_dataset(spec, cache_dir=tmp_path)
+        assert ranges(server, BIG) == []  # the half mode is under /half/
+        assert [h.get("Range") for h in server.headers_of(BIG, "half")] == [None]
+    assert listing(tmp_path) == with_files(npz=False)
+
+
+def test_download_error_lists_each_try(data, tmp_path):
+    files, _, spec = data
+    with FaultServer(files) as server:
+        server.cut[BIG] = N
+        server.down_after_cut = True
+        with pytest.raises(idxmnist.DownloadError) as info:
+            download.fetch_dataset(spec, tmp_path, [server.url()])
+    assert f"{server.url()}{BIG} -> HTTP 503" in str(info.value)
+
+
+# -- file:// URLs ------------------------------------------------------------------------------
+
+
+def test_file_urls_work(synth, tmp_path, monkeypatch):
+    files, arrays, spec = synth
+    for name, body in files.items():
+        (tmp_path / "mirror").mkdir(exist_ok=True)
+        (tmp_path / "mirror" / name).write_bytes(body)
+    good = (tmp_path / "mirror").as_uri() + "/"
+    monkeypatch.setenv("IDXMNIST_MIRRORS", f"file://{tmp_path}/missing/,{good}")
+    assert same(load_dataset(spec, cache_dir=tmp_path / "c"), arrays)
+    assert listing(tmp_path / "c") == with_files(*NAMES)
+
+
+# -- the progress bar on a terminal names the file, not the URL --------------------------------
+
+
+END = "-- end of what the test shows --"
+
+
+@contextlib.contextmanager
+def terminal(monkeypatch):
+    """``sys.stderr`` on a real pseudo-terminal; yields a function reading what it showed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    tty = os.fdopen(slave, "w", encoding="utf-8")
+    monkeypatch.setattr(sys, "stderr", tty)
+
+    def read() -> str:
+        # the kernel passes a terminal's output on asynchronously: read up to a marker
+        tty.write(f"\n{END}\n")
+        tty.flush()
+        shown, deadline = b"", time.monotonic() + 60  # a deadline for a hang, not a timing
+        while END.encode() not in shown:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"the terminal never showed the end marker: {shown!r}"
+            shown += os.read(master, 65536)
+        return shown.decode("utf-8", "replace").split(END)[0]
+
+    try:
+        yield read
+    finally:
+        monkeypatch.undo()
+        tty.close()
+        os.close(master)
+
+
+def test_the_progress_bar_of_a_file_names_it_not_its_url(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    remote = pinned_spec().files[0]
+    with FaultServer(UPSTREAM) as server, terminal(monkeypatch) as shown:
+        got = download.fetch_file(remote, tmp_path, [server.url()], seconds=10)
+        out = shown()
+    assert got.read_bytes() == UPSTREAM[remote.name]
+    assert f"{remote.name}:" in out, out
+    assert "http://" not in out, out
+
+
+def test_the_progress_bar_of_a_whole_file_names_it_not_its_url(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    spec = pinned_spec()
+    with FaultServer({"synth.npz": NPZ}) as server, terminal(monkeypatch) as shown:
+        download.fetch_file(spec.files[0], tmp_path, [server.url() + "synth.npz"], spec=spec)
+        out = shown()
+    assert "synth.npz:" in out, out
+    assert "http://" not in out, out

@@ -1,0 +1,151 @@
+"""``idxmnist export``: torchvision's layout or the upstream files, then imported back.
+
+The round trip on the real MNIST files: export to torchvision's layout,
+import that folder into an empty cache, load offline (the loopback server in
+the mirrors sees no connection), the same arrays as the upstream files read
+by the standard library. For the family: torchvision's names for EMNIST and
+QMNIST, K49's refused (torchvision has no class for it), the plain layout
+imported back and loaded offline.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import lzma
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import cli, qmnist
+from idxmnist.manage import export, importer
+
+from ..support.family import emnist_member_names, loaders, same_arrays
+from ..support.helpers import MNIST_FILES, child_env, flat, listing
+from ..support.helpers import MNIST_STEMS as STEMS
+from ..support.helpers import run_cli_in_cache as run_cli
+from ..support.httpserver import FaultServer
+
+# -- the real MNIST files ----------------------------------------------------------------------
+
+TORCHVISION_NAMES = {  # torchvision's MNIST._check_exists: each resource's name without .gz
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+}
+
+
+@pytest.mark.realdata
+def test_export_torchvision_then_import_then_load_offline(mnist_dir, reference, tmp_path):
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    r = run_cli("import", mnist_dir, cache=first)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("export", "--layout", "torchvision", out, cache=first)
+    assert r.returncode == 0, r.stderr
+    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == TORCHVISION_NAMES
+    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in TORCHVISION_NAMES)}
+    for stem, name in zip(STEMS, MNIST_FILES, strict=True):  # decompressed, byte for byte
+        assert (out / "MNIST/raw" / stem).read_bytes() == gzip.decompress(
+            (mnist_dir / name).read_bytes()
+        )
+
+    r = run_cli("import", out, cache=second)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("recognised  ") == 4 and "(by content sha256)" in r.stdout
+    assert "mnist: 4 of 4 files verified" in r.stderr and "loads offline now" in r.stderr
+
+    with FaultServer({}) as server:
+        env = child_env(
+            IDXMNIST_HOME=str(second), IDXMNIST_MIRRORS=server.url(), IDXMNIST_OFFLINE="1"
+        )
+        code = (
+            "import hashlib, idxmnist\n"
+            "data = idxmnist.load_data()\n"
+            "print(*[hashlib.sha256(a.tobytes()).hexdigest() for p in data for a in p])\n"
+        )
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert p.returncode == 0, p.stderr
+        assert server.connections == 0
+    assert p.stdout.split() == [hashlib.sha256(a.tobytes()).hexdigest() for a in reference]
+
+
+@pytest.mark.realdata
+def test_export_plain_writes_the_upstream_files(mnist_dir, mnist_sha256, reference, tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    assert run_cli("import", mnist_dir, cache=cache).returncode == 0
+    r = run_cli("export", "--layout", "plain", out, cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert "(the upstream file)" in r.stderr
+    for name in MNIST_FILES:
+        assert (
+            hashlib.sha256((out / "mnist" / name).read_bytes()).hexdigest() == (mnist_sha256[name])
+        )
+    # the plain layout is what IDXMNIST_SOURCE=DIR reads
+    data = idxmnist.load_data(cache_dir=tmp_path / "c2", source=out / "mnist")
+    assert all(np.array_equal(a, b) for a, b in zip(flat(data), reference, strict=True))
+
+
+# -- the family: EMNIST, QMNIST, Kuzushiji-49 --------------------------------------------------
+
+
+def test_export_plain_then_import_then_load_offline(releases, served, tmp_path, monkeypatch):
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    names = ["emnist_digits", "qmnist", "qmnist_nist", "k49"]
+    assert (
+        cli.main(
+            ["export", "--layout", "plain", str(out), "--cache-dir", str(first)]
+            + [a for n in names for a in ("--dataset", n)]
+        )
+        == 0
+    )
+    assert listing(out) >= {
+        *(f"emnist/{n}" for n in emnist_member_names("digits")),
+        "qmnist/qmnist-train-labels-idx2-int.gz",
+        "qmnist/xnist-images-idx3-ubyte.xz",
+        "k49/k49-test-imgs.npz",
+    }
+    for folder in ("emnist", "qmnist", "k49"):
+        for path in (out / folder).iterdir():
+            assert path.read_bytes() == releases[folder.split("-")[0]].files[path.name]
+    before = served.connections
+    importer.import_paths([out], second)
+    for name, (load, reference) in loaders(releases).items():
+        assert same_arrays(load(second, offline=True), reference), name
+    x, _ = qmnist.load_nist(cache_dir=second, offline=True)
+    assert np.array_equal(x, releases["qmnist"].arrays["x_nist"])
+    assert served.connections == before
+
+
+def test_export_torchvision_names_for_emnist_and_qmnist(releases, served, tmp_path, monkeypatch):
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    out = tmp_path / "out"
+    written = export.export_dataset(
+        idxmnist.datasets.get("emnist_letters"), "torchvision", out, cache_dir=tmp_path / "c"
+    )
+    written += export.export_dataset(
+        idxmnist.datasets.get("qmnist_nist"), "torchvision", out, cache_dir=tmp_path / "c"
+    )
+    files = releases["emnist"].files | releases["qmnist"].files
+    raw = {f"EMNIST/raw/{n[:-3]}": n for n in emnist_member_names("letters")}
+    raw |= {
+        f"QMNIST/raw/{n[:-3]}": n
+        for n in ("xnist-images-idx3-ubyte.xz", "xnist-labels-idx2-int.xz")
+    }
+    assert {p.relative_to(out).as_posix() for p, _ in written} == set(raw)
+    for path, upstream in raw.items():
+        unpack = lzma.decompress if upstream.endswith(".xz") else gzip.decompress
+        assert (out / path).read_bytes() == unpack(files[upstream]), path
+
+
+def test_export_torchvision_refuses_k49_as_a_usage_error(served, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["export", "--layout", "torchvision", str(tmp_path), "--dataset", "k49"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "torchvision has no class for k49" in err and "--layout plain" in err
+    assert served.connections == 0 and not any(tmp_path.iterdir())

@@ -1,0 +1,144 @@
+"""``idxmnist import``: any copy a user has, each file identified by content, then installed.
+
+On the real MNIST files in every layout (a keras npz, a zip, a tar, single
+files, and what is not data), run as a user runs it; what is installed is the
+copy that was identified. NIST's ``gzip.zip`` installs every EMNIST split,
+which then loads offline.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+
+import idxmnist
+from idxmnist import emnist
+from idxmnist.manage import importer
+
+from ..support.family import emnist_member_names, same_arrays
+from ..support.helpers import MNIST_FILES, flat, listing
+from ..support.helpers import MNIST_STEMS as STEMS
+from ..support.helpers import run_cli_in_cache as run_cli
+
+# -- the real MNIST files ----------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
+    src, cache = tmp_path / "src", tmp_path / "cache"
+    src.mkdir()
+    gz = {n: (mnist_dir / n).read_bytes() for n in MNIST_FILES}
+    buf = io.BytesIO()
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    np.savez_compressed(buf, **dict(zip(keys, reference, strict=True)))
+    (src / "mnist.npz").write_bytes(buf.getvalue())  # keras's layout
+    with zipfile.ZipFile(src / "bundle.zip", "w") as zf:
+        zf.writestr("x/train-labels-idx1-ubyte.gz", gz[MNIST_FILES[1]])
+        zf.writestr("notes.txt", b"hello")
+    with tarfile.open(src / "t.tar.gz", "w:gz") as tf:
+        body = gzip.decompress(gz[MNIST_FILES[3]])
+        info = tarfile.TarInfo("MNIST/raw/t10k-labels-idx1-ubyte")
+        info.size = len(body)
+        tf.addfile(info, io.BytesIO(body))
+    (src / "page.gz").write_bytes(b"<!DOCTYPE html><html>Forbidden</html>")
+    (src / "cut.gz").write_bytes(gz[MNIST_FILES[2]][:5000])
+    (src / "empty.gz").write_bytes(b"")
+    (src / "other-idx1-ubyte").write_bytes(b"\0\0\x08\x01\0\0\0\x03abc")
+    r = run_cli("import", src, cache=cache)
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines())
+    # in name order: the zip's upstream .gz first, then the npz, then the tar
+    assert lines[f"recognised  {src}/bundle.zip:x/train-labels-idx1-ubyte.gz"] == (
+        f"mnist train-labels-idx1-ubyte (by container sha256) -> "
+        f"{cache}/mnist/train-labels-idx1-ubyte.gz"
+    )
+    for key, stem in zip(keys, STEMS, strict=True):
+        where = "(already in the cache)" if key == "y_train" else f"-> {cache}/mnist/{stem}"
+        assert lines[f"recognised  {src}/mnist.npz:{key}"] == (
+            f"mnist {stem} (by content sha256) {where}"
+        )
+    assert lines[f"recognised  {src}/t.tar.gz:MNIST/raw/t10k-labels-idx1-ubyte"].endswith(
+        "(already in the cache)"
+    )
+    assert lines[f"skipped     {src}/bundle.zip:notes.txt"].startswith("not an IDX file")
+    assert lines[f"skipped     {src}/page.gz"].startswith("an HTML page")
+    assert lines[f"skipped     {src}/cut.gz"].startswith("truncated: ")
+    assert lines[f"skipped     {src}/empty.gz"].startswith("empty (0 bytes)")
+    assert (
+        "matches no registered file (the content of mnist's files is pinned; every other "
+        "dataset's files verify only as their exact upstream files)"
+        in (lines[f"skipped     {src}/other-idx1-ubyte"])
+    )
+    assert "recognised 6 of 11 files; installed 4" in r.stderr
+    assert listing(cache / "mnist") == {
+        ".idxmnist.lock",
+        STEMS[0],
+        MNIST_FILES[1],
+        STEMS[2],
+        STEMS[3],
+    }
+    assert not [p for p in cache.iterdir() if p.name.startswith(".import")]  # no leftovers
+    data = idxmnist.load_data(cache_dir=cache, offline=True)
+    assert all(np.array_equal(a, b) for a, b in zip(flat(data), reference, strict=True))
+
+
+@pytest.mark.realdata
+def test_import_of_nothing_known_fails_and_installs_nothing(tmp_path):
+    (tmp_path / "a.txt").write_text("hello")
+    r = run_cli("import", tmp_path / "a.txt", cache=tmp_path / "cache")
+    assert r.returncode == 1
+    assert r.stderr.startswith("idxmnist: error: none of the 1 files looked at")
+    assert r.stdout.startswith(f"skipped     {tmp_path / 'a.txt'}: not an IDX file")
+    r = run_cli("import", tmp_path / "missing", cache=tmp_path / "cache")
+    assert r.returncode == 1 and "no such file or directory" in r.stderr
+
+
+@pytest.mark.realdata
+def test_a_replaced_source_file_is_not_installed(mnist_dir, tmp_path, monkeypatch):
+    """What is installed is the copy that was identified, not the file as it is later."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / MNIST_FILES[1]).write_bytes((mnist_dir / MNIST_FILES[1]).read_bytes())
+    real_identify = importer.Catalog.identify
+    calls = []
+
+    def identify(self, path):  # the source changes between the look and the copy
+        calls.append(path)
+        if len(calls) == 1:
+            result = real_identify(self, path)
+            (src / MNIST_FILES[1]).write_bytes(b"<html>swapped</html>")
+            return result
+        return real_identify(self, path)
+
+    monkeypatch.setattr(importer.Catalog, "identify", identify)
+    outcomes = importer.import_paths([src], cache_dir=tmp_path / "cache")
+    assert [o.reason for o in outcomes] == [
+        "an HTML page (a mirror's error or login page), not data"
+    ]
+    assert not (tmp_path / "cache" / "mnist").exists()
+
+
+# -- the family: NIST's gzip.zip ---------------------------------------------------------------
+
+
+def test_import_gzip_zip_installs_every_split_which_then_loads_offline(releases, served, tmp_path):
+    release = releases["emnist"]
+    cache = tmp_path / "cache"
+    outcomes = importer.import_paths([release.root / "gzip.zip"], cache)
+    recognised = {o.source.rsplit(":", 1)[1] for o in outcomes if o.known is not None}
+    skipped = {o.source.rsplit(":", 1)[1]: o.reason for o in outcomes if o.known is None}
+    members = [n for split in emnist.SPLITS for n in emnist_member_names(split)]
+    assert recognised == {f"gzip/{n}" for n in members}
+    assert set(skipped) == {f"gzip/emnist-{s}-mapping.txt" for s in emnist.SPLITS}
+    assert listing(cache / "emnist") == {".idxmnist.lock", *members}
+    lines = importer.summary([o for o in outcomes if o.known], cache)
+    assert "emnist_digits: 4 of 4 files verified in" in "\n".join(lines)
+    for split in emnist.SPLITS:
+        got = emnist.load_data(split, cache_dir=cache, offline=True)
+        assert same_arrays(got, release.extra["upright"][split]), split
+    assert served.connections == 0
