@@ -381,7 +381,7 @@ def measure(
     """
     source = check_source(source)
     rounds = max(1, rounds)
-    log(f"idxmnist bench: {source}, median of {rounds} rounds")
+    log(f"bench: {source}, median of {rounds} rounds")
     reference = keras_style(source)
     ours = as_dict(load_idx_dataset(source))
     if not same_arrays(ours, reference):
