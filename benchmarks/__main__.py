@@ -40,7 +40,11 @@ def level_allocations() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="The run of record: every benchmark, then each target's verdict "
+        "(exit 1 if one is missed).",
+    )
     default = os.environ.get("IDXMNIST_SOURCE") or os.environ.get("IDXMNIST_TEST_DATA")
     p.add_argument(
         "--source",

@@ -39,6 +39,7 @@ __all__ = [
     "timeout",
     "offline",
     "tls_variables",
+    "numba_cache_dir",
 ]
 
 ENV_HOME = "IDXMNIST_HOME"
@@ -111,6 +112,15 @@ def offline(value: bool | None = None) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"{ENV_OFFLINE}={text!r}: expected 1 or 0 (true/false, yes/no, on/off)")
+
+
+def numba_cache_dir() -> Path:
+    """Where the Numba kernels' compiled code is kept: ``<cache dir>/.idxmnist/numba``.
+
+    Under the cache directory, not beside the installed package, so that it
+    goes with the data and never outlives ``pip uninstall`` in site-packages.
+    """
+    return cache_dir() / ".idxmnist" / "numba"
 
 
 def tls_variables() -> dict[str, str]:

@@ -210,7 +210,7 @@ def import_cost_ms(runs: int = 9) -> float:
         "import time, numpy; t = time.perf_counter(); import idxmnist; "
         "print(time.perf_counter() - t)"
     )
-    root = os.fspath(Path(__file__).resolve().parent.parent)
+    root = os.fspath(Path(__file__).resolve().parents[2])  # the folder holding idxmnist/
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryDirectory() as pyc:
         env = {"PYTHONPYCACHEPREFIX": pyc, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPATH": path}
@@ -381,7 +381,7 @@ def measure(
     """
     source = check_source(source)
     rounds = max(1, rounds)
-    log(f"idxmnist bench: {source}, median of {rounds} rounds")
+    log(f"bench: {source}, median of {rounds} rounds")
     reference = keras_style(source)
     ours = as_dict(load_idx_dataset(source))
     if not same_arrays(ours, reference):

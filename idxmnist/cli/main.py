@@ -37,6 +37,15 @@ EXAMPLES = {
 EXIT_CODES = "exit codes: 0 ok, 1 bad data / checksum mismatch / download failed, 2 usage"
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only --version reads it
+
+    try:
+        return version("idxmnist")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def status(message: str) -> None:
     """A status line, on stderr so that stdout holds only the results."""
     print(f"idxmnist: {message}", file=sys.stderr)
@@ -204,9 +213,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
             f"argument --split: {spec.name} has splits "
             f"{', '.join(s.name for s in spec.splits)}, not {split!r}"
         )
-    if args.out is not None and not preview.pillow_available():
-        print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
-        return 1
+    if args.out is not None:
+        if not preview.pillow_available():
+            print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
+            return 1
+        try:
+            preview.image_format(args.out)
+        except ValueError as exc:
+            args.parser.error(f"argument --out: {exc}")
     if args.source is not None:
         from ..load.assemble import find_sources, read_arrays
 
@@ -246,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
         + "\n'idxmnist COMMAND --help' describes each command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"idxmnist {_version()}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     datasets = registry.names()
 
@@ -264,12 +279,15 @@ def parser() -> argparse.ArgumentParser:
 
     listed = ", ".join(name.replace("_", "-") for name in datasets)
 
-    def dataset_option(p: argparse.ArgumentParser, default: str | None, help_: str) -> None:
+    def dataset_option(
+        p: argparse.ArgumentParser, default: str | None, help_: str, *, repeat: bool = False
+    ) -> None:
         p.add_argument(
             "--dataset",
             type=dataset_name,
             choices=datasets,
             default=default,
+            action="append" if repeat else "store",
             metavar="NAME",
             help=f"{help_}; one of: {listed}",
         )
@@ -336,20 +354,17 @@ def parser() -> argparse.ArgumentParser:
         "Write the verified files from the cache (fetched first if missing) into DIR:\n"
         "  --layout torchvision  DIR/<Class>/raw/ (MNIST, FashionMNIST, KMNIST, EMNIST,\n"
         "                        QMNIST), decompressed, named as torchvision looks for\n"
-        "                        them (train-images-idx3-ubyte, ...; see docs/sources.md),\n"
-        "                        so it never goes online. Kuzushiji-49 has no torchvision\n"
-        "                        class.\n"
+        "                        them: train-images-idx3-ubyte, train-labels-idx1-ubyte,\n"
+        "                        t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte;\n"
+        "                        emnist-<split>-{train,test}-{images-idx3,labels-idx1}-ubyte;\n"
+        "                        qmnist-{train,test}-{images-idx3-ubyte,labels-idx2-int},\n"
+        "                        xnist-...; so torchvision never goes online.\n"
+        "                        Kuzushiji-49 has no torchvision class.\n"
         "  --layout plain        DIR/<mnist|fashion-mnist|emnist|...>/, the upstream files",
     )
     p.add_argument("--layout", required=True, choices=("torchvision", "plain"))
     p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument(
-        "--dataset",
-        type=dataset_name,
-        choices=datasets,
-        action="append",
-        help="which dataset; repeat for several (default: mnist)",
-    )
+    dataset_option(p, None, "which dataset; repeat for several (default: mnist)", repeat=True)
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="default: the cache directory")
 
     source = config.source()
@@ -360,7 +375,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         default=source,
         required=not source,
-        help="the four upstream MNIST .gz files (default: $IDXMNIST_SOURCE)",
+        help="the folder holding the four upstream MNIST .gz files; $IDXMNIST_SOURCE "
+        "stands in for it when set",
     )
     p.add_argument(
         "--rounds", type=positive_int, default=7, help="timed runs per loader (median shown)"
@@ -370,11 +386,12 @@ def parser() -> argparse.ArgumentParser:
         "preview",
         "show sample images with their labels (terminal or PNG)",
         cmd_preview,
-        "Show sample images with their labels: the first N/10 of each class, one row\n"
-        "per class, each labelled with its class name where the dataset has names\n"
-        "(letters, kana). Images are shown upright (EMNIST's turned as MNIST's).\n"
-        "Without --out, print them with Unicode block characters (into a pipe too);\n"
-        "with --out, write a PNG grid.",
+        "Show sample images with their labels: the first N/10 of each class, each\n"
+        "labelled with its class name where the dataset has names (letters, kana).\n"
+        "Images are shown upright (EMNIST's turned as MNIST's). Without --out, print\n"
+        "them with Unicode block characters (into a pipe too), class after class,\n"
+        "wrapped to the terminal's width; with --out, write a picture, one row per\n"
+        "class (PNG, or the format the file's suffix names: .jpg, .webp, ...).",
     )
     dataset_option(p, "mnist", "which dataset, via its load_data() (default: mnist)")
     p.add_argument(
@@ -386,7 +403,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--split", metavar="SPLIT", help="train (default), test, or the dataset's own (nist)"
     )
-    p.add_argument("--out", metavar="PNG", help="write a PNG grid (needs idxmnist[preview])")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write a picture (.png, .jpg, ...) instead (needs idxmnist[preview])",
+    )
     p.add_argument("--n", type=positive_int, default=100, help="number of images (default 100)")
     return top
 

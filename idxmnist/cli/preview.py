@@ -203,10 +203,12 @@ def render_png(
     *,
     scale: int = 2,
 ) -> Path:
-    """Write the selected images as a PNG grid, one row per class; return the path.
+    """Write the selected images as a picture, one row per class; return the path.
 
     Each image is upscaled ``scale`` times (nearest neighbour: the pixels stay
-    crisp), drawn dark on white, with its label beneath. Needs Pillow.
+    crisp), drawn dark on white, with its label beneath. The format follows
+    ``out``'s suffix (:func:`image_format`: ``.png``, ``.jpg``, ...). Needs
+    Pillow.
 
     >>> render_png(x_train, y_train, select_samples(y_train, 100), "grid.png")  # doctest: +SKIP
     PosixPath('grid.png')
@@ -233,8 +235,26 @@ def render_png(
             tw = draw.textlength(text, font=font)
             draw.text((left + (w - tw) / 2, top + h + 1), text, fill=80, font=font)
     out = Path(out)
-    canvas.save(out, format="PNG", optimize=True)
+    fmt = image_format(out)
+    canvas.save(out, format=fmt, **({"optimize": True} if fmt in ("PNG", "JPEG") else {}))
     return out
+
+
+def image_format(out: str | os.PathLike[str]) -> str:
+    """The picture format ``out``'s suffix names (``PNG`` for ``grid.png``), as Pillow calls it.
+
+    ValueError for a suffix Pillow cannot write. Needs Pillow.
+    """
+    from PIL import Image  # Pillow: imported only when a picture is written
+
+    suffix = Path(out).suffix.lower()
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None or fmt not in Image.SAVE:
+        raise ValueError(
+            f"{os.fspath(out)}: cannot write a {suffix or 'suffix-less'} picture; "
+            "name it .png (or .jpg, .webp, .gif, .bmp, .tiff)"
+        )
+    return fmt
 
 
 def pillow_available() -> bool:

@@ -54,13 +54,19 @@ def store_name() -> str:
 
 def certificate_failure(host: str, detail: str) -> str:
     """The message for a certificate that did not verify: the host, the cause, the fixes."""
-    fixes = (
-        "set SSL_CERT_FILE to a PEM bundle that includes your network's CA certificate"
-        if tls_variables()
-        else "set SSL_CERT_FILE to a PEM bundle holding the CA that signs it (a company "
-        "proxy's CA, say), or pip install 'idxmnist[truststore]' to trust the operating "
-        "system's store"
-    )
+    if tls_variables():
+        fixes = "set SSL_CERT_FILE to a PEM bundle that includes your network's CA certificate"
+    elif _truststore_context() is not None:  # the system's store was used, and lacks the CA
+        fixes = (
+            "add the CA that signs it (a company proxy's CA, say) to the operating system's "
+            "trust store, or set SSL_CERT_FILE to a PEM bundle holding it"
+        )
+    else:
+        fixes = (
+            "set SSL_CERT_FILE to a PEM bundle holding the CA that signs it (a company "
+            "proxy's CA, say), or pip install 'idxmnist[truststore]' to trust the operating "
+            "system's store"
+        )
     return (
         f"TLS certificate verification failed for {host} ({detail}); trusted: "
         f"{store_name()}. To fix: {fixes}. (The files are checked against pinned "

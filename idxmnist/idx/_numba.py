@@ -1,15 +1,28 @@
 """Numba kernels for the decode pass. Imported only when the numba backend is used.
 
 Compiled with ``cache=True`` so the JIT cost is paid once per machine, not per
-process. The ``_swap*`` kernels swap byte order in place, in parallel over
+process; the compiled code is kept under the cache directory
+(``config.numba_cache_dir``), unless ``NUMBA_CACHE_DIR`` says otherwise. The
+``_swap*`` kernels swap byte order in place, in parallel over
 items; ``_u8_to_f32`` is the fused uint8 -> float32 scaling behind
 :func:`idxmnist.to_float32`.
 """
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
+from numba.core import config as numba_config
+
+from ..config import numba_cache_dir
+
+# numba picks each kernel's cache folder when it is decorated: point it at ours for
+# these kernels only, and give the user's own setting (and other code's) back after
+_USERS_CACHE_DIR = numba_config.CACHE_DIR  # type: ignore[attr-defined]
+if not _USERS_CACHE_DIR:
+    numba_config.CACHE_DIR = os.fspath(numba_cache_dir())  # type: ignore[attr-defined]
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -71,3 +84,6 @@ def _u8_to_f32(src: np.ndarray, out: np.ndarray, divisor: np.float32) -> None:
 def u8_to_f32(src: np.ndarray, out: np.ndarray, divisor: np.float32) -> None:
     """``out[:] = src.astype(float32) / divisor`` for 1-D contiguous uint8 ``src``."""
     _u8_to_f32(src, out, np.float32(divisor))
+
+
+numba_config.CACHE_DIR = _USERS_CACHE_DIR  # type: ignore[attr-defined]
