@@ -34,8 +34,8 @@ quotas; equal remainders go to the smaller label first): the targets.
     then swaps; within each, the earlier in key order: for a swap, the
     writer dropped first). On MNIST's training set, seeds 0-9, both sides'
     class proportions stay within 0.022 percentage points of the whole at
-    10% and 0.114 at 2%; whole writers taken at random stray up to 0.48 and
-    0.93 (``tests/datasets/test_validation_split.py``).
+    10% and 0.113 at 2%; whole writers taken at random until the size is
+    reached stray up to 0.48 and 0.93 (``tests/datasets/test_validation_split.py``).
 
 >>> y = np.array([0, 1] * 10)
 >>> train, val = validation_split(y, 0.2)

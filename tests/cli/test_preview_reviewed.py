@@ -125,3 +125,29 @@ def test_info_on_the_cache_says_how_many_were_judged_wrong(mnist_dir, tmp_path):
     idxmnist.write_idx(other, rng.integers(0, 10, 10000, dtype=np.uint8))
     r = run_cli("info", other, mnist_dir / "train-labels-idx1-ubyte.gz")
     assert r.returncode == 0 and "label review" not in r.stdout
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def first_cell_is(grid: np.ndarray, image: np.ndarray) -> bool:
+    expected = 255 - np.kron(image, np.ones((2, 2), np.uint8))
+    return any(np.array_equal(grid[4 : 4 + 56, x : x + 56], expected) for x in range(4, 40))
+
+
+def test_the_docs_show_what_the_command_prints(mnist_dir, tmp_path):
+    from PIL import Image
+
+    page = (ROOT / "docs" / "datasets.md").read_text()
+    block = re.search(
+        r"```text\n\$ (idxmnist preview --dataset mnist --reviewed[^\n]*)\n(.*?)```", page, re.S
+    )
+    assert block, "docs/datasets.md shows no preview --reviewed"
+    args = block.group(1).split()[1:]
+    r = run_cli(*args, "--source", mnist_dir, env=env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == block.group(2)
+    picture = ROOT / "docs" / "reviewed.png"
+    assert "](reviewed.png)" in page and picture.stat().st_size < 100_000
+    grid = np.asarray(Image.open(picture).convert("L"))
+    assert first_cell_is(grid, t10k_images(mnist_dir)[947])

@@ -8,6 +8,7 @@ The reference is the published table in ``registry-facts/`` read here with
 from __future__ import annotations
 
 import csv
+import doctest
 import gzip
 import tomllib
 from pathlib import Path
@@ -131,3 +132,8 @@ def test_a_damaged_file_is_refused_bounded_and_as_text(tmp_path):
     cut.write_text(review.REVIEW_FILE.read_text()[:-40])  # the last row cut in half
     with pytest.raises(IdxError, match=rf"^{cut}: line \d+ .*: restore the file"):
         review.load_review(cut)
+
+
+def test_the_docstring_examples_run():
+    result = doctest.testmod(review)
+    assert result.failed == 0 and result.attempted >= 3

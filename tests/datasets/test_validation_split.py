@@ -8,6 +8,7 @@ label files read with ``gzip``/``lzma`` and ``numpy.frombuffer``.
 
 from __future__ import annotations
 
+import doctest
 import gzip
 import lzma
 import subprocess
@@ -318,3 +319,10 @@ def test_bad_labels():
 def test_public_and_lazy():
     assert idxmnist.validation_split is validation_split
     assert "validation_split" in idxmnist.__all__
+
+
+def test_the_docstring_examples_run():
+    from idxmnist.datasets import validation
+
+    result = doctest.testmod(validation)
+    assert result.failed == 0 and result.attempted >= 6
