@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import config
 from ..datasets import catalog, registry, review
-from ..datasets.labels import check_labels
+from ..datasets.labels import check_labels, named
 from ..datasets.spec import DatasetSpec, RemoteFile
 from ..errors import DownloadError, IdxError, warn
 from ..files import file_lock, sweep
@@ -47,7 +47,6 @@ __all__ = [
     "TEST_FIELDS",
     "load_metadata",
     "fetch_label_files",
-    "records",
 ]
 
 #: the cache file, in the cache directory
@@ -65,13 +64,6 @@ _HINT = (
     "idxmnist import PATH installs QMNIST's label files from a copy you have (the files, or "
     f"a folder or archive holding them); or set {config.ENV_MIRRORS} to base URLs that serve them"
 )
-
-
-def records(matrix: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
-    """An ``(N, len(fields))`` int32 matrix as ``N`` named records: a view, no copy."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.int32)
-    dtype = np.dtype([(name, np.int32) for name in fields])
-    return matrix.view(dtype).reshape(matrix.shape[0])
 
 
 def _label_files(spec: DatasetSpec) -> dict[str, RemoteFile]:
@@ -272,4 +264,4 @@ def load_metadata(
                     write_npz(target, arrays)
                 except OSError as exc:
                     warn(f"could not write the cache {target}: {exc}; the metadata is uncached")
-    return records(arrays["train"], TRAIN_FIELDS), records(arrays["test"], TEST_FIELDS)
+    return named(arrays["train"], TRAIN_FIELDS), named(arrays["test"], TEST_FIELDS)

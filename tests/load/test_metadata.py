@@ -297,3 +297,37 @@ def test_a_damaged_metadata_cache_is_rebuilt(cache, server, damage):
 def test_the_fields_are_named_in_one_place():
     assert metadata.TRAIN_FIELDS == FIELDS
     assert metadata.TEST_FIELDS == (*FIELDS, *REVIEW, "label_error")
+
+
+def test_concurrent_first_calls_fetch_each_file_once(cache, qmnist_files, tmp_path):
+    """Four processes ask at once (a slow mirror makes them overlap): the folder's lock and the
+    cache file's lock make it one download per file, and the same records for all."""
+    go = tmp_path / "go"
+    code = (
+        "import sys, time, pathlib\n"
+        "from idxmnist import mnist\n"
+        f"while not pathlib.Path({os.fspath(go)!r}).exists(): time.sleep(0.01)\n"
+        f"(_, y), (_, t) = mnist.load_data(extended=True, cache_dir={os.fspath(cache)!r})\n"
+        "print(int(y['writer_id'].sum()), int(t['label_error'].sum()))\n"
+    )
+    with FaultServer(qmnist_files) as srv:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
+        env["IDXMNIST_MIRRORS"] = srv.url("latency")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        go.touch()
+        results = [p.communicate(timeout=120) for p in procs]
+        for p, (_, err) in zip(procs, results, strict=True):
+            assert p.returncode == 0, err
+        assert len({out for out, _ in results}) == 1
+        assert srv.gets() == {f"/latency/{TRAIN_NAME}": 1, f"/latency/{TEST_NAME}": 1}
+    writers = int(read_gz_bytes(qmnist_files[TRAIN_NAME])[:, 2].astype(np.int64).sum())
+    assert results[0][0].split() == [str(writers), "15"]
