@@ -135,7 +135,7 @@ def registry_facts() -> Path:
     return path
 
 
-#: QMNIST's two real label files MNIST's metadata is built from (the nist one, 958 KB, too)
+#: QMNIST's two label files, the ones MNIST's metadata is built from
 QMNIST_LABEL_FILES = ("qmnist-train-labels-idx2-int.gz", "qmnist-test-labels-idx2-int.gz")
 
 
