@@ -4,9 +4,11 @@ The whole public API, and where it ends::
 
     load_data(path="mnist.npz", *, source=None, cache_dir=None, offline=None)  # keras drop-in
     mnist.load_data, fashion_mnist.load_data, kmnist.load_data     # one module per dataset
+    mnist.load_data(extended=True), mnist.label_review             # writers; reviewed labels
     emnist.load_data(split, *, upright=True), emnist.class_names   # six splits, upright
     qmnist.load_data(*, test="test", extended=False), qmnist.load_nist
     k49.load_data, k49.class_names                                 # Kuzushiji-49
+    validation_split(labels, fraction=0.1, *, by="class", seed=0)  # -> (train, val) indices
     load_idx_dataset(source_dir)    # four IDX files -> ((x_train, y_train), (x_test, y_test))
     build_npz(source_dir, out, *, compress=False)                 # regenerate mnist.npz
     read_idx(source, *, backend="auto")                           # one IDX file -> ndarray
@@ -46,6 +48,7 @@ from .errors import ChecksumError, DownloadError, IdxError, TruncatedError
 if TYPE_CHECKING:
     from . import datasets as datasets  # public, but not in __all__: a subpackage
     from . import emnist, fashion_mnist, k49, kmnist, mnist, qmnist
+    from .datasets.validation import validation_split
     from .idx.format import IdxHeader
     from .idx.reader import read_idx, read_idx_header
     from .idx.scaling import to_float32
@@ -60,6 +63,7 @@ __all__ = [
     "emnist",
     "qmnist",
     "k49",
+    "validation_split",
     "load_idx_dataset",
     "build_npz",
     "read_idx",
@@ -78,6 +82,7 @@ _HOMES = {
     "load_data": ".mnist",
     "load_idx_dataset": ".mnist",
     "build_npz": ".mnist",
+    "validation_split": ".datasets.validation",
     "read_idx": ".idx.reader",
     "read_idx_header": ".idx.reader",
     "write_idx": ".idx.writer",

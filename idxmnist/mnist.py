@@ -1,8 +1,10 @@
 """MNIST, keras style: ``from idxmnist import mnist; mnist.load_data()``.
 
-Also the two functions for MNIST-style files in a folder of your own:
-:func:`load_idx_dataset` (four IDX files -> the keras tuple) and
-:func:`build_npz` (-> an ``mnist.npz``).
+``load_data(extended=True)`` adds who wrote each digit and, for the test set,
+the labels people reviewed (``idxmnist.load.metadata``); :func:`label_review`
+gives the review's 100 rows alone. Also the two functions for MNIST-style
+files in a folder of your own: :func:`load_idx_dataset` (four IDX files ->
+the keras tuple) and :func:`build_npz` (-> an ``mnist.npz``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-from .datasets import registry
+import numpy as np
+
+from . import config
+from .datasets import registry, review
 from .datasets.layout import Arrays, as_dict, as_tuple
 from .datasets.spec import TRAIN_TEST, DatasetSpec
 from .idx.decode import Backend
@@ -19,7 +24,7 @@ from .load.assemble import find_sources, read_arrays
 from .load.loader import load_dataset
 from .store.npzfile import write_npz
 
-__all__ = ["load_data", "class_names", "load_idx_dataset", "build_npz"]
+__all__ = ["load_data", "class_names", "label_review", "load_idx_dataset", "build_npz"]
 
 PathLike = str | os.PathLike[str]
 
@@ -30,6 +35,7 @@ def load_data(
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
     offline: bool | None = None,
+    extended: bool = False,
 ) -> Arrays:
     """Loads MNIST: a drop-in for ``keras.datasets.mnist.load_data``.
 
@@ -48,6 +54,11 @@ def load_data(
         cache_dir: the cache directory, overriding the environment.
         offline: ``True``: open no network connection (a missing file raises
             at once, saying how to import it); default ``$IDXMNIST_OFFLINE``.
+        extended: ``True``: the labels come as named int32 records (below)
+            instead of uint8 digits: who wrote each digit, from QMNIST's two
+            label files (about 1 MB, fetched once, verified, kept in
+            ``<cache dir>/qmnist/``), and for the test set the label review,
+            cached as ``mnist-meta.npz``. The images are the same.
 
     Returns:
         Tuple of NumPy arrays: ``(x_train, y_train), (x_test, y_test)``.
@@ -64,8 +75,18 @@ def load_data(
 
         **y_test**: uint8 array of digit labels with shape ``(10000,)``.
 
+        With ``extended=True``, **y_train** is ``(60000,)`` records with the
+        int32 fields ``digit`` (the label), ``hsf_series``, ``writer_id``,
+        ``digit_index``, ``nist_class``, ``nist_index``, ``duplicate``,
+        ``unused`` (as ``qmnist.load_data(extended=True)``'s), and
+        **y_test** ``(10000,)`` records with those and ``reviewed``,
+        ``guessed_label``, ``votes_given``, ``votes_guessed``,
+        ``votes_neither``, ``label_error`` (``docs/datasets.md``).
+
     Raises:
-        IdxError: a file is malformed, truncated or does not fit the others.
+        IdxError: a file is malformed, truncated or does not fit the others;
+            with ``extended=True``, QMNIST's labels or the review do not line
+            up with these MNIST labels (not the upstream files in order).
         DownloadError: no mirror delivered a verified file (the message lists
             each mirror and why); offline, a missing file.
         FileNotFoundError: ``source`` lacks one of the four files.
@@ -80,16 +101,69 @@ def load_data(
     ```
 
     >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
+    >>> (_, info), (_, checked) = load_data(extended=True)  # doctest: +SKIP
+    >>> info["writer_id"][:3].tolist(), int(checked["label_error"].sum())  # doctest: +SKIP
+    ([2154, 0, 2232], 15)
 
     License:
         MNIST is by Yann LeCun and Corinna Cortes (with Christopher J.C.
         Burges), a derivative of NIST data, under the Creative Commons
         Attribution-Share Alike 3.0 license
-        (https://creativecommons.org/licenses/by-sa/3.0/).
+        (https://creativecommons.org/licenses/by-sa/3.0/). QMNIST's label
+        files: Facebook Research, BSD-style. The label review: Northcutt,
+        Athalye and Mueller (cleanlab/label-errors), Apache 2.0.
     """
-    return load_dataset(
+    arrays = load_dataset(
         registry.get("mnist"), path, source=source, cache_dir=cache_dir, offline=offline
     )
+    if extended:
+        return _extended(arrays, path, cache_dir, offline)
+    return arrays
+
+
+def _extended(
+    arrays: Arrays, path: PathLike, cache_dir: PathLike | None, offline: bool | None
+) -> Arrays:
+    from .load import metadata  # only extended=True reads QMNIST's files and the review
+
+    (x_train, y_train), (x_test, y_test) = arrays
+    name = os.fspath(config.cache_path(path, cache_dir))
+    train, test = metadata.load_metadata(
+        y_train, y_test, cache_dir=cache_dir, offline=offline, mnist_name=name
+    )
+    return (x_train, train), (x_test, test)
+
+
+def label_review() -> np.ndarray:
+    """The 100 MNIST test labels people reviewed (Northcutt et al., NeurIPS 2021).
+
+    Five Mechanical Turk workers looked at each of 100 test images a model
+    flagged; 15 are judged label errors (fewer than 3 of 5 chose the given
+    label). Shipped with idxmnist: nothing is downloaded. In 13 rows the
+    guessed label is the given one, and their votes count that choice twice
+    (``votes_given == votes_guessed``): the facts are kept as published.
+
+    Returns:
+        A new ``(100,)`` array of int32 records sorted by ``index``, with the
+        fields ``index`` (into ``y_test``), ``given`` (MNIST's label),
+        ``guessed`` (the label the paper's model proposed), ``votes_given``,
+        ``votes_guessed``, ``votes_neither`` (of 5) and ``label_error``
+        (1: judged an error).
+
+    Raises:
+        IdxError: the shipped table is damaged (the message names the line).
+
+    Example:
+
+    >>> from idxmnist import mnist
+    >>> rows = mnist.label_review()
+    >>> len(rows), int(rows["label_error"].sum())
+    (100, 15)
+    >>> errors = rows[rows["label_error"] == 1]
+    >>> errors["index"][:3].tolist(), errors["given"][:3].tolist(), errors["guessed"][:3].tolist()
+    ([947, 1621, 1901], [8, 0, 9], [9, 6, 4])
+    """
+    return review.load_review().copy()
 
 
 def class_names() -> tuple[str, ...]:

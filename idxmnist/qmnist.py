@@ -13,14 +13,18 @@ With ``extended=True`` the labels are a structured array with these fields
 field           meaning
 ==============  ===========================================================
 ``digit``       the class, 0-9 (what ``extended=False`` returns)
-``hsf_series``  NIST HSF series the form belongs to (0, 1 or 4)
-``writer_id``   NIST writer ID (0-610 and 2100-2599)
-``digit_index`` index of this digit among its writer's (0-149)
+``hsf_series``  NIST HSF series of the form: 0, 1 or 4 (``nist``: 0-4, 6, 7)
+``writer_id``   NIST writer ID, unique across series (``nist``: 0-4099)
+``digit_index`` index of this digit among its writer's (0-146)
 ``nist_class``  NIST class code, 30-39 (the hex of the ASCII digit)
 ``nist_index``  global NIST digit index: its row in the ``nist`` set
-``duplicate``   ``nist`` only: the row this digit duplicates, else 0
+``duplicate``   0 in train and test; in ``nist``, for 3 images, the row of
+                the image they duplicate, else 0
 ``unused``      0
 ==============  ===========================================================
+
+``idxmnist.validation_split(y_train, by="writer")`` splits the records so
+that no writer is on both sides.
 """
 
 from __future__ import annotations

@@ -123,6 +123,27 @@ def registry_facts() -> Path:
     return path
 
 
+#: QMNIST's two label files, the ones MNIST's metadata is built from
+QMNIST_LABEL_FILES = ("qmnist-train-labels-idx2-int.gz", "qmnist-test-labels-idx2-int.gz")
+
+
+@pytest.fixture(scope="session")
+def qmnist_dir() -> Path:
+    """QMNIST's three real label files: ``qmnist/`` beside ``$IDXMNIST_TEST_DATA``, else
+    ``<repo>/../shared/qmnist``. Skipped locally when missing; in CI a missing one fails."""
+    if os.environ.get("IDXMNIST_TEST_DATA"):
+        path = Path(os.environ["IDXMNIST_TEST_DATA"]).parent / "qmnist"
+    else:
+        path = Path(__file__).resolve().parents[2] / "shared" / "qmnist"
+    names = (*QMNIST_LABEL_FILES, "xnist-labels-idx2-int.xz")
+    if not all((path / name).is_file() for name in names):
+        msg = f"QMNIST's real label files are not available at {path}: {', '.join(names)}"
+        if in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
 @pytest.fixture
 def registered():
     """``registered(spec, ...)`` registers specs for one test, through the public API;

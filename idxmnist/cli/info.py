@@ -6,7 +6,8 @@
 anything else as an IDX file. Label
 arrays (1-D integer ``y_*`` npz members, 1-D uint8 IDX files) also get a
 histogram: the count of each label. A label matrix (QMNIST's ``(N, 8)``
-int32 files) gets its columns named, as the registry names them.
+int32 files) gets its columns named, as the registry names them. MNIST's
+test labels also get how many of them people judged wrong (the label review).
 
 >>> print(describe_file("mnist.npz"))  # doctest: +SKIP
 mnist.npz: npz, 4 members, 54,950,576 B; stored and aligned: load_data memory-maps it
@@ -22,6 +23,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..datasets import review
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
 from ..idx.reader import inspect_idx, read_idx
@@ -35,6 +37,7 @@ __all__ = [
     "describe_npz",
     "describe_columns",
     "label_histogram",
+    "review_note",
     "label_matrix_spec",
 ]
 
@@ -61,6 +64,24 @@ def label_histogram(labels: np.ndarray) -> str | None:
     if int(labels.min()) < 0 or int(labels.max()) >= MAX_CLASSES:
         return None
     return " ".join(f"{c}:{n}" for c, n in enumerate(np.bincount(labels)))
+
+
+def review_note(labels: np.ndarray) -> str | None:
+    """For MNIST's test labels, how many of them people judged wrong; None for other labels.
+
+    MNIST's test labels are told by the label review itself: 10,000 labels
+    holding each reviewed row's given label at its index.
+    """
+    if labels.ndim != 1 or len(labels) != review.TEST_SIZE or labels.dtype.kind not in "iu":
+        return None
+    table = review.load_review()
+    if not (labels[table["index"]] == table["given"]).all():
+        return None
+    errors = int(table["label_error"].sum())
+    return (
+        f"label review  {errors} judged wrong of {len(table)} reviewed "
+        "(idxmnist preview --dataset mnist --reviewed)"
+    )
 
 
 def label_matrix_spec(path: str | os.PathLike[str], shape: tuple[int, ...]) -> DatasetSpec | None:
@@ -105,9 +126,13 @@ def describe_idx(path: str | os.PathLike[str]) -> str:
         f"{_mb(info.raw_size)} raw"
     )
     if h.ndim == 1 and h.dtype == np.uint8 and h.payload_size <= MAX_LABEL_BYTES:
-        hist = label_histogram(read_idx(path))
+        labels = read_idx(path)
+        hist = label_histogram(labels)
         if hist is not None:
             text += f"\n  label counts  {hist}"
+        note = review_note(labels)
+        if note is not None:
+            text += f"\n  {note}"
     spec = label_matrix_spec(path, h.shape) if h.dtype == np.int32 else None
     if spec is not None and h.payload_size <= MAX_LABEL_BYTES:
         labels = read_idx(path)
@@ -175,9 +200,13 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
                     if m.data_offset is None and z is None:
                         f.seek(0)
                         z = np.load(f, allow_pickle=False)
-                    hist = label_histogram(_read_labels(f, z, m))
+                    labels = _read_labels(f, z, m)
+                    hist = label_histogram(labels)
                     if hist is not None:
                         lines.append(f"  {'':<{kw}}  label counts  {hist}")
+                    note = review_note(labels)
+                    if note is not None:
+                        lines.append(f"  {'':<{kw}}  {note}")
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             raise corrupt_npz(name, f"could not read its arrays ({exc})") from None
         finally:

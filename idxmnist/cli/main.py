@@ -17,6 +17,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import config
 from ..datasets import registry
@@ -208,6 +209,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     spec = registry.get(args.dataset)
     split = args.split if args.split is not None else spec.splits[0].name
+    if args.reviewed:
+        if spec.name != "mnist":
+            args.parser.error(
+                f"argument --reviewed: the label review is of MNIST's test set (--dataset "
+                f"mnist); {spec.name} has none"
+            )
+        if args.split not in (None, "test"):
+            args.parser.error("argument --reviewed: the reviewed labels are MNIST's test labels")
+        split = "test"
     if split not in [s.name for s in spec.splits]:
         args.parser.error(
             f"argument --split: {spec.name} has splits "
@@ -230,6 +240,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     xk, yk = pair_of(split)
     shown = loader.hand_out(arrays, spec)
     images, labels = shown[xk], shown[yk]
+    if args.reviewed:
+        return _preview_reviewed(args, images, labels)
     rows = preview.select_samples(labels, args.n)
     if args.out is not None:
         out = preview.render_png(images, labels, rows, args.out)
@@ -242,6 +254,31 @@ def cmd_preview(args: argparse.Namespace) -> int:
     width = shutil.get_terminal_size((80, 24)).columns
     names = None if digits else classes
     print(preview.render_text(images, labels, rows, width=width, names=names))
+    return 0
+
+
+def _preview_reviewed(args: argparse.Namespace, images: Any, labels: Any) -> int:
+    """``preview --reviewed``: MNIST's test images whose labels people judged wrong."""
+    from ..datasets import review  # each command imports only what it runs
+    from . import preview
+
+    table = review.load_review()
+    where = f"{args.source or config.cache_path(registry.get('mnist').npz_name)}[y_test]"
+    review.check_given(table, labels, where)
+    errors = preview.reviewed_errors(table, args.n)
+    captions = preview.review_captions(errors)
+    indices = errors["index"]
+    status(
+        f"{int(table['label_error'].sum())} of the {len(table)} reviewed test labels are judged "
+        f"wrong; showing {len(indices)}"
+    )
+    if args.out is not None:
+        rows = [indices[i : i + 5] for i in range(0, len(indices), 5)]
+        print(preview.render_png(images, labels, rows, args.out, captions=captions))
+        return 0
+    width = shutil.get_terminal_size((80, 24)).columns
+    print(preview.REVIEW_LEGEND)
+    print(preview.render_text(images, labels, [indices], width=width, captions=captions))
     return 0
 
 
@@ -391,7 +428,9 @@ def parser() -> argparse.ArgumentParser:
         "Images are shown upright (EMNIST's turned as MNIST's). Without --out, print\n"
         "them with Unicode block characters (into a pipe too), class after class,\n"
         "wrapped to the terminal's width; with --out, write a picture, one row per\n"
-        "class (PNG, or the format the file's suffix names: .jpg, .webp, ...).",
+        "class (PNG, or the format the file's suffix names: .jpg, .webp, ...).\n"
+        "--reviewed (MNIST): the test images whose labels people judged wrong,\n"
+        "captioned with the test index, the given and the guessed label and the votes.",
     )
     dataset_option(p, "mnist", "which dataset, via its load_data() (default: mnist)")
     p.add_argument(
@@ -409,6 +448,12 @@ def parser() -> argparse.ArgumentParser:
         help="write a picture (.png, .jpg, ...) instead (needs idxmnist[preview])",
     )
     p.add_argument("--n", type=positive_int, default=100, help="number of images (default 100)")
+    p.add_argument(
+        "--reviewed",
+        action="store_true",
+        help="MNIST: the 15 test images whose labels people judged wrong, each with its "
+        "index, the given and the guessed label and the votes (Northcutt et al., 2021)",
+    )
     return top
 
 

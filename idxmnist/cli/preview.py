@@ -10,6 +10,10 @@ digit. Two renderings:
 * PNG (``--out FILE``, needs Pillow: ``pip install 'idxmnist[preview]'``): a
   grid of the images upscaled 2x, dark ink on white, each labelled beneath.
 
+``--reviewed`` (MNIST) shows instead the test images whose labels people
+judged wrong (:func:`reviewed_errors`), each captioned with its index, the
+given and the guessed label, and the votes (:func:`review_captions`).
+
 >>> from idxmnist.cli.preview import select_samples, render_text
 >>> import numpy as np
 >>> labels = np.array([3, 1, 1, 3, 0], dtype=np.uint8)
@@ -31,9 +35,23 @@ import numpy as np
 if TYPE_CHECKING:
     from PIL import ImageFont  # Pillow: imported only when a PNG is written
 
-__all__ = ["select_samples", "render_text", "render_png", "pillow_available", "PILLOW_HINT"]
+__all__ = [
+    "select_samples",
+    "reviewed_errors",
+    "review_captions",
+    "render_text",
+    "render_png",
+    "pillow_available",
+    "PILLOW_HINT",
+    "REVIEW_LEGEND",
+]
 
 PILLOW_HINT = "pip install 'idxmnist[preview]'"
+#: what a review caption says, printed above the images (two lines)
+REVIEW_LEGEND = (
+    "MNIST test labels people judged wrong (Northcutt et al., NeurIPS 2021)\n"
+    "index: given->guessed label; votes for given/guessed/neither (of 5)"
+)
 
 _HALF_BLOCKS = (" ", "\u2584", "\u2580", "\u2588")  # index: 2 * top + bottom
 _THRESHOLD = 96  # of 255: a halved pixel at least this bright is ink
@@ -66,6 +84,35 @@ def select_samples(labels: np.ndarray, n: int) -> list[np.ndarray]:
         rows.append(picked)
         left -= picked.size
     return rows
+
+
+def reviewed_errors(review: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` rows of the label review (``datasets.review``) judged label errors.
+
+    >>> from idxmnist.datasets.review import load_review
+    >>> reviewed_errors(load_review(), 3)["index"].tolist()
+    [947, 1621, 1901]
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    errors: np.ndarray = review[review["label_error"] == 1][:n]
+    return errors
+
+
+def review_captions(rows: np.ndarray) -> dict[int, tuple[str, str]]:
+    """Each review row's caption, by test index: ``("947: 8->9", "votes 0/5/0")``.
+
+    >>> from idxmnist.datasets.review import load_review
+    >>> review_captions(reviewed_errors(load_review(), 1))
+    {947: ('947: 8->9', 'votes 0/5/0')}
+    """
+    return {
+        int(r["index"]): (
+            f"{r['index']}: {r['given']}->{r['guessed']}",
+            f"votes {r['votes_given']}/{r['votes_guessed']}/{r['votes_neither']}",
+        )
+        for r in rows
+    }
 
 
 def _halve(image: np.ndarray) -> np.ndarray:
@@ -124,6 +171,7 @@ def render_text(
     *,
     width: int = 80,
     names: Sequence[str] | Mapping[int, str] | None = None,
+    captions: Mapping[int, Sequence[str]] | None = None,
 ) -> str:
     """The selected images as text, one block per image with its label above.
 
@@ -132,6 +180,8 @@ def render_text(
     ``rows`` is what :func:`select_samples` returns; a row goes on the current
     line of blocks if it fits there, else starts a new one, wrapping at
     ``width`` columns. ``names`` maps a label to a class name shown next to it.
+    ``captions`` maps an image's index to the lines shown above it instead
+    of its label (the blocks widen to fit them).
 
     >>> x = np.zeros((1, 4, 4), np.uint8); x[0, :2, :] = 255
     >>> print(render_text(x, np.array([7]), [np.array([0])]))
@@ -145,20 +195,31 @@ def render_text(
     if not inks:
         return ""
     box = _common_box(list(inks.values()))
-    cell = max(1, box[1].stop - box[1].start)
+    ink_cell = max(1, box[1].stop - box[1].start)
+    cell = ink_cell
+    if captions:
+        cell = max([cell, *(_width(line) for c in captions.values() for line in c)])
+    left = " " * ((cell - ink_cell) // 2)
     per_line = max(1, (width + 1) // (cell + 1))
     out: list[str] = []
     for chunk in _pack(rows, per_line):
         heads, blocks = [], []
         for i in chunk:
-            label = int(labels[i])
-            head = str(label)
-            name = _name_of(names, label)
-            if name is not None:
-                head = f"{label} {name}"
-            heads.append(_fit(head, cell))
-            blocks.append(_glyph_lines(inks[i][box]))
-        out.append(" ".join(heads).rstrip())
+            if captions is not None and i in captions:
+                lines = list(captions[i])
+            else:
+                label = int(labels[i])
+                head = str(label)
+                name = _name_of(names, label)
+                if name is not None:
+                    head = f"{label} {name}"
+                lines = [head]
+            heads.append([_fit(line, cell) for line in lines])
+            glyphs = _glyph_lines(inks[i][box])
+            blocks.append([_fit(left + g, cell) for g in glyphs] if cell > ink_cell else glyphs)
+        depth = max(len(h) for h in heads)
+        for k in range(depth):
+            out.append(" ".join(h[k] if k < len(h) else " " * cell for h in heads).rstrip())
         out.extend(" ".join(parts).rstrip() for parts in zip(*blocks, strict=True))
     return "\n".join(out)
 
@@ -173,6 +234,10 @@ def _name_of(names: Sequence[str] | Mapping[int, str] | None, label: int) -> str
 
 def _columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def _width(text: str) -> int:
+    return sum(_columns(char) for char in text)
 
 
 def _fit(text: str, width: int) -> str:
@@ -202,13 +267,15 @@ def render_png(
     out: str | os.PathLike[str],
     *,
     scale: int = 2,
+    captions: Mapping[int, Sequence[str]] | None = None,
 ) -> Path:
     """Write the selected images as a picture, one row per class; return the path.
 
     Each image is upscaled ``scale`` times (nearest neighbour: the pixels stay
-    crisp), drawn dark on white, with its label beneath. The format follows
-    ``out``'s suffix (:func:`image_format`: ``.png``, ``.jpg``, ...). Needs
-    Pillow.
+    crisp), drawn dark on white, with its label beneath (or, for an index in
+    ``captions``, those lines; the columns widen to fit them). The format
+    follows ``out``'s suffix (:func:`image_format`: ``.png``, ``.jpg``, ...).
+    Needs Pillow.
 
     >>> render_png(x_train, y_train, select_samples(y_train, 100), "grid.png")  # doctest: +SKIP
     PosixPath('grid.png')
@@ -219,21 +286,33 @@ def render_png(
     if images.ndim != 3:
         raise ValueError(f"images must be 3-D (count, height, width), got shape {images.shape}")
     h, w = images.shape[1] * scale, images.shape[2] * scale
-    pad, band = 4, 14
+    pad, line = 4, 14
+    font = _font(11)
+    texts = {
+        int(i): list(captions[int(i)]) if captions and int(i) in captions else [str(int(labels[i]))]
+        for row in rows
+        for i in row
+    }
+    band = line * max((len(t) for t in texts.values()), default=1)
+    cw = w  # a column's width: the image's, or the widest caption's
+    if captions:
+        measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+        widest = max(measure.textlength(t, font=font) for ts in texts.values() for t in ts)
+        cw = max(w, math.ceil(widest) + 6)
     ncols = max((len(r) for r in rows), default=0)
-    size = (pad + ncols * (w + pad), pad + len(rows) * (h + band + pad))
+    size = (pad + ncols * (cw + pad), pad + len(rows) * (h + band + pad))
     canvas = Image.new("L", (max(size[0], 1), max(size[1], 1)), 255)
     draw = ImageDraw.Draw(canvas)
-    font = _font(11)
     for r, row in enumerate(rows):
         top = pad + r * (h + band + pad)
         for c, i in enumerate(row):
-            left = pad + c * (w + pad)
+            left = pad + c * (cw + pad)
             digit = Image.fromarray(255 - np.ascontiguousarray(images[i], dtype=np.uint8), "L")
-            canvas.paste(digit.resize((w, h), Image.Resampling.NEAREST), (left, top))
-            text = str(int(labels[i]))
-            tw = draw.textlength(text, font=font)
-            draw.text((left + (w - tw) / 2, top + h + 1), text, fill=80, font=font)
+            upscaled = digit.resize((w, h), Image.Resampling.NEAREST)
+            canvas.paste(upscaled, (left + (cw - w) // 2, top))
+            for k, text in enumerate(texts[int(i)]):
+                tw = draw.textlength(text, font=font)
+                draw.text((left + (cw - tw) / 2, top + h + 1 + k * line), text, fill=80, font=font)
     out = Path(out)
     fmt = image_format(out)
     canvas.save(out, format=fmt, **({"optimize": True} if fmt in ("PNG", "JPEG") else {}))

@@ -1,16 +1,19 @@
 """The model stage: what a dataset is, as data. Public: the names below.
 
-=============  ==================================================================
-module         its job
-=============  ==================================================================
-``spec``       the record types (``DatasetSpec``, ``RemoteFile``, ``Split``,
-               ``Column``, ``Archive``) and all their checks
-``catalog``    the built-in entries, data only
-``registry``   ``DATASETS``; ``get``, ``names``, ``register``, ``unregister``
-``classes``    the class-name tables the entries point at (package data)
-``layout``     keras's four keys and the tuple <-> dict conversions
-``labels``     labels as stored, checked; class column or named records
-=============  ==================================================================
+==============  =================================================================
+module          its job
+==============  =================================================================
+``spec``        the record types (``DatasetSpec``, ``RemoteFile``, ``Split``,
+                ``Column``, ``Archive``) and all their checks
+``catalog``     the built-in entries, data only
+``registry``    ``DATASETS``; ``get``, ``names``, ``register``, ``unregister``
+``classes``     the class-name tables the entries point at (package data)
+``layout``      keras's four keys and the tuple <-> dict conversions
+``labels``      labels as stored, checked; class column or named records
+``review``      the MNIST test labels people reviewed (package data), checked
+``validation``  ``validation_split``: seeded train/validation indices, by class
+                or by writer (public as ``idxmnist.validation_split``)
+==============  =================================================================
 
 What a user needs to add a dataset at run time, and to load any registered
 one, is exported here::

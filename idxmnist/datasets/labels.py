@@ -21,12 +21,14 @@ array([3], dtype=uint8)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..errors import IdxError
 from .spec import DatasetSpec
 
-__all__ = ["record_dtype", "records", "classes", "check_labels"]
+__all__ = ["record_dtype", "records", "named", "classes", "check_labels"]
 
 
 def record_dtype(spec: DatasetSpec) -> np.dtype:
@@ -36,11 +38,16 @@ def record_dtype(spec: DatasetSpec) -> np.dtype:
     return np.dtype([(c.name, np.int32) for c in spec.columns])
 
 
-def records(y: np.ndarray, spec: DatasetSpec) -> np.ndarray:
-    """The ``(N, columns)`` int32 label matrix ``y`` as ``N`` named records (a view)."""
-    dtype = record_dtype(spec)
+def named(y: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """An ``(N, len(names))`` int32 matrix as ``N`` records, one int32 field per name (a view)."""
+    dtype = np.dtype([(name, np.int32) for name in names])
     y = np.ascontiguousarray(y, dtype=np.int32)
     return y.view(dtype).reshape(y.shape[0])
+
+
+def records(y: np.ndarray, spec: DatasetSpec) -> np.ndarray:
+    """The ``(N, columns)`` int32 label matrix ``y`` as ``N`` named records (a view)."""
+    return named(y, record_dtype(spec).names or ())
 
 
 def classes(y: np.ndarray, spec: DatasetSpec) -> np.ndarray:

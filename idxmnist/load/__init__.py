@@ -7,6 +7,8 @@ module         its job
                them (in parallel where that pays), check them against the entry
 ``loader``     ``load_arrays`` (cache hit, or build under a lock and write),
                ``load_dataset``, ``hand_out`` (rows, class column or records)
+``metadata``   MNIST's per-image records (``mnist.load_data(extended=True)``):
+               QMNIST's two label files and the review, lined up, cached
 =============  =================================================================
 
 The six dataset modules (``idxmnist.mnist`` ... ``idxmnist.k49``) belong to

@@ -33,6 +33,7 @@ __all__ = [
     "load_cached",
     "hand_out",
     "cached_name",
+    "cache_lock",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -122,7 +123,7 @@ def _env_source(spec: DatasetSpec) -> str | None:
 
 
 @contextmanager
-def _cache_lock(target: Path) -> Iterator[None]:
+def cache_lock(target: Path) -> Iterator[None]:
     """Hold ``.<name>.lock`` beside the cache file; go unlocked where it cannot be created."""
     with ExitStack() as stack:
         try:
@@ -157,7 +158,7 @@ def load_arrays(
             return _load_cached(target, spec)
         except IdxError:
             pass  # looked at again under the lock: another process may be replacing it
-    with _cache_lock(target):
+    with cache_lock(target):
         sweep(target.parent)  # what writers killed an hour ago or more left
         if target.exists():
             try:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import QMNIST_LABEL_FILES
 from ..support.httpserver import FaultServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,8 +125,9 @@ def expected_prints(code: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def machine(mnist_dir, tmp_path_factory):
-    """A new user's machine: empty HOME, the files in path/to/mnist, one local mirror."""
+def machine(mnist_dir, qmnist_dir, tmp_path_factory):
+    """A new user's machine: empty HOME, the files in path/to/mnist, one local mirror (which
+    also serves QMNIST's two label files, for ``mnist.load_data(extended=True)``)."""
     work = tmp_path_factory.mktemp("user")
     (work / "home").mkdir()
     (work / "docs").mkdir()  # where the preview command writes its picture
@@ -133,7 +135,9 @@ def machine(mnist_dir, tmp_path_factory):
     data.mkdir(parents=True)
     for name in MNIST:
         (data / name).symlink_to((mnist_dir / name).resolve())
-    with FaultServer({n: (mnist_dir / n).read_bytes() for n in MNIST}) as server:
+    served = {n: (mnist_dir / n).read_bytes() for n in MNIST}
+    served |= {n: (qmnist_dir / n).read_bytes() for n in QMNIST_LABEL_FILES}
+    with FaultServer(served) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IDXMNIST_", "KERAS_"))}
         env.update(
             HOME=str(work / "home"),
@@ -219,7 +223,8 @@ def test_every_documented_command_runs_as_written(machine):
             if "print(x.shape, y[:10])" in text:
                 assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]", where
         ran.append(where)
-    # the quickstart downloaded for real, from the one mirror, once per file
-    assert server.gets() == {f"/ok/{name}": 1 for name in MNIST}
+    # the quickstart downloaded for real, from the one mirror, once per file; extended=True
+    # only QMNIST's two label files
+    assert server.gets() == {f"/ok/{name}": 1 for name in (*MNIST, *QMNIST_LABEL_FILES)}
     assert (work / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
     assert len(ran) == len(snippets)
