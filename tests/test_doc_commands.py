@@ -221,5 +221,7 @@ def test_every_documented_command_runs_as_written(machine):
         ran.append(where)
     # the quickstart downloaded for real, from the one mirror, once per file
     assert server.gets() == {f"/ok/{name}": 1 for name in MNIST}
-    assert (work / "home" / ".keras" / "datasets" / "mnist.npz").is_file()
+    datasets = work / "home" / ".keras" / "datasets"
+    assert (datasets / "mnist.idxmnist.npz").is_file()  # idxmnist's own cache, stamped
+    assert not (datasets / "mnist.npz").exists()  # never written: keras checks that name
     assert len(ran) == len(snippets)

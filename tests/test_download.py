@@ -82,10 +82,12 @@ def listing(root: Path) -> set[str]:
 
 
 def with_files(*names: str, subdir="synth", npz=True) -> set[str]:
-    """The expected cache listing: lock files, the npz, the dataset directory and ``names``."""
-    out = {f"{subdir}", f"{subdir}/.idxmnist.lock", f".{subdir}.npz.lock"}
+    """The expected cache listing: lock files, the npz and its stamp, the dataset directory,
+    ``names`` and the content pins learnt from them (MNIST ships its own)."""
+    out = {f"{subdir}", f"{subdir}/.idxmnist.lock", f".{subdir}.idxmnist.npz.lock"}
     out |= {f"{subdir}/{n}" for n in names}
-    return out | ({f"{subdir}.npz"} if npz else set())
+    out |= {f"{subdir}/.idxmnist-pins.json"} if names and subdir != "mnist" else set()
+    return out | ({f"{subdir}.idxmnist.npz", f".{subdir}.idxmnist.npz.stamp"} if npz else set())
 
 
 def closed_port_url() -> str:
@@ -218,7 +220,7 @@ def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
     lines = str(info.value).splitlines()
     assert lines[1].startswith(f"  {dead}{NAMES[1]} -> skipped, unreachable earlier (cannot ")
     assert lines[2] == f"  {server.url()}{NAMES[1]} -> sha256 mismatch (right size, wrong bytes)"
-    assert listing(tmp_path / "d") == {".idxmnist.lock", NAMES[0]}
+    assert listing(tmp_path / "d") == {".idxmnist.lock", ".idxmnist-pins.json", NAMES[0]}
 
 
 def test_a_wrong_content_length_is_refused_before_the_body(tmp_path, synth):
@@ -295,7 +297,7 @@ def test_a_corrupt_idx_file_is_downloaded_again_once(synth, tmp_path, monkeypatc
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
         load_dataset(spec, cache_dir=tmp_path)
-        (tmp_path / "synth.npz").unlink()
+        (tmp_path / "synth.idxmnist.npz").unlink()
         bad = tmp_path / "synth" / NAMES[2]
         bad.write_bytes(bad.read_bytes()[:-100])  # as a cut-off download would be
         with pytest.warns(RuntimeWarning, match=f"{NAMES[2]}: .*downloading it again"):
@@ -305,7 +307,7 @@ def test_a_corrupt_idx_file_is_downloaded_again_once(synth, tmp_path, monkeypatc
     assert listing(tmp_path) == with_files(*NAMES)
 
 
-def test_a_second_failure_is_an_error_and_the_bad_file_goes(synth, tmp_path, monkeypatch):
+def test_a_second_failure_is_an_error_and_the_bad_file_stays(synth, tmp_path, monkeypatch):
     files, _, spec = synth
     with FaultServer(files) as server:
         download.fetch_dataset(spec, tmp_path / "synth", [server.url()])
@@ -313,9 +315,11 @@ def test_a_second_failure_is_an_error_and_the_bad_file_goes(synth, tmp_path, mon
         bad.write_bytes(b"\x1f\x8b" + bytes(100))
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("wrong"))
         with pytest.warns(RuntimeWarning, match="downloading it again"):
-            with pytest.raises(idxmnist.DownloadError, match="sha256 mismatch"):
+            with pytest.raises(idxmnist.DownloadError, match="container check failed: sha256"):
                 load_dataset(spec, cache_dir=tmp_path)
-    assert listing(tmp_path) == with_files(*NAMES[1:], npz=False)
+    # never deleted without a verified replacement: it may be another tool's file
+    assert listing(tmp_path) == with_files(*NAMES, npz=False)
+    assert bad.read_bytes() == b"\x1f\x8b" + bytes(100)
 
 
 def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypatch):
@@ -323,9 +327,9 @@ def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypat
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
         load_dataset(spec, cache_dir=tmp_path)
-        npz = tmp_path / "synth.npz"
+        npz = tmp_path / "synth.idxmnist.npz"
         npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
-        with pytest.warns(RuntimeWarning, match="rebuilding"):
+        with pytest.warns(RuntimeWarning, match="not as idxmnist stamped it"):
             assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
         assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
         assert server.gets() == {f"/ok/{n}": 1 for n in NAMES}  # rebuilt offline
@@ -361,6 +365,7 @@ def test_redirects_and_content_disposition_never_pick_the_path(synth, tmp_path):
         "cache",
         "cache/synth",
         "cache/synth/.idxmnist.lock",
+        "cache/synth/.idxmnist-pins.json",
         *(f"cache/synth/{n}" for n in NAMES),
     }
 
@@ -527,7 +532,8 @@ def test_registry_matches_the_upstream_files(mnist_dir, mnist_sha256):
     for name in ("fashion_mnist", "kmnist"):
         files = registry.get(name).files
         assert {f.algorithm for f in files} == {"sha256"}
-        assert {f.content for f in files} == {None}  # no verified copy to compute them from
+        images = [f for f in files if "images" in f.name]
+        assert {f.content for f in images} == {None}  # no verified copy to compute them from
 
 
 @pytest.mark.realdata
@@ -613,5 +619,5 @@ def test_sibling_datasets_download_with_their_registry_entries(
     assert listing(tmp_path) == {
         subdir,
         f"{subdir}/.idxmnist.lock",
-        f".{registry.get(module).npz_name}.lock",
+        f".{registry.get(module).npz_name.removesuffix('.npz')}.idxmnist.npz.lock",
     }

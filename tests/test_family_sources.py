@@ -132,7 +132,7 @@ def test_import_gzip_zip_installs_every_split_which_then_loads_offline(releases,
     members = [n for split in emnist.SPLITS for n in emnist_member_names(split)]
     assert recognised == {f"gzip/{n}" for n in members}
     assert set(skipped) == {f"gzip/emnist-{s}-mapping.txt" for s in emnist.SPLITS}
-    assert listing(cache / "emnist") == {".idxmnist.lock", *members}
+    assert listing(cache / "emnist") == {".idxmnist.lock", ".idxmnist-pins.json", *members}
     lines = importer.summary([o for o in outcomes if o.known], cache)
     assert "emnist_digits: 4 of 4 files verified in" in "\n".join(lines)
     for split in emnist.SPLITS:
@@ -185,10 +185,14 @@ def test_export_torchvision_names_for_emnist_and_qmnist(releases, served, tmp_pa
         f"QMNIST/raw/{n[:-3]}": n
         for n in ("xnist-images-idx3-ubyte.xz", "xnist-labels-idx2-int.xz")
     }
-    assert {p.relative_to(out).as_posix() for p, _ in written} == set(raw)
+    # the decompressed file torchvision checks for, and the upstream file beside it
+    upstreams = {f"{path.split('/raw/')[0]}/raw/{name}": name for path, name in raw.items()}
+    assert {p.relative_to(out).as_posix() for p, _ in written} == set(raw) | set(upstreams)
     for path, upstream in raw.items():
         unpack = lzma.decompress if upstream.endswith(".xz") else gzip.decompress
         assert (out / path).read_bytes() == unpack(files[upstream]), path
+    for path, upstream in upstreams.items():
+        assert (out / path).read_bytes() == files[upstream], path
 
 
 def test_export_torchvision_refuses_k49_as_a_usage_error(served, tmp_path, capsys):

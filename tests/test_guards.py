@@ -8,6 +8,7 @@ real HTTP server on loopback, real read-only mounts.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -28,14 +29,16 @@ import pytest
 
 import idxmnist
 from idxmnist.datasets import registry
-from idxmnist.datasets.spec import RemoteFile
+from idxmnist.datasets.spec import RemoteFile, Split
 from idxmnist.fetch import download
 from idxmnist.idx import compression, decode, reader
 from idxmnist.load.assemble import find_idx_files, find_sources, read_arrays
+from idxmnist.load.loader import load_cached
 from idxmnist.store import verify as checksum
 from idxmnist.store.npzfile import load_npz, npz_members, write_npz
 
 from .httpserver import FaultServer
+from .support.synthetic import pinned_spec
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 NAMES = {
@@ -64,6 +67,13 @@ def write_set(directory: Path, data: dict[str, np.ndarray], roles=KEYS) -> None:
         idxmnist.write_idx(directory / NAMES[role], data[role])
 
 
+def sized(n_train=6, n_test=3):
+    """MNIST's entry with the split sizes of :func:`arrays`, for an npz of them read as is."""
+    return dataclasses.replace(
+        registry.get("mnist"), splits=(Split("train", n_train), Split("test", n_test))
+    )
+
+
 def same(got, want: dict[str, np.ndarray]) -> bool:
     (x, y), (xt, yt) = got
     pairs = zip((x, y, xt, yt), (want[k] for k in KEYS), strict=True)
@@ -84,7 +94,7 @@ def test_fortran_order_members_load_as_written(tmp_path, save):
     with open(tmp_path / "mnist.npz", "rb") as f:
         member = npz_members(f, "mnist.npz")["x_train"]
     assert member.fortran and member.stored == (save is np.savez)
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized()), want)
 
 
 def _deflated_npz_declaring(excess: int) -> tuple[bytes, int, int]:
@@ -145,17 +155,18 @@ def test_the_zip_bomb_bound_is_exactly_1032_to_1_plus_1024(tmp_path):
     assert "zip bomb" not in str(exc.value)
 
 
-def test_cached_arrays_are_writable_and_copy_on_write(tmp_path):
+def test_cached_arrays_are_writable_and_copy_on_write(tmp_path, registered):
     """A cache hit maps the file copy-on-write: writable arrays, the file untouched."""
     want = arrays()
     write_set(tmp_path / "src", want)
-    idxmnist.build_npz(tmp_path / "src", tmp_path / "mnist.npz")
-    before = (tmp_path / "mnist.npz").read_bytes()
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    idxmnist.load_data(cache_dir=tmp_path, source=tmp_path / "src")
+    before = (tmp_path / "mnist.idxmnist.npz").read_bytes()
     (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
     for a in (x, y, xt, yt):
         assert a.flags.writeable and type(a) is np.ndarray
         a[...] = 7
-    assert (tmp_path / "mnist.npz").read_bytes() == before
+    assert (tmp_path / "mnist.idxmnist.npz").read_bytes() == before
     assert same(idxmnist.load_data(cache_dir=tmp_path), want)
 
 
@@ -169,7 +180,7 @@ def test_npy_version_2_and_3_headers_load(tmp_path, version, method):
             np.lib.format.write_array(npy, want[key], version=version)
             assert npy.getvalue()[6:8] == bytes(version)
             z.writestr(f"{key}.npy", npy.getvalue())
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized()), want)
 
 
 # -- the assembler ---------------------------------------------------------------------------
@@ -314,8 +325,13 @@ def test_a_source_with_an_unknown_scheme_is_a_download_error(tmp_path):
 CHILD = textwrap.dedent(
     """
     import json, sys, warnings
+    from pathlib import Path
     import idxmnist
-    source = sys.argv[2] if len(sys.argv) > 2 else None
+    from idxmnist.datasets import registry
+    from tests.support.synthetic import pinned_spec
+    # the synthetic files' own pins, as the parent registered them
+    registry.register(pinned_spec(registry.get("mnist"), Path(sys.argv[2])), replace=True)
+    source = sys.argv[2] if sys.argv[3] == "source" else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         (x, y), (xt, yt) = idxmnist.load_data(source=source, cache_dir=sys.argv[1])
@@ -377,31 +393,31 @@ def test_a_read_only_cache_directory_warns_and_still_returns_the_data(tmp_path):
     write_set(tmp_path / "src", want)
     cache = tmp_path / "cache"
     cache.mkdir()
-    out = run_on_readonly(cache, str(tmp_path / "src"), bind=False)
+    out = run_on_readonly(cache, str(tmp_path / "src"), "source", bind=False)
     assert out["sums"] == [int(want[k].sum()) for k in KEYS] and out["writable"]
-    assert len(out["warnings"]) == 2, out["warnings"]
-    lock, write = out["warnings"]
-    assert lock.startswith(f"RuntimeWarning: cannot lock {cache / 'mnist.npz'} (")
-    assert lock.endswith("); building it without a lock")
-    assert write.startswith(f"RuntimeWarning: could not write the cache {cache / 'mnist.npz'}: ")
-    assert "Read-only file system" in write or "Permission denied" in write
-    assert write.endswith("; the arrays are returned uncached")
+    assert out["warnings"] == [  # one warning, and nothing written
+        f"RuntimeWarning: {cache} cannot be written (read-only): the arrays were read from "
+        "the verified files there and not cached; every call reads them again"
+    ]
     assert list(cache.iterdir()) == []
 
 
-def test_a_read_only_cache_directory_holding_the_cache_is_read_without_a_word(tmp_path):
+def test_a_read_only_cache_directory_holding_the_cache_is_read_without_a_word(tmp_path, registered):
     want = arrays()
     write_set(tmp_path / "src", want)
     cache = tmp_path / "cache"
-    idxmnist.build_npz(tmp_path / "src", cache / "mnist.npz")
-    out = run_on_readonly(cache, bind=True)
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    idxmnist.load_data(source=tmp_path / "src", cache_dir=cache)  # stamped by idxmnist
+    out = run_on_readonly(cache, str(tmp_path / "src"), "-", bind=True)
     assert out == {"sums": [int(want[k].sum()) for k in KEYS], "writable": True, "warnings": []}
 
 
-def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path):
+def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path, registered):
     want = arrays()
     write_set(tmp_path / "src", want)
-    (tmp_path / "cache" / ".mnist.npz.lock").mkdir(parents=True)  # the lock file cannot be made
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    lock = tmp_path / "cache" / ".mnist.idxmnist.npz.lock"
+    lock.mkdir(parents=True)  # the lock file cannot be made
     with pytest.warns(
         RuntimeWarning,
         match=r"cannot lock .*mnist\.npz \(\[Errno 21\] .*\); building it without a lock",
@@ -416,7 +432,7 @@ def test_an_empty_split_is_a_valid_cache(tmp_path):
     want = arrays()
     want["x_test"], want["y_test"] = want["x_test"][:0], want["y_test"][:0]
     np.savez(tmp_path / "mnist.npz", **want)
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized(6, 0)), want)
 
 
 def test_a_stored_member_running_past_the_end_of_the_file_is_refused(tmp_path):
@@ -862,12 +878,13 @@ def _k49_bad_labels(tmp_path, registered, labels: np.ndarray) -> str:
     from .family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
-    registered(k49_spec(release))
     path = tmp_path / "src" / "k49-test-labels.npz"
     path.write_bytes(npz_bytes(labels))
+    release.files[path.name] = path.read_bytes()
+    registered(k49_spec(release))  # pinned as it is: only the reader's own guard can refuse it
     with pytest.raises(idxmnist.IdxError) as info:
         k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
-    return str(info.value).removeprefix(f"{path}: ")
+    return str(info.value).removeprefix(f"{tmp_path / 'cache' / 'k49' / path.name}: ")
 
 
 def test_k49_labels_of_another_kind_or_shape_are_refused_word_for_word(tmp_path, registered):
@@ -896,14 +913,15 @@ def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registe
     from .family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
-    registered(k49_spec(release))
     path = tmp_path / "src" / "k49-test-imgs.npz"
     path.write_bytes(npz_bytes(release.arrays["x_test"][:-1]))
+    release.files[path.name] = path.read_bytes()
+    registered(k49_spec(release))  # pinned as it is: only the reader's own guard can refuse it
     with pytest.raises(idxmnist.IdxError) as info:
         k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
     assert str(info.value) == (
-        f"{path}: arr_0 declares 14 rows; k49's test split has 15: the file is not k49's "
-        "or is damaged: fetch it again"
+        f"{tmp_path / 'cache' / 'k49' / path.name}: arr_0 declares 14 rows; k49's test split "
+        "has 15: the file is not k49's or is damaged: fetch it again"
     )
 
 

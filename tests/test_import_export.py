@@ -63,17 +63,21 @@ def test_export_torchvision_then_import_then_load_offline(mnist_dir, reference, 
     assert r.returncode == 0, r.stderr
     r = run_cli("export", "--layout", "torchvision", out, cache=first)
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == TORCHVISION_NAMES
-    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in TORCHVISION_NAMES)}
+    # what torchvision itself keeps in raw/: the upstream .gz and the decompressed file
+    kept = TORCHVISION_NAMES | set(MNIST_FILES)
+    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == kept
+    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in kept)}
     for stem, name in zip(STEMS, MNIST_FILES, strict=True):  # decompressed, byte for byte
         assert (out / "MNIST/raw" / stem).read_bytes() == gzip.decompress(
             (mnist_dir / name).read_bytes()
         )
+        assert (out / "MNIST/raw" / name).read_bytes() == (mnist_dir / name).read_bytes()
 
     r = run_cli("import", out, cache=second)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("recognised  ") == 4 and "(by content sha256)" in r.stdout
+    assert r.stdout.count("recognised  ") == 8 and "(by content sha256)" in r.stdout
     assert "mnist: 4 of 4 files verified" in r.stderr and "loads offline now" in r.stderr
+    assert listing(second / "mnist") == {".idxmnist.lock", *MNIST_FILES}  # the .gz won
 
     with FaultServer({}) as server:
         env = child_env(
@@ -146,8 +150,9 @@ def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     assert lines[f"skipped     {src}/cut.gz"].startswith("truncated: ")
     assert lines[f"skipped     {src}/empty.gz"].startswith("empty (0 bytes)")
     assert (
-        "matches no registered file (the content of mnist's files is pinned; every other "
-        "dataset's files verify only as their exact upstream files)"
+        "matches no registered file (the content of mnist's files is pinned, and some of the "
+        "others' files; any other file verifies only as its exact upstream file, or by a "
+        "content pin learnt from that file in this cache)"
         in (lines[f"skipped     {src}/other-idx1-ubyte"])
     )
     assert "recognised 6 of 11 files; installed 4" in r.stderr

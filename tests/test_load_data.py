@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist.datasets import registry
 from idxmnist.store.npzfile import ALIGN, npz_members
+
+from .support.synthetic import pinned_spec
 
 
 def make_dataset(root, n_train=50, n_test=20, seed=0, compress="gzip"):
@@ -44,24 +47,28 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
     assert cache_dir(tmp_path / "x") == tmp_path / "x"
 
 
-def test_load_data_from_env_source_into_keras_home(tmp_path, monkeypatch):
+def test_load_data_from_env_source_into_keras_home(tmp_path, monkeypatch, registered):
     arrays = make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
     monkeypatch.delenv("IDXMNIST_HOME", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "src"))
     (x, y), (xt, yt) = idxmnist.load_data()
     assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
     assert np.array_equal(yt, arrays["t10k-labels-idx1-ubyte"])
-    assert (tmp_path / "keras" / "datasets" / "mnist.npz").is_file()
+    # idxmnist's own cache, beside the name keras checks (never written by idxmnist)
+    assert (tmp_path / "keras" / "datasets" / "mnist.idxmnist.npz").is_file()
+    assert not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
 
 
-def test_path_is_relative_to_cache_dir_or_absolute(tmp_path):
+def test_path_is_relative_to_cache_dir_or_absolute(tmp_path, registered):
     make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
     idxmnist.load_data("sub/my.npz", source=tmp_path / "src", cache_dir=tmp_path / "c")
-    assert (tmp_path / "c" / "sub" / "my.npz").is_file()
+    assert (tmp_path / "c" / "sub" / "my.idxmnist.npz").is_file()
     absolute = tmp_path / "elsewhere.npz"
     idxmnist.load_data(absolute, source=tmp_path / "src", cache_dir=tmp_path / "c")
-    assert absolute.is_file()
+    assert (tmp_path / "elsewhere.idxmnist.npz").is_file() and not absolute.exists()
 
 
 def test_missing_source_says_how_to_give_one(tmp_path, monkeypatch):
@@ -90,8 +97,9 @@ def test_cache_members_are_stored_and_aligned(tmp_path):
     assert zipfile.ZipFile(out).testzip() is None  # CRCs right
 
 
-def test_reads_a_keras_style_compressed_npz(tmp_path):
+def test_reads_a_keras_style_compressed_npz(tmp_path, registered):
     arrays = make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))  # verified by content
     np.savez_compressed(
         tmp_path / "mnist.npz",
         x_train=arrays["train-images-idx3-ubyte"],
@@ -99,14 +107,15 @@ def test_reads_a_keras_style_compressed_npz(tmp_path):
         x_test=arrays["t10k-images-idx3-ubyte"],
         y_test=arrays["t10k-labels-idx1-ubyte"],
     )
-    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
+    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path, offline=True)
     assert np.array_equal(xt, arrays["t10k-images-idx3-ubyte"]) and x.flags.writeable
 
 
-def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path):
+def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path, registered):
     arrays = make_dataset(tmp_path / "src")
-    np.savez(tmp_path / "mnist.npz", x_train=np.zeros(3), y_train=np.zeros(3))
-    with pytest.warns(RuntimeWarning, match="rebuilding"):
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    np.savez(tmp_path / "mnist.idxmnist.npz", x_train=np.zeros(3), y_train=np.zeros(3))
+    with pytest.warns(RuntimeWarning, match="not as idxmnist stamped it"):
         (x, _), _ = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path)
     assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
     (x2, _), _ = idxmnist.load_data(cache_dir=tmp_path)
@@ -138,10 +147,14 @@ def test_import_is_cheap():
     assert out.stdout.strip() == "[]"
 
 
-def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch):
+def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch, registered):
     """$IDXMNIST_SOURCE is MNIST's; a sibling uses only its own subdirectory of it."""
     mnist = make_dataset(tmp_path / "data", seed=1)
     fashion = make_dataset(tmp_path / "data" / "fashion-mnist", seed=2)
+    registered(
+        pinned_spec(registry.get("mnist"), tmp_path / "data"),
+        pinned_spec(registry.get("fashion_mnist"), tmp_path / "data" / "fashion-mnist"),
+    )
     monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "data"))
     (x, _), _ = idxmnist.load_data(cache_dir=tmp_path / "c")
     assert np.array_equal(x, mnist["train-images-idx3-ubyte"])
@@ -150,4 +163,4 @@ def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch):
     # no kmnist/ subdirectory: the MNIST files are not used, a download is tried instead
     with pytest.raises(idxmnist.DownloadError):
         idxmnist.kmnist.load_data(cache_dir=tmp_path / "c")
-    assert not (tmp_path / "c" / "kmnist.npz").exists()
+    assert not (tmp_path / "c" / "kmnist.idxmnist.npz").exists()

@@ -205,8 +205,8 @@ def test_an_unmatched_idx_file_names_which_datasets_pin_their_content(tmp_path):
     assert isinstance(found, Unknown)
     assert found.reason == (
         "an IDX file (uint8 (2, 4, 5), gzip) that matches no registered file "
-        "(the content of alpha, gamma's files is pinned; every other dataset's files verify "
-        "only as their exact upstream files)"
+        "(the content of alpha, gamma's files is pinned; any other file verifies only as its "
+        "exact upstream file, or by a content pin learnt from that file in this cache)"
     )
     assert found.content is not None and found.content.header.shape == (2, 4, 5)
     # a size no registered content has: its header is read, its payload not hashed
@@ -654,7 +654,8 @@ def test_a_whole_file_that_is_no_archive_says_so(tmp_path):
         with pytest.raises(ChecksumError) as info:
             download.fetch_dataset(spec, tmp_path, [url], offline=False)
     line = str(info.value).split("\n")[1]
-    assert line == f"  {url} -> {tmp_path / '.synth.zip.part'}: not an npz, zip or tar archive"
+    # named as the file it is, not as its temporary copy
+    assert line == f"  {url} -> synth.zip: not an npz, zip or tar archive"
     assert listing(tmp_path) == {".idxmnist.lock"}
 
 

@@ -81,8 +81,8 @@ def test_other_names_and_containers(tmp_path, mnist_dir, layout):
 def test_load_data_builds_then_hits_the_cache(tmp_path, mnist_dir):
     cache = tmp_path / "cache"
     (x_train, y_train), (x_test, y_test) = idxmnist.load_data(source=mnist_dir, cache_dir=cache)
-    npz = cache / "mnist.npz"
-    assert npz.is_file() and not list(cache.glob(".*part"))
+    npz = cache / "mnist.idxmnist.npz"  # idxmnist's own cache: keras's mnist.npz is never written
+    assert npz.is_file() and not list(cache.glob(".*part")) and not (cache / "mnist.npz").exists()
     with np.load(npz, allow_pickle=False) as z:  # what keras users can do with it
         assert sorted(z.files) == ["x_test", "x_train", "y_test", "y_train"]
         assert np.array_equal(z["x_train"], x_train) and np.array_equal(z["y_test"], y_test)

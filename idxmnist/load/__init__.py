@@ -5,8 +5,10 @@ module         its job
 =============  =================================================================
 ``assemble``   find a dataset's files (or archive members) in a folder, read
                them (in parallel where that pays), check them against the entry
-``loader``     ``load_arrays`` (cache hit, or build under a lock and write),
-               ``load_dataset``, ``hand_out`` (rows, class column or records)
+``loader``     ``load_arrays`` (a stamped hit, or the store filled and the
+               cache built under a lock), ``stock`` (fill the store from what
+               the cache holds), ``load_dataset``, ``hand_out`` (rows, class
+               column or records)
 =============  =================================================================
 
 The six dataset modules (``idxmnist.mnist`` ... ``idxmnist.k49``) belong to
