@@ -372,6 +372,9 @@ def fetch_dataset(
                     learnt.learn(remote, path)  # the first time: its content pin
         missing = [r for r in remotes if r.name not in have]
         if missing and is_offline and not urls:
+            for remote in missing:
+                for path, reason in bad[remote.name]:
+                    warn(f"{path}: {reason}; not used")
             why = "offline=True" if offline else f"{config.ENV_OFFLINE}=1"
             raise offline_error(spec, dest, [r.name for r in missing], why, learnt)
         fetch = Fetch.of(dest, spec, seconds, needed=[r.name for r in missing], learnt=learnt)

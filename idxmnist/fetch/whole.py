@@ -23,6 +23,7 @@ from pathlib import Path
 from ..datasets.layout import KEYS
 from ..datasets.spec import RemoteFile
 from ..errors import IdxError
+from ..idx.compression import DEFLATE_MAX_RATIO
 from ..store import unpack
 from ..store.kept import candidate_names
 from ..store.verify import verdict
@@ -55,6 +56,9 @@ def _unpack(
     """
     wanted = session.wanted()
     limit = max(limit_of(r) for r in session.files)
+    pin = session.pin_of(name) if pinned else None
+    if pin is not None:  # its exact bytes are known: its members are as large as they say
+        limit = max(limit, DEFLATE_MAX_RATIO * pin.size)
     problems: dict[str, str] = {}
     kept = 0
     try:

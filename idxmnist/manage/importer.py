@@ -167,7 +167,8 @@ def import_paths(
             # the exact upstream files first: a decompressed copy of one is then a duplicate
             looked.sort(key=lambda fk: not (isinstance(fk[1], Known) and fk[1].how == "container"))
             for f, first in looked:
-                outcomes.extend(importer.file(f, first))
+                # what matched nothing may match a content pin learnt from a file just installed
+                outcomes.extend(importer.file(f, first if isinstance(first, Known) else None))
     finally:
         importer.close()
     return outcomes
