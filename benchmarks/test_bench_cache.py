@@ -1,4 +1,4 @@
-"""Cache hit: ``load_data()`` with mnist.npz present, against ``np.load``."""
+"""Cache hit: ``load_data()`` with its cache (mnist.idxmnist.npz) present, against ``np.load``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ GROUP_PASS = "cache hit + one pass (.max() of each array)"
 @pytest.fixture(scope="module")
 def npz_files(mnist_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("npz")
-    stored = build_npz(mnist_dir, root / "mnist.npz")
+    stored = build_npz(mnist_dir, root / "stored.npz")
     small = build_npz(mnist_dir, root / "keras.npz", compress=True)
+    load_data(cache_dir=root, source=mnist_dir)  # idxmnist's own cache, stamped
     return root, stored, small
 
 
