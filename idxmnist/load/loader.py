@@ -481,7 +481,8 @@ def load_dataset(
     Args:
         spec: the dataset's registry name (``"emnist-letters"``, ``"qmnist"``,
             your own) or its :class:`DatasetSpec`.
-        path: the cache file (default: the entry's, in the cache directory).
+        path: the cache file's name (default: the entry's, in the cache directory;
+            idxmnist writes its cache as :func:`cache_file` of it).
         source: a directory holding the files (or, for an archive dataset,
             the archive), a local file holding the whole dataset (a
             keras-layout ``.npz``, a ``.zip`` or ``.tar``; EMNIST's
