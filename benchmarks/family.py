@@ -49,8 +49,9 @@ from idxmnist.datasets.layout import pair_of
 from idxmnist.idx import compression
 from idxmnist.idx.format import encode_header
 from idxmnist.load.assemble import find_sources, read_arrays
-from idxmnist.load.loader import cached_name
+from idxmnist.load.loader import cache_file, cached_name
 from idxmnist.store.npzfile import write_npz
+from idxmnist.store.stamp import binding, write_stamp
 
 #: the sizes the benchmarks use when they only check that they run
 SMALL = {"byclass": (3000, 500), "nist": 2000}
@@ -351,7 +352,10 @@ def build_caches(mnist_dir: Path, root: Path) -> dict[str, tuple[Path, Path]]:
         d = root / hit.label.replace(" ", "-").replace(",", "")
         d.mkdir(parents=True, exist_ok=True)
         arrays = arrays_of(spec, tiles)
-        write_npz(d / cached_name(spec, "as stored" not in hit.label), arrays)
+        upright = "as stored" not in hit.label
+        # idxmnist's own cache, stamped as load_data stamps it: so a hit is a hit
+        target = write_npz(cache_file(d / cached_name(spec, upright)), arrays)
+        write_stamp(target, binding(spec, upright))
         np.savez_compressed(d / "compressed.npz", **arrays)
         out[hit.label] = (d, d / "compressed.npz")
     return out

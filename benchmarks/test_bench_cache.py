@@ -1,4 +1,4 @@
-"""Cache hit: ``load_data()`` with mnist.npz present, against ``np.load``."""
+"""Cache hit: ``load_data()`` with its cache (mnist.idxmnist.npz) present, against ``np.load``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ GROUP_PASS = "cache hit + one pass (.max() of each array)"
 @pytest.fixture(scope="module")
 def npz_files(mnist_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("npz")
-    stored = build_npz(mnist_dir, root / "mnist.npz")
+    stored = build_npz(mnist_dir, root / "stored.npz")
     small = build_npz(mnist_dir, root / "keras.npz", compress=True)
+    load_data(cache_dir=root, source=mnist_dir)  # idxmnist's own cache, stamped
     return root, stored, small
 
 
@@ -62,3 +63,22 @@ def test_np_load_compressed_pass(benchmark, npz_files, reference):
 def test_idxmnist_cache_hit_pass(benchmark, npz_files, reference):
     want = [int(reference[k].max()) for k in KEYS]
     assert benchmark(lambda: _pass(_hit(npz_files[0]))) == want
+
+
+@pytest.mark.benchmark(group="the cache deleted: rebuilt from the store, offline")
+def test_rebuild_from_the_store(benchmark, mnist_dir, tmp_path_factory, reference):
+    """idxmnist's cache deleted (by you, or anyone): the next call makes it again from the
+    verified files kept in the store, offline. Issue 18 asks for well under a second."""
+    root = tmp_path_factory.mktemp("rebuild")
+    load_data(cache_dir=root, source=mnist_dir)
+
+    def delete():
+        (root / "mnist.idxmnist.npz").unlink()
+        return (), {}
+
+    def rebuild():
+        (x, y), (xt, yt) = load_data(cache_dir=root, offline=True)
+        return {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+
+    got = benchmark.pedantic(rebuild, setup=delete, rounds=5)
+    assert same_arrays(got, reference)

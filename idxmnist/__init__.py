@@ -10,7 +10,7 @@ The whole public API, and where it ends::
     k49.load_data, k49.class_names                                 # Kuzushiji-49
     validation_split(labels, fraction=0.1, *, by="class", seed=0)  # -> (train, val) indices
     load_idx_dataset(source_dir)    # four IDX files -> ((x_train, y_train), (x_test, y_test))
-    build_npz(source_dir, out, *, compress=False)                 # regenerate mnist.npz
+    build_npz(source_dir, out, *, compress=False)                 # a keras-layout npz
     read_idx(source, *, backend="auto")                           # one IDX file -> ndarray
     read_idx_header(source)                                       # -> IdxHeader
     write_idx(dest, array, *, compress=None)                      # ndarray -> IDX file

@@ -60,9 +60,10 @@ def load_data(
     Args:
         split: ``"byclass"``, ``"bymerge"``, ``"balanced"`` (default),
             ``"letters"``, ``"digits"`` or ``"mnist"``.
-        path: the cache file, relative to the cache directory (default
-            ``emnist-<split>.npz``, or ``emnist-<split>-transposed.npz`` for
-            ``upright=False``: the two orientations are different files).
+        path: the cache file's name, relative to the cache directory
+            (default ``emnist-<split>.npz``, or ``emnist-<split>-transposed.npz``
+            for ``upright=False``: the two orientations are different files);
+            idxmnist writes its cache as ``<name>.idxmnist.npz``.
         upright: True: images as a person reads them, in MNIST's orientation.
             False: exactly as stored (what torchvision and TFDS return).
         source: where to build the cache from: a directory holding

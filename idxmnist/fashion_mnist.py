@@ -24,9 +24,11 @@ def load_data(
     :func:`class_names`), in MNIST's layout: the same call, verification and cache.
 
     Args:
-        path: the cache file, relative to the cache directory (default
-            ``fashion-mnist.npz``); the verified upstream files are kept in
-            ``<cache dir>/fashion-mnist/`` (where keras keeps them too).
+        path: the cache file's name, relative to the cache directory
+            (default ``fashion-mnist.npz``): idxmnist writes its cache as
+            ``fashion-mnist.idxmnist.npz``; the verified upstream files are
+            kept in ``<cache dir>/fashion-mnist/`` (where keras keeps them too,
+            the same files).
         source: a folder holding the four files (``.gz`` is fine), a local
             ``.npz``/``.zip``/``.tar`` holding them, or a mirror URL.
             Default: ``$IDXMNIST_SOURCE/fashion-mnist``, else the mirrors.

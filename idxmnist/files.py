@@ -14,6 +14,13 @@
 * :func:`file_lock`: an exclusive lock on a file, held across processes (the
   ``filelock`` package, imported only when a lock is taken), so that
   concurrent first calls build or download each file once.
+* :func:`open_regular`: the one way a file idxmnist did not create is opened
+  by path: only a regular file (a symbolic link to one is followed), never a
+  FIFO, device or socket, which could hang the process or never end.
+  :func:`open_own`: the one way idxmnist's own files (``.part`` downloads and
+  their records) are opened, never through a symbolic link (``O_NOFOLLOW``),
+  created with ``O_EXCL``.
+* :func:`writable_by_others`: whether other users can plant files in a folder.
 
 :data:`CHUNK` is the one read size for streaming a file: hashing, copying,
 inflating, downloading.
@@ -22,14 +29,18 @@ inflating, downloading.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
+
+from .errors import IdxError
 
 __all__ = [
     "CHUNK",
@@ -43,6 +54,10 @@ __all__ = [
     "work_dir",
     "sweep",
     "file_lock",
+    "not_regular",
+    "open_regular",
+    "open_own",
+    "writable_by_others",
 ]
 
 #: bytes read per step when a file is streamed (256 KiB: it stays in the L2 cache)
@@ -161,13 +176,145 @@ def sweep(directory: str | os.PathLike[str], older_than: float = 3600.0) -> None
 def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     """Hold an exclusive inter-process lock on ``path`` (created, with its folder, if needed).
 
-    Raises ``OSError`` if the lock file cannot be created.
+    Raises ``OSError`` if the lock file cannot be created, or when ``path`` is
+    anything but a regular file (a symbolic link is never followed: some
+    versions of ``filelock`` truncate what the link points at).
     """
     from filelock import FileLock  # only a build or a download takes a lock
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(mode):
+            code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
+            raise OSError(
+                errno.ELOOP if stat.S_ISLNK(mode) else code,
+                f"{path}: the lock file is {_what(mode)}, not a regular file; "
+                "idxmnist takes only a regular file as a lock, never through a link: remove it",
+            )
     with FileLock(os.fspath(path)):
         yield
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _what(mode: int) -> str:
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def not_regular(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` is not a regular file to read (a FIFO, a device...), or None if it is one.
+
+    A symbolic link is followed: a link to a regular file is one (caches
+    linked to shared storage). ``FileNotFoundError`` if nothing is there.
+    """
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    via = " (through a symbolic link)" if os.path.islink(path) else ""
+    return f"{_what(mode)}{via}, not a regular file: idxmnist reads only regular files"
+
+
+def open_regular(
+    path: str | os.PathLike[str], buffering: int = -1
+) -> io.BufferedReader | io.FileIO:
+    """Open the regular file at ``path`` for reading; IdxError naming it if it is not one.
+
+    Checked before the open (a FIFO or device is never opened) and again on
+    the open file (``O_NONBLOCK``, so a FIFO swapped in between cannot hang).
+    """
+    why = not_regular(path)
+    if why is not None:
+        raise IdxError(f"{os.fspath(path)}: {why}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IdxError(f"{os.fspath(path)}: replaced by something else while it was opened")
+        if buffering == 0:
+            return io.FileIO(fd, "rb")
+        size = buffering if buffering > 0 else io.DEFAULT_BUFFER_SIZE
+        return io.BufferedReader(io.FileIO(fd, "rb"), size)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_own(path: str | os.PathLike[str], mode: Literal["r", "a", "w", "t"]) -> BinaryIO:
+    """Open a file idxmnist owns (a ``.part``, its record), never through a symbolic link.
+
+    ``"w"``: a new file (whatever was at ``path``, a link included, is removed
+    first; the link, never what it points at), created with ``O_EXCL``;
+    ``"a"``: append to it; ``"r"``: read it; ``"t"``: open it to truncate
+    (``os.ftruncate`` on its descriptor). Anything but a regular file there
+    raises ``OSError``.
+    """
+    base = _NOFOLLOW | getattr(os, "O_BINARY", 0)
+    if mode == "w":
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, base | os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    else:
+        flags = {"r": os.O_RDONLY, "a": os.O_WRONLY | os.O_APPEND, "t": os.O_WRONLY}[mode]
+        fd = os.open(path, base | flags | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{os.fspath(path)}: not a regular file")
+        return os.fdopen(fd, "rb" if mode == "r" else "ab" if mode == "a" else "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def writable_by_others(directory: str | os.PathLike[str]) -> str | None:
+    """Why other users can write into ``directory`` (and so plant files there); None if not.
+
+    World-writable, or group-writable for a group other than the user's own
+    private one (the group named after the user, with no other members); a
+    folder on a read-only file system is writable by no one.
+    """
+    try:
+        st = os.stat(directory)
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return None
+    except (OSError, AttributeError):
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & stat.S_IWOTH:
+        return f"writable by every user (mode {mode:o})"
+    if mode & stat.S_IWGRP and not _private_group(st.st_gid):
+        return f"writable by its group (mode {mode:o})"
+    return None
+
+
+def _private_group(gid: int) -> bool:
+    try:
+        import grp  # only for a group-writable folder
+        import pwd
+    except ImportError:  # not POSIX
+        return False
+    try:
+        group = grp.getgrgid(gid)
+        user = pwd.getpwuid(os.getuid())
+    except KeyError:
+        return False
+    return group.gr_name == user.pw_name and not set(group.gr_mem) - {user.pw_name}
 
 
 def _umask() -> int:

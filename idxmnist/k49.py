@@ -29,8 +29,8 @@ def load_data(
     """Loads Kuzushiji-49: ``(x_train, y_train), (x_test, y_test)``.
 
     Args:
-        path: the cache file, relative to the cache directory (default
-            ``k49.npz``).
+        path: the cache file's name, relative to the cache directory
+            (default ``k49.npz``; idxmnist writes ``k49.idxmnist.npz``).
         source: a directory holding ``k49-train-imgs.npz``,
             ``k49-train-labels.npz``, ``k49-test-imgs.npz`` and
             ``k49-test-labels.npz``, or a base URL serving them. Default:

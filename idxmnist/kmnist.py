@@ -24,8 +24,9 @@ def load_data(
     :func:`class_names`), in MNIST's layout: the same call, verification and cache.
 
     Args:
-        path: the cache file, relative to the cache directory (default
-            ``kmnist.npz``); the verified upstream files are kept in
+        path: the cache file's name, relative to the cache directory
+            (default ``kmnist.npz``; idxmnist writes ``kmnist.idxmnist.npz``,
+            see ``mnist.load_data``); the verified upstream files are kept in
             ``<cache dir>/kmnist/``.
         source: a folder holding the four files (``.gz`` is fine), a local
             ``.npz``/``.zip``/``.tar`` holding them, or a mirror URL.

@@ -4,7 +4,7 @@
 the labels people reviewed (``idxmnist.load.metadata``); :func:`label_review`
 gives the review's 100 rows alone. Also the two functions for MNIST-style
 files in a folder of your own: :func:`load_idx_dataset` (four IDX files ->
-the keras tuple) and :func:`build_npz` (-> an ``mnist.npz``).
+the keras tuple) and :func:`build_npz` (-> a keras-layout npz, for other tools).
 """
 
 from __future__ import annotations
@@ -44,9 +44,12 @@ def load_data(
     npz that later calls memory-map.
 
     Args:
-        path: the cache file, relative to the cache directory (``cache_dir``,
-            else ``$IDXMNIST_HOME``, else ``$KERAS_HOME/datasets``, else
-            ``~/.keras/datasets``, where keras keeps its own ``mnist.npz``).
+        path: the cache file's name, as in keras: relative to the cache
+            directory (``cache_dir``, else ``$IDXMNIST_HOME``, else
+            ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``, where keras
+            keeps its own ``mnist.npz``). A file found there (keras's) is read,
+            verified, and never written; idxmnist's cache is written beside
+            it, ``mnist.idxmnist.npz`` (``.idxmnist.npz`` in place of ``.npz``).
         source: what to build from when there is no valid cache: a folder
             holding the four files (``.gz`` is fine), a local ``.npz``,
             ``.zip`` or ``.tar`` holding them (keras's ``mnist.npz``), or a
@@ -58,7 +61,7 @@ def load_data(
             instead of uint8 digits: who wrote each digit, from QMNIST's two
             label files (about 1 MB, fetched once, verified, kept in
             ``<cache dir>/qmnist/``), and for the test set the label review,
-            cached as ``mnist-meta.npz``. The images are the same.
+            cached as ``mnist-meta.idxmnist.npz``. The images are the same.
 
     Returns:
         Tuple of NumPy arrays: ``(x_train, y_train), (x_test, y_test)``.
@@ -125,9 +128,10 @@ def _extended(
     arrays: Arrays, path: PathLike, cache_dir: PathLike | None, offline: bool | None
 ) -> Arrays:
     from .load import metadata  # only extended=True reads QMNIST's files and the review
+    from .load.loader import cache_file
 
     (x_train, y_train), (x_test, y_test) = arrays
-    name = os.fspath(config.cache_path(path, cache_dir))
+    name = os.fspath(cache_file(config.cache_path(path, cache_dir)))  # where the labels were
     train, test = metadata.load_metadata(
         y_train, y_test, cache_dir=cache_dir, offline=offline, mnist_name=name
     )
@@ -220,19 +224,22 @@ def load_idx_dataset(
 
 
 def build_npz(source_dir: PathLike, out: PathLike, *, compress: bool = False) -> Path:
-    """Builds an ``mnist.npz`` from the four IDX files in a directory.
+    """Builds a keras-layout npz from the four IDX files in a directory.
 
     The result holds ``x_train``, ``y_train``, ``x_test``, ``y_test`` and
-    loads with ``numpy.load`` and keras alike. It is written atomically: a
-    reader never sees half a file, and a failure leaves ``out`` as it was.
+    loads with ``numpy.load``: a file for other tools. It is not idxmnist's
+    cache (``load_data`` makes and stamps its own), and not one to put under
+    keras's name (keras checks ``mnist.npz`` against its own file's hash).
+    It is written atomically: a reader never sees half a file, and a failure
+    leaves ``out`` as it was.
 
     Args:
         source_dir: directory holding the four IDX files (upstream names,
             raw or ``.gz``/``.xz``/``.bz2``).
         out: the npz file to write.
         compress: ``False`` (default) writes stored members aligned to 64
-            bytes, which ``load_data`` memory-maps; ``True`` writes the small
-            deflate-compressed file keras distributes.
+            bytes, which can be memory-mapped; ``True`` writes the small
+            deflate-compressed layout keras distributes.
 
     Returns:
         The path written, as a ``Path``.

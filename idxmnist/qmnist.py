@@ -57,14 +57,14 @@ def load_data(
     """Loads QMNIST: a drop-in for ``mnist.load_data()``, with a larger test set.
 
     The four files (train and test images, train and test extended labels)
-    are read once, verified, and cached as one npz (``qmnist.npz``) that
+    are read once, verified, and cached as one npz (``qmnist.idxmnist.npz``) that
     every later call memory-maps, whichever ``test`` and ``extended`` it
     asks for: the labels are cached as the published ``(N, 8)`` int32 matrix
     and handed out as its class column or as named records, both views.
 
     Args:
-        path: the cache file, relative to the cache directory (default
-            ``qmnist.npz``).
+        path: the cache file's name, relative to the cache directory
+            (default ``qmnist.npz``; idxmnist writes ``qmnist.idxmnist.npz``).
         test: ``"test"`` (all 60,000), ``"test10k"`` (the first 10,000, which
             match MNIST's test set one to one) or ``"test50k"`` (the rest).
         extended: False: labels are the digit classes, uint8, shape ``(n,)``,
@@ -126,10 +126,11 @@ def load_nist(
     """Loads QMNIST's ``nist`` set: all 402,953 digits of NIST SD19, MNIST-style.
 
     Read once from the two ``xnist-*.xz`` files (51 MB), verified, and cached
-    as ``qmnist-nist.npz``, memory-mapped afterwards.
+    as ``qmnist-nist.idxmnist.npz``, memory-mapped afterwards.
 
     Args:
-        path: the cache file (default ``qmnist-nist.npz``).
+        path: the cache file's name (default ``qmnist-nist.npz``; idxmnist
+            writes ``qmnist-nist.idxmnist.npz``).
         extended: as for :func:`load_data`.
         source: a directory holding the two files, or a base URL serving them.
         cache_dir: the cache directory, overriding the environment.

@@ -14,6 +14,7 @@ import pytest
 
 import idxmnist
 from idxmnist import config
+from idxmnist.datasets import registry
 from idxmnist.fetch import download
 from idxmnist.load.loader import load_dataset
 
@@ -41,10 +42,14 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
 # -- IDXMNIST_SOURCE ---------------------------------------------------------------------------
 
 
-def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch):
+def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch, registered):
     """$IDXMNIST_SOURCE is MNIST's; a sibling uses only its own subdirectory of it."""
     mnist = make_dataset(tmp_path / "data", seed=1)
     fashion = make_dataset(tmp_path / "data" / "fashion-mnist", seed=2)
+    registered(
+        pinned_spec(registry.get("mnist"), tmp_path / "data"),
+        pinned_spec(registry.get("fashion_mnist"), tmp_path / "data" / "fashion-mnist"),
+    )
     monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "data"))
     (x, _), _ = idxmnist.load_data(cache_dir=tmp_path / "c")
     assert np.array_equal(x, mnist["train-images-idx3-ubyte"])
@@ -53,7 +58,7 @@ def test_env_source_never_stands_in_for_another_dataset(tmp_path, monkeypatch):
     # no kmnist/ subdirectory: the MNIST files are not used, a download is tried instead
     with pytest.raises(idxmnist.DownloadError):
         idxmnist.kmnist.load_data(cache_dir=tmp_path / "c")
-    assert not (tmp_path / "c" / "kmnist.npz").exists()
+    assert not (tmp_path / "c" / "kmnist.idxmnist.npz").exists()
 
 
 # -- IDXMNIST_MIRRORS --------------------------------------------------------------------------

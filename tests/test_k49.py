@@ -72,7 +72,11 @@ def test_source_dir_and_cache_hit(release, tmp_path):
     assert all(a.dtype == np.uint8 for pair in got for a in pair)
     hit = k49.load_data(cache_dir=cache)
     assert same(hit, release.arrays) and is_mapped(hit[0][0]) and is_mapped(hit[1][1])
-    assert {p for p in listing(cache) if not p.startswith(".")} == {"k49.npz"}
+    assert {p for p in listing(cache) if not p.rsplit("/", 1)[-1].startswith(".")} == {
+        "k49.idxmnist.npz",
+        "k49",  # the store: the source's four files, verified and kept
+        *(f"k49/{name}" for name in release.files),
+    }
 
 
 def test_wider_integer_labels_are_accepted(tmp_path, registered):
@@ -190,18 +194,33 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_npz_is_refused_naming_the_file(case, release, tmp_path):
+def test_bad_npz_is_refused_naming_the_file(case, release, tmp_path, registered):
     marker = tmp_path / "unpickled"
     name, data, pattern = bad_files(release, str(marker))[case]
     src = tmp_path / "bad"
     shutil.copytree(release.root, src)
     (src / name).write_bytes(data)
+    # pinned as it is: only the npz reader's own guards can refuse it (an unpinned bad
+    # file is refused before, by its checksum: test_source_files_are_verified_first)
+    release.files[name] = data
+    registered(k49_spec(release))
     cache = tmp_path / "cache"
     with pytest.raises(idxmnist.IdxError, match=pattern) as info:
         k49.load_data(source=src, cache_dir=cache)
-    assert str(src / name) in str(info.value)
+    assert str(cache / "k49" / name) in str(info.value)
     assert not marker.exists(), "a pickle was executed"
-    assert {p for p in listing(cache) if not p.endswith(".lock")} == set()
+    assert not [p for p in listing(cache) if p.endswith(".npz") and "/" not in p]  # no cache
+
+
+def test_source_files_are_verified_first(release, tmp_path):
+    src = tmp_path / "bad"
+    shutil.copytree(release.root, src)
+    (src / "k49-test-labels.npz").write_bytes(npz_bytes(release.arrays["y_test"][::-1].copy()))
+    with pytest.warns(RuntimeWarning, match=r"k49-test-labels\.npz: container check failed"):
+        with pytest.raises(idxmnist.IdxError, match="not used") as info:
+            k49.load_data(source=src, cache_dir=tmp_path / "cache")
+    assert str(src / "k49-test-labels.npz") in str(info.value)
+    assert not (tmp_path / "cache" / "k49" / "k49-test-labels.npz").exists()
 
 
 def test_every_bad_case_is_run(release, tmp_path):

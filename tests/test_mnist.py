@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist.datasets import registry
 
 from .support.arrays import arrays, same, write_set
 from .support.helpers import MNIST_FILES, plain_read, sha256
 from .support.synth import make_dataset
+from .support.synthetic import pinned_spec
 
 # -- the real MNIST files ----------------------------------------------------------------------
 
@@ -73,8 +75,8 @@ def test_other_names_and_containers(tmp_path, mnist_dir, layout):
 def test_load_data_builds_then_hits_the_cache(tmp_path, mnist_dir):
     cache = tmp_path / "cache"
     (x_train, y_train), (x_test, y_test) = idxmnist.load_data(source=mnist_dir, cache_dir=cache)
-    npz = cache / "mnist.npz"
-    assert npz.is_file() and not list(cache.glob(".*part"))
+    npz = cache / "mnist.idxmnist.npz"  # idxmnist's own cache: keras's mnist.npz is never written
+    assert npz.is_file() and not list(cache.glob(".*part")) and not (cache / "mnist.npz").exists()
     with np.load(npz, allow_pickle=False) as z:  # what keras users can do with it
         assert sorted(z.files) == ["x_test", "x_train", "y_test", "y_train"]
         assert np.array_equal(z["x_train"], x_train) and np.array_equal(z["y_test"], y_test)
@@ -102,24 +104,28 @@ def test_build_npz_both_layouts(tmp_path, mnist_dir):
 # -- small synthetic files: where load_data reads and writes, what it says ---------------------
 
 
-def test_load_data_from_env_source_into_keras_home(tmp_path, monkeypatch):
+def test_load_data_from_env_source_into_keras_home(tmp_path, monkeypatch, registered):
     arrays = make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
     monkeypatch.delenv("IDXMNIST_HOME", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("IDXMNIST_SOURCE", str(tmp_path / "src"))
     (x, y), (xt, yt) = idxmnist.load_data()
     assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
     assert np.array_equal(yt, arrays["t10k-labels-idx1-ubyte"])
-    assert (tmp_path / "keras" / "datasets" / "mnist.npz").is_file()
+    # idxmnist's own cache, beside the name keras checks (never written by idxmnist)
+    assert (tmp_path / "keras" / "datasets" / "mnist.idxmnist.npz").is_file()
+    assert not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
 
 
-def test_path_is_relative_to_cache_dir_or_absolute(tmp_path):
+def test_path_is_relative_to_cache_dir_or_absolute(tmp_path, registered):
     make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
     idxmnist.load_data("sub/my.npz", source=tmp_path / "src", cache_dir=tmp_path / "c")
-    assert (tmp_path / "c" / "sub" / "my.npz").is_file()
+    assert (tmp_path / "c" / "sub" / "my.idxmnist.npz").is_file()
     absolute = tmp_path / "elsewhere.npz"
     idxmnist.load_data(absolute, source=tmp_path / "src", cache_dir=tmp_path / "c")
-    assert absolute.is_file()
+    assert (tmp_path / "elsewhere.idxmnist.npz").is_file() and not absolute.exists()
 
 
 def test_missing_source_says_how_to_give_one(tmp_path, monkeypatch):

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import os
 import zipfile
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
 from ..datasets import review
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
+from ..files import open_regular
 from ..idx.reader import inspect_idx, read_idx
 from ..idx.ziparchive import ZipArchive
-from ..store.npzfile import NpyMember, corrupt_npz, npz_members
+from ..store.npzfile import NpyMember, corrupt_npz, npz_members, read_member
 
 __all__ = [
     "describe_file",
@@ -152,23 +153,21 @@ def _layout(m: NpyMember) -> str:
     return f"compressed (zip method {m.info.compress_type})"
 
 
-def _read_labels(f: BinaryIO, z: Any, m: NpyMember) -> np.ndarray:
-    """A 1-D member: straight from the file if stored, else through ``z`` (NpzFile)."""
-    if m.data_offset is not None:
-        f.seek(m.data_offset)
+def _read_labels(f: BinaryIO, z: zipfile.ZipFile | None, m: NpyMember, name: str) -> np.ndarray:
+    """A 1-D member: straight from the file if stored, else inflated from the zip ``z``."""
+    if m.data_offset is not None or z is None:
+        f.seek(m.data_offset or 0)
         return np.fromfile(f, dtype=m.dtype, count=m.shape[0])
-    labels: np.ndarray = z[m.key]
-    return labels
+    return read_member(z, m, name)
 
 
 def describe_npz(path: str | os.PathLike[str]) -> str:
     """An npz: each member's dtype, shape and layout; label counts for ``y_*``.
 
-    Never unpickles: headers are parsed by idxmnist, arrays read with
-    ``allow_pickle=False``.
+    Never unpickles: headers are parsed by idxmnist, arrays read by it too.
     """
     name = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         members = npz_members(f, name)
         size = os.fstat(f.fileno()).st_size
         fast = bool(members) and all(m.aligned for m in members.values())
@@ -187,7 +186,7 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
         dw = max((len(m.dtype.name) for m in members.values()), default=0)
         layouts = {k: _layout(m) for k, m in members.items()}
         lw = max((len(s) for s in layouts.values()), default=0)
-        z = None
+        z: zipfile.ZipFile | None = None
         try:
             for key, m in members.items():
                 nbytes = int(np.prod(m.shape, dtype=np.int64)) * m.dtype.itemsize
@@ -198,9 +197,8 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
                 )
                 if key.startswith("y_") and len(m.shape) == 1 and m.dtype.kind in "iu":
                     if m.data_offset is None and z is None:
-                        f.seek(0)
-                        z = np.load(f, allow_pickle=False)
-                    labels = _read_labels(f, z, m)
+                        z = zipfile.ZipFile(f)
+                    labels = _read_labels(f, z, m, name)
                     hist = label_histogram(labels)
                     if hist is not None:
                         lines.append(f"  {'':<{kw}}  label counts  {hist}")
@@ -225,7 +223,7 @@ def describe_file(path: str | os.PathLike[str]) -> str:
     y.idx: IDX uint8 (type 0x08) shape (3,), raw, 11 B stored, 11 B raw
       label counts  0:1 1:0 2:2
     """
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         lead = f.read(4)
     if lead == ZIP_MAGIC:
         names = ZipArchive(path).names()

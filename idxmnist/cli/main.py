@@ -13,6 +13,7 @@ exception is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 from .. import config
 from ..datasets import registry
+from ..datasets.spec import Split
 from ..errors import DownloadError, IdxError
 
 __all__ = ["main", "parser", "status"]
@@ -122,7 +124,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     folder: Path = args.dir
     specs = list(registry.DATASETS.values())
-    catalog = Catalog(specs)
+    catalog = Catalog(specs, folder.parent)  # with the content pins learnt in that cache
     if args.dataset is not None:
         spec = registry.get(args.dataset)
     else:
@@ -234,6 +236,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.source is not None:
         from ..load.assemble import find_sources, read_arrays
 
+        # the files as they are, any size: a preview of a folder, not a load of the dataset
+        splits = tuple(Split(s.name, None, s.rows) for s in spec.splits)
+        spec = dataclasses.replace(spec, splits=splits)
         arrays = read_arrays(spec, find_sources(args.source, spec))
     else:
         arrays = loader.load_arrays(spec)

@@ -100,6 +100,7 @@ MNIST = DatasetSpec(
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
     ),
     classes=DIGITS,
+    splits=(Split("train", 60000), Split("test", 10000)),
     # keras.datasets.mnist's own pin of that file
     whole_files=(
         RemoteFile(
@@ -116,31 +117,41 @@ FASHION_MNIST = DatasetSpec(
     name="fashion_mnist",
     npz_name="fashion-mnist.npz",
     subdir="fashion-mnist",
-    # the sha256s keras.datasets.fashion_mnist pins (TFDS pins the same for the
-    # zalando host; torchvision's md5s, 8d4fb7e6..., 25c81989..., bef4ecab...,
-    # bb300cfd..., are of the same bytes). Content hashes: not computed yet
-    # (no verified copy at hand), so only the exact .gz files verify
-    files=_files(
-        "sha256",
-        (
+    # container: the sha256s keras.datasets.fashion_mnist pins (TFDS pins the same
+    # for the zalando host; torchvision's md5s, 8d4fb7e6..., 25c81989...,
+    # bef4ecab..., bb300cfd..., are of the same bytes). Content: the label files'
+    # `gzip -dc FILE | sha256sum` and `gzip -dc FILE | wc -c`, computed
+    # 2026-12-03 from the real files in ../shared/fashion-mnist (byte-identical
+    # to these container pins); the image files' content is not known here, so
+    # it is learnt the first time their containers verify (store/pins.py)
+    files=(
+        RemoteFile(
             "train-images-idx3-ubyte.gz",
             26421880,
+            "sha256",
             "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
         ),
-        (
+        RemoteFile(
             "train-labels-idx1-ubyte.gz",
             29515,
+            "sha256",
             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            60008,
         ),
-        (
+        RemoteFile(
             "t10k-images-idx3-ubyte.gz",
             4422102,
+            "sha256",
             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
         ),
-        (
+        RemoteFile(
             "t10k-labels-idx1-ubyte.gz",
             5148,
+            "sha256",
             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            10008,
         ),
     ),
     # keras's copy first: https, and the zalando host has timed out for weeks
@@ -161,6 +172,7 @@ FASHION_MNIST = DatasetSpec(
         "Bag",
         "Ankle boot",
     ),
+    splits=(Split("train", 60000), Split("test", 10000)),
     torchvision="FashionMNIST",
 )
 
@@ -169,8 +181,8 @@ KMNIST = DatasetSpec(
     npz_name="kmnist.npz",
     subdir="kmnist",
     # TFDS's sha256s (the same sizes as torchvision's md5-pinned files, bdb82020...,
-    # e144d726..., 5c965bf0..., 7320c461...); content hashes: not computed yet,
-    # so only the exact .gz files verify
+    # e144d726..., 5c965bf0..., 7320c461...); content hashes: no real copy here,
+    # so they are learnt the first time the containers verify (store/pins.py)
     files=_files(
         "sha256",
         (
@@ -209,6 +221,7 @@ KMNIST = DatasetSpec(
         "\u308c",
         "\u3092",
     ),
+    splits=(Split("train", 60000), Split("test", 10000)),
     torchvision="KMNIST",
 )
 
@@ -326,12 +339,34 @@ QMNIST_COLUMNS = (
     Column("duplicate"),  # xnist only: the row this digit duplicates, else 0
     Column("unused"),
 )
-_QMNIST_FILES = _files(
-    "md5",
-    ("qmnist-train-images-idx3-ubyte.gz", 9704059, "ed72d4157d28c017586c42bc6afe6370"),
-    ("qmnist-train-labels-idx2-int.gz", 463024, "0058f8dd561b90ffdd0f734c6a30e5e4"),
-    ("qmnist-test-images-idx3-ubyte.gz", 9742279, "1394631089c404de565df7b7aeaf9412"),
-    ("qmnist-test-labels-idx2-int.gz", 526800, "5b5b05890a5e13444e108efe57b788aa"),
+# container: the md5s the publishers' README and torchvision pin (and
+# ../shared/registry-facts/qmnist-files.tsv). Content of the three label files:
+# `gzip -dc FILE | sha256sum` (`xz -dc` for xnist) and `| wc -c`, computed
+# 2026-12-03 from the real files in ../shared/qmnist (their md5s are these
+# pins); the image files' content is learnt the first time they verify
+_QMNIST_FILES = (
+    RemoteFile(
+        "qmnist-train-images-idx3-ubyte.gz", 9704059, "md5", "ed72d4157d28c017586c42bc6afe6370"
+    ),
+    RemoteFile(
+        "qmnist-train-labels-idx2-int.gz",
+        463024,
+        "md5",
+        "0058f8dd561b90ffdd0f734c6a30e5e4",
+        "bb1b6e1ec7b04fd5696f1ed50b5f58f8ef195118edd5c93c81783df9740b8ac5",
+        1920012,
+    ),
+    RemoteFile(
+        "qmnist-test-images-idx3-ubyte.gz", 9742279, "md5", "1394631089c404de565df7b7aeaf9412"
+    ),
+    RemoteFile(
+        "qmnist-test-labels-idx2-int.gz",
+        526800,
+        "md5",
+        "5b5b05890a5e13444e108efe57b788aa",
+        "92d0ccb8c25f9c6534270fb4be7e1d24a1c6d315edfc8a638bfbd31c70f362dd",
+        1920012,
+    ),
 )
 QMNIST = DatasetSpec(
     name="qmnist",
@@ -352,10 +387,18 @@ QMNIST_NIST = dataclasses.replace(
     QMNIST,
     name="qmnist_nist",
     npz_name="qmnist-nist.npz",
-    files=_files(
-        "md5",
-        ("xnist-images-idx3-ubyte.xz", 51325860, "7f124b3b8ab81486c9d8c2749c17f834"),
-        ("xnist-labels-idx2-int.xz", 958144, "5ed0e788978e45d4a8bd4b7caec3d79d"),
+    files=(
+        RemoteFile(
+            "xnist-images-idx3-ubyte.xz", 51325860, "md5", "7f124b3b8ab81486c9d8c2749c17f834"
+        ),
+        RemoteFile(
+            "xnist-labels-idx2-int.xz",
+            958144,
+            "md5",
+            "5ed0e788978e45d4a8bd4b7caec3d79d",
+            "4aea10456d9cf8fcc7bcd377f8ccbc5b0c02ffe0354a7137204794d6b620aa38",
+            12894508,
+        ),
     ),
     splits=(Split("nist", 402953),),
 )

@@ -28,6 +28,7 @@ and the line.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,7 @@ __all__ = [
     "review_dtype",
     "parse_review",
     "load_review",
+    "digest",
     "check_given",
     "review_columns",
 ]
@@ -166,6 +168,11 @@ def _load(path: str) -> np.ndarray:
     rows = parse_review(text, path)
     rows.setflags(write=False)  # shared by every caller in this process
     return rows
+
+
+def digest() -> str:
+    """The SHA-256 of the review rows shipped with idxmnist (what a cache built from them binds)."""
+    return hashlib.sha256(load_review().tobytes()).hexdigest()
 
 
 def load_review(path: str | os.PathLike[str] | None = None) -> np.ndarray:

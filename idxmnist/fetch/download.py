@@ -19,7 +19,7 @@ in ``docs/sources.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
@@ -28,9 +28,10 @@ from .. import config
 from ..datasets.layout import KEYS
 from ..datasets.spec import Archive, DatasetSpec, RemoteFile
 from ..errors import ChecksumError, DownloadError, in_words, warn
-from ..files import file_lock, publish, sweep
+from ..files import file_lock, sweep
 from ..idx.compression import Container
-from ..store.kept import LOCK_NAME, find_verified, kept_name
+from ..store.kept import LOCK_NAME, find_verified, keep
+from ..store.pins import Learnt
 from . import archive, single, whole
 from .session import whole_name
 from .transfer import MirrorError
@@ -40,6 +41,7 @@ __all__ = [
     "Fetched",
     "fetch_dataset",
     "fetch_file",
+    "adopt",
     "mirrors_for",
     "is_url",
     "is_whole",
@@ -83,17 +85,34 @@ def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
     return tuple(_base(u) for u in spec.mirrors)
 
 
-def _import_hint(spec: DatasetSpec) -> str:
+def _content_pinned(spec: DatasetSpec, learnt: Learnt | None) -> bool:
+    """True when every file's content is pinned (by the registry, or learnt in the store)."""
+    return all(
+        (r if learnt is None else learnt.of(r)).content is not None for r in spec.remote_files
+    )
+
+
+def _import_hint(spec: DatasetSpec, learnt: Learnt | None = None) -> str:
+    """How to install the files from a copy at hand: only the copies that can verify.
+
+    The upstream files verify everywhere (by their container); decompressed or
+    re-packed ones, and a keras-layout npz, only where every file's content is
+    pinned (MNIST's; or learnt in this cache from the upstream files), or for
+    the npz, when it is the pinned whole-dataset file (keras's ``mnist.npz``).
+    """
+    content = spec.container == "idx" and _content_pinned(spec, learnt)
     layouts = []
     if spec.archive is not None:
         layouts.append(f"{spec.archive.file.name}, the archive that holds them")
     layouts.append("a folder of them")
-    if spec.torchvision:
+    if spec.torchvision:  # torchvision keeps the upstream files in raw/ too
         layouts[-1] += f" (torchvision's {spec.torchvision}/raw/ too)"
     if spec.container == "idx" and spec.archive is None:
         layouts.append("a zip or tar of them")
-        if spec.keys == KEYS:
+        if spec.keys == KEYS and content:
             layouts.append("a keras-layout .npz")
+        elif spec.keys == KEYS and spec.whole_files:
+            layouts.append(", ".join(f"keras's {w.name}" for w in spec.whole_files))
     return (
         f"idxmnist import PATH installs {spec.name}'s files from a copy you have: "
         + (", ".join(layouts[:-1]) + ", or " if len(layouts) > 1 else "")
@@ -123,12 +142,12 @@ def _local_hint(spec: DatasetSpec) -> str:
 
 
 def offline_error(
-    spec: DatasetSpec, where: Path, missing: Iterable[str], why: str
+    spec: DatasetSpec, where: Path, missing: Iterable[str], why: str, learnt: Learnt | None = None
 ) -> DownloadError:
     """The error for files that are needed while offline: what is missing, how to import it."""
     return DownloadError(
         f"offline ({why}): no network access, and {where} lacks {spec.name}'s "
-        f"{', '.join(missing)}. {_import_hint(spec)}; "
+        f"{', '.join(missing)}. {_import_hint(spec, learnt)}; "
         f"or load_data(source='DIR') with {_what(spec)} in DIR; or go online "
         f"(unset {config.ENV_OFFLINE})"
     )
@@ -155,7 +174,10 @@ class Fetch:
         keys: Sequence[str] = (),
         whole_files: Sequence[RemoteFile] = (),
         archive: Archive | None = None,
+        learnt: Learnt | None = None,
     ) -> None:
+        self.learnt = Learnt(dest) if learnt is None else learnt
+        files = [self.learnt.of(r) for r in files]
         self.dest, self.files, self.seconds = dest, tuple(files), seconds
         self.needed = {r.name for r in self.files} if needed is None else set(needed)
         self.by_key = dict(zip(keys, files, strict=False)) if len(keys) == len(files) else {}
@@ -166,7 +188,12 @@ class Fetch:
 
     @classmethod
     def of(
-        cls, dest: Path, spec: DatasetSpec, seconds: float, needed: Iterable[str] | None = None
+        cls,
+        dest: Path,
+        spec: DatasetSpec,
+        seconds: float,
+        needed: Iterable[str] | None = None,
+        learnt: Learnt | None = None,
     ) -> Fetch:
         """A fetch of ``needed`` (all by default) of ``spec``'s files."""
         files = spec.remote_files
@@ -179,13 +206,13 @@ class Fetch:
             keys=keys,
             whole_files=spec.whole_files,
             archive=spec.archive,
+            learnt=learnt,
         )
 
     def keep(self, path: Path, remote: RemoteFile, how: str, kind: Container) -> Path:
-        """Publish the verified file at ``path`` as ``remote``: its registry name, or its
-        stem and its container's suffix when it verified by content."""
-        final = self.dest / kept_name(remote, how, kind)
-        publish(path, final)
+        """Publish the verified file at ``path`` as ``remote`` (``store.kept.keep``: the
+        upstream bytes under the registry's name, content as raw IDX bytes under the stem)."""
+        final = keep(path, remote, how, kind, self.learnt)
         self.got[remote.name] = final
         return final
 
@@ -209,7 +236,7 @@ class Fetch:
             return base + quote(self.archive.file.name)
         return None
 
-    def _from_whole(self, url: str) -> dict[str, str]:
+    def from_whole(self, url: str) -> dict[str, str]:
         """Keep what the whole-dataset file (or the archive) at ``url`` holds; why not, each."""
         name = whole_name(url)
         if self.archive is not None and name.lower().endswith(".zip"):
@@ -218,6 +245,7 @@ class Fetch:
 
     def get(self, remote: RemoteFile, mirrors: Sequence[str], hint: str) -> Path:
         """``remote`` from the first mirror that delivers it verified; DownloadError if none."""
+        remote = next((r for r in self.files if r.name == remote.name), remote)
         failures = []
         wrong = tried = 0
         for base in mirrors:
@@ -233,7 +261,7 @@ class Fetch:
                 if whole_url is not None:
                     if whole_url not in self.wholes:
                         try:
-                            self.wholes[whole_url] = self._from_whole(whole_url)
+                            self.wholes[whole_url] = self.from_whole(whole_url)
                         except MirrorError as exc:
                             self.wholes[whole_url] = exc
                     outcome = self.wholes[whole_url]
@@ -303,54 +331,109 @@ def fetch_dataset(
     mirrors: Sequence[str] | None = None,
     *,
     offline: bool | None = None,
+    read_only: bool = False,
+    only: Collection[str] | None = None,
 ) -> Fetched:
     """Make ``dest_dir`` hold ``spec``'s files, verified; say where each one is.
 
-    Files already there that verify (by container or content) are kept, with
-    no request. A file there that does not is replaced by a fresh download,
-    with a RuntimeWarning; if that download fails too, the bad file is
-    removed and :class:`DownloadError` raised. A dataset published as an
-    archive gets the members it lacks out of the archive. Offline
+    Files already there that verify (by container, or by content: the
+    registry's pin or one learnt there) are kept, with no request; a
+    container seen for the first time teaches the store its content pin. A
+    file there that does not verify is replaced by a fresh download, with a
+    RuntimeWarning; if none can be had, it is left as it was (it may be
+    another tool's) and :class:`DownloadError` raised. A dataset published as
+    an archive gets the members it lacks out of the archive. Offline
     (``offline``, else ``$IDXMNIST_OFFLINE``), only ``file://`` mirrors are
     used, and a file missing without one is a :class:`DownloadError` at
     once, saying how to import it. Holds ``dest_dir/.idxmnist.lock``
     throughout, so concurrent callers download each file once.
+    ``read_only``: the folder cannot be written (a read-only cache): no lock,
+    nothing learnt or fetched; the files must all be there. ``only``: the
+    names of the files wanted (QMNIST's label files without its images); the
+    result then has the keys of those alone.
     """
     dest = Path(dest_dir)
     urls = mirrors_for(spec) if mirrors is None else tuple(_base(u) for u in mirrors)
-    remotes = spec.remote_files
+    remotes = tuple(r for r in spec.remote_files if only is None or r.name in only)
     is_offline = config.offline(offline)
     if is_offline:
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
+    if read_only:
+        return _read_only(spec, dest)
     seconds = config.timeout()
     dest.mkdir(parents=True, exist_ok=True)
     with file_lock(dest / LOCK_NAME):
         sweep(dest, older_than=0)  # under the folder's lock no temporary there is in use
+        learnt = Learnt(dest)
         have: dict[str, Path] = {}
         bad: dict[str, list[tuple[Path, str]]] = {}
         for remote in remotes:
-            path, bad[remote.name] = find_verified(dest, remote)
+            path, bad[remote.name] = find_verified(dest, remote, learnt)
             if path is not None:
                 have[remote.name] = path
+                if path.name == remote.name:
+                    learnt.learn(remote, path)  # the first time: its content pin
         missing = [r for r in remotes if r.name not in have]
         if missing and is_offline and not urls:
+            for remote in missing:
+                for path, reason in bad[remote.name]:
+                    warn(f"{path}: {reason}; not used")
             why = "offline=True" if offline else f"{config.ENV_OFFLINE}=1"
-            raise offline_error(spec, dest, [r.name for r in missing], why)
-        fetch = Fetch.of(dest, spec, seconds, needed=[r.name for r in missing])
+            raise offline_error(spec, dest, [r.name for r in missing], why, learnt)
+        fetch = Fetch.of(dest, spec, seconds, needed=[r.name for r in missing], learnt=learnt)
         hint = _local_hint(spec)
         for remote in missing:
             for path, reason in bad[remote.name]:
                 warn(f"{path}: {reason}; downloading it again")
-            try:
-                got = fetch.get(remote, urls, hint)
-            except DownloadError:
-                for path, _ in bad[remote.name]:
-                    path.unlink(missing_ok=True)
-                raise
-            for path, _ in bad[remote.name]:
-                if path != got:
-                    path.unlink(missing_ok=True)  # replaced by the verified copy
+            got = fetch.get(remote, urls, hint)
             have[remote.name] = got
-    files = {key: have[r.name] for key, r in zip(spec.keys, spec.files, strict=True)}
+    files = {
+        key: have[r.name] for key, r in zip(spec.keys, spec.files, strict=True) if r in remotes
+    }
     downloaded = [fetch.got[r.name] for r in remotes if r.name in fetch.got]
     return Fetched(files, downloaded)
+
+
+def _read_only(spec: DatasetSpec, dest: Path) -> Fetched:
+    learnt = Learnt(dest)
+    have = {r.name: find_verified(dest, r, learnt)[0] for r in spec.remote_files}
+    missing = [name for name, path in have.items() if path is None]
+    if missing:
+        raise DownloadError(
+            f"{dest} cannot be written (a read-only cache) and lacks {spec.name}'s "
+            f"{', '.join(missing)}: nothing can be fetched into it. Point {config.ENV_HOME} "
+            "(or cache_dir=) at a folder you can write, or import the files there"
+        )
+    files = {key: have[r.name] for key, r in zip(spec.keys, spec.files, strict=True)}
+    return Fetched({k: p for k, p in files.items() if p is not None}, [])
+
+
+def adopt(spec: DatasetSpec, dest_dir: str | os.PathLike[str], url: str) -> dict[str, str]:
+    """Keep in ``dest_dir`` the verified files it lacks that the one local file at ``url``
+    holds (a keras-layout npz, a zip or a tar of the dataset, its archive).
+
+    Returns why each file still lacking was not taken from it (empty when none
+    lacks). What is kept is verified exactly as a download is: the members of
+    the pinned whole-dataset file (keras's ``mnist.npz``) by that pin, every
+    other file by its own container or content pin. The file itself is only
+    read, never changed.
+    """
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    with file_lock(dest / LOCK_NAME):
+        learnt = Learnt(dest)
+        lacking = [r for r in spec.remote_files if find_verified(dest, r, learnt)[0] is None]
+        if not lacking:
+            return {}
+        fetch = Fetch.of(
+            dest, spec, config.timeout(), needed=[r.name for r in lacking], learnt=learnt
+        )
+        try:
+            problems = fetch.from_whole(url)
+        except MirrorError as exc:
+            problems = {"": exc.reason}
+    return {
+        r.name: problems.get(r.name) or problems.get("") or f"holds no {r.stem}"
+        for r in lacking
+        if r.name not in fetch.got
+    }

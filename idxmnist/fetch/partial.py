@@ -12,17 +12,21 @@ A ``.part`` is kept only for a server that accepts ranges; the record is
 written before the first byte, so a ``.part`` without one is never resumed.
 Only the process holding the directory's download lock touches these files;
 under that lock ``idxmnist.files.sweep`` removes every temporary file that is
-not a resumable download, and resumable ones left alone for a week.
+not a resumable download, and resumable ones left alone for a week. They are
+opened through ``files.open_own``, never through a symbolic link: a ``.part``
+that is anything but a regular file is removed (the link itself), never
+followed, cut or written through.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..files import RECORD_SUFFIX, TEMP_SUFFIX
+from ..files import RECORD_SUFFIX, TEMP_SUFFIX, open_own
 
 __all__ = ["Meta", "Partial"]
 
@@ -47,7 +51,8 @@ class Meta:
 
 def _load(path: Path) -> Meta | None:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with open_own(path, "r") as f:
+            raw = json.loads(f.read(1 << 16).decode("utf-8"))
         meta = Meta(
             url=raw["url"],
             etag=raw["etag"],
@@ -81,10 +86,7 @@ class Partial:
         URL, or without a usable record, is removed.
         """
         meta = _load(self.record)
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            size = -1
+        size = self._size()
         if meta is None or meta.url != url or size <= 0 or meta.synced == 0:
             self.discard()
             return 0, None
@@ -93,8 +95,17 @@ class Partial:
             self.discard()  # nothing left to ask for: start over, the hash decides
             return 0, None
         if size != offset:
-            os.truncate(self.path, offset)
+            with open_own(self.path, "t") as f:
+                os.ftruncate(f.fileno(), offset)
         return offset, meta
+
+    def _size(self) -> int:
+        """The ``.part``'s length; -1 if it is missing or not a regular file (never followed)."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return -1
+        return st.st_size if stat.S_ISREG(st.st_mode) else -1
 
     def meta(self) -> Meta | None:
         """The record of this ``.part``, if it has a usable one."""
@@ -103,16 +114,12 @@ class Partial:
     def in_progress(self, key: str) -> bool:
         """True when a resumable download of ``key`` (a URL) has bytes here (nothing changed)."""
         meta = _load(self.record)
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return False
-        return meta is not None and meta.url == key and size > 0 and meta.synced > 0
+        return meta is not None and meta.url == key and self._size() > 0 and meta.synced > 0
 
     def save(self, meta: Meta) -> None:
         """Record ``meta`` (after fsync'ing the ``meta.synced`` bytes it vouches for)."""
-        with open(self.record, "w", encoding="utf-8") as f:
-            json.dump(asdict(meta), f)
+        with open_own(self.record, "w") as f:
+            f.write(json.dumps(asdict(meta)).encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
 

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..datasets.spec import Archive, RemoteFile, plain_name
 from ..idx.compression import Container
+from ..store.pins import Learnt
 from . import partial, transfer
 from .transfer import Expect, MirrorError
 
@@ -42,9 +43,11 @@ T = TypeVar("T")
 class Session(Protocol):
     """One fetch into a dataset's folder ``dest``, as the strategies see it.
 
-    ``files``: the dataset's distinct files; ``by_key``: the file each array
-    key stands for (matched against a keras-layout npz's members), empty when
-    they do not pair up; ``archive``: the archive the files are members of.
+    ``files``: the dataset's distinct files (with the content pins learnt in
+    ``dest``); ``by_key``: the file each array key stands for (matched
+    against a keras-layout npz's members), empty when they do not pair up;
+    ``archive``: the archive the files are members of; ``learnt``: the
+    content pins learnt in ``dest``.
     """
 
     @property
@@ -61,6 +64,9 @@ class Session(Protocol):
 
     @property
     def archive(self) -> Archive | None: ...
+
+    @property
+    def learnt(self) -> Learnt: ...
 
     def wanted(self) -> list[RemoteFile]:
         """The files this fetch is for, not got yet."""

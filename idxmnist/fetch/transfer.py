@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..files import CHUNK
+from ..files import CHUNK, open_own
 from ..idx.compression import looks_like_html
 from ..store.verify import Tally
 from .partial import Meta, Partial
@@ -244,7 +244,7 @@ def _misfit(
 
 
 def _rehash(path: os.PathLike[str], upto: int, tally: Tally) -> None:
-    with open(path, "rb") as f:
+    with open_own(path, "r") as f:
         left = upto
         while left:
             chunk = f.read(min(CHUNK, left))
@@ -338,7 +338,7 @@ def _attempt(
             return MirrorError(reason)
 
         try:
-            with open(part.path, "ab" if offset else "wb") as f:
+            with open_own(part.path, "a" if offset else "w") as f:
                 while True:
                     try:
                         # at most one byte more than allowed: enough to know it is too long

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union
 import numpy as np
 
 from ..errors import IdxError, TruncatedError, describe
+from ..files import open_regular
 from . import compression, decode
 from .compression import Container
 from .decode import Backend
@@ -97,7 +98,7 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
         # unbuffered: a buffered read() of the whole file after the 6-byte sniff
         # costs ~9 ms on a 10 MB file (measured), a plain one ~0.4 ms; every
         # read here is large anyway
-        with open(source, "rb", buffering=0) as f:
+        with open_regular(source, buffering=0) as f:  # never a FIFO or a device
             yield f, os.fspath(source), os.fstat(f.fileno()).st_size
         return
     if not _binary_file(source):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..errors import IdxError, TruncatedError
-from ..files import CHUNK
+from ..files import CHUNK, open_regular
 from .compression import DEFLATE_MAX_RATIO, gzip_backend, libdeflate
 
 __all__ = [
@@ -191,7 +191,7 @@ def local_data_offset(f: BinaryIO, offset: int, size: int, info: Any, where: str
 def entry_at(path: str, base: int, info: Any, where: str, *, offset: int | None = None) -> ZipEntry:
     """``info``'s entry in the file at ``path``, whose local header is at ``offset``
     (default: the directory's, less ``base``, the archive offset the file starts at)."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         at = info.header_offset - base if offset is None else offset
         start = local_data_offset(f, at, size, info, where)
@@ -223,7 +223,7 @@ class ZipArchive(Listing):
     def __init__(self, path: str | os.PathLike[str], *, name: str | None = None) -> None:
         self.path = os.fspath(path)
         display = self.path if name is None else name
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             self.size = os.fstat(f.fileno()).st_size
             infos = read_infos(f, display)
         super().__init__(display, infos)
@@ -257,7 +257,7 @@ class MemberReader(io.RawIOBase):
         self.name = name
         self.size = entry.file_size
         self._entry = entry
-        self._f: BinaryIO = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+        self._f: BinaryIO = open_regular(path, buffering=0)  # closed in close()
         self._f.seek(entry.data_offset)
         self._left = entry.compress_size  # archive bytes of the member not yet read
         self._produced = 0

@@ -5,8 +5,10 @@ module         its job
 =============  =================================================================
 ``assemble``   find a dataset's files (or archive members) in a folder, read
                them (in parallel where that pays), check them against the entry
-``loader``     ``load_arrays`` (cache hit, or build under a lock and write),
-               ``load_dataset``, ``hand_out`` (rows, class column or records)
+``loader``     ``load_arrays`` (a stamped hit, or the store filled and the
+               cache built under a lock), ``stock`` (fill the store from what
+               the cache holds), ``load_dataset``, ``hand_out`` (rows, class
+               column or records)
 ``metadata``   MNIST's per-image records (``mnist.load_data(extended=True)``):
                QMNIST's two label files and the review, lined up, cached
 =============  =================================================================

@@ -1,19 +1,36 @@
-"""Any registered dataset, keras style: its files -> checked arrays -> the npz cache.
+"""Any registered dataset, keras style: the store -> checked arrays -> idxmnist's npz cache.
 
-:func:`load_arrays` is the one path every loader takes: a valid cache file
-is memory-mapped; otherwise, under a lock beside it, the arrays are built
-(from ``source``, or from the verified files kept in the dataset's folder,
-fetched first if missing) and written atomically. :func:`load_dataset` and
-:func:`hand_out` give them to the caller as keras does. Each dataset module
-(``idxmnist.mnist`` ...) is a thin face over these. What is kept where, and
-when a cache is rebuilt: ``docs/sources.md``.
+:func:`load_arrays` is the one path every loader takes:
+
+1. **A hit.** idxmnist's own cache, :func:`cache_file` of the file ``path``
+   names (``mnist.npz`` -> ``mnist.idxmnist.npz``), is memory-mapped when its
+   stamp vouches for it (``store/stamp.py``: a stat and a small read, no
+   hash). Nothing is locked, nothing else is read.
+2. **A miss**, under a lock beside that file. The store (``<cache
+   dir>/<subdir>/``, ``store/kept.py``) is made to hold the dataset's
+   verified files: those already there; ``source``'s (a folder's files, each
+   verified and copied in; a file holding the whole dataset; a mirror URL);
+   those of a file found under ``path`` itself (keras's ``mnist.npz``,
+   recognised by keras's pin; any other npz verified by content); the rest
+   from the mirrors. A file that does not verify is not used (a warning names
+   it), and :class:`IdxError` names it when nothing else can stand in.
+3. The arrays are read from the store, checked, written as the aligned cache
+   and stamped; later calls are hits.
+
+``path`` itself is never written, renamed or deleted: keras checks the file
+of that name against its own hash and deletes one that fails. A read-only
+cache still loads from the verified files it holds (one warning, nothing
+written). What is kept where: ``docs/sources.md``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,24 +40,33 @@ from ..datasets import labels, registry
 from ..datasets.layout import SPLITS, Arrays, as_tuple, pair_of
 from ..datasets.spec import DatasetSpec
 from ..errors import DownloadError, IdxError, warn
-from ..files import file_lock, sweep
+from ..files import file_lock, not_regular, sweep, writable_by_others
+from ..store.kept import LOCK_NAME, find_verified, keep_copy
 from ..store.npzfile import load_npz, write_npz
-from .assemble import Location, check_arrays, find_sources, read_arrays
+from ..store.pins import Learnt
+from ..store.stamp import binding, stamped, write_stamp
+from .assemble import Location, MemberRef, check_arrays, find_sources, read_arrays
 
 __all__ = [
+    "CACHE_SUFFIX",
     "load_dataset",
     "load_arrays",
     "load_cached",
     "hand_out",
     "cached_name",
+    "cache_file",
     "cache_lock",
+    "stock",
 ]
 
 PathLike = str | os.PathLike[str]
 
+#: idxmnist's own cache file is the name ``path`` gives, with this in place of ``.npz``
+CACHE_SUFFIX = ".idxmnist.npz"
+
 
 def cached_name(spec: DatasetSpec, upright: bool = True) -> str:
-    """The default cache file of ``spec``: ``emnist-letters.npz`` upright, else
+    """The default ``path`` of ``spec``: ``emnist-letters.npz`` upright, else
     ``emnist-letters-transposed.npz`` (images as stored; only for transposed datasets).
     """
     if upright or not spec.transposed:
@@ -49,15 +75,70 @@ def cached_name(spec: DatasetSpec, upright: bool = True) -> str:
     return f"{stem}-transposed.npz"
 
 
-def _load_cached(path: Path, spec: DatasetSpec) -> dict[str, np.ndarray]:
-    arrays = load_npz(path, spec.keys)
+def cache_file(named: PathLike) -> Path:
+    """idxmnist's own cache for the file ``path`` names: ``mnist.npz`` -> ``mnist.idxmnist.npz``.
+
+    The name keras (or you) gave is only ever read, as a source; idxmnist
+    writes the memory-mapped cache beside it under this name, which no other
+    tool uses. A name without ``.npz`` gets the suffix added
+    (``my-cache`` -> ``my-cache.idxmnist.npz``); one that already ends so is
+    its own cache.
+    """
+    path = Path(named)
+    if path.name.endswith(CACHE_SUFFIX):
+        return path
+    stem = path.name[:-4] if path.name.endswith(".npz") else path.name
+    return path.with_name(stem + CACHE_SUFFIX)
+
+
+def _load_cached(
+    path: Path, spec: DatasetSpec, expect: os.stat_result | None = None
+) -> dict[str, np.ndarray]:
+    arrays = load_npz(path, spec.keys, expect=expect)
     check_arrays(arrays, {k: f"{path}[{k}]" for k in spec.keys}, spec)
     return arrays
 
 
 def load_cached(path: Path, spec: DatasetSpec) -> Arrays:
-    """Load and check a cache file; IdxError if it is not a valid dataset."""
+    """Load and check an npz of ``spec``'s arrays; IdxError if it is not a valid dataset.
+
+    It is read as it is, its arrays only checked for shape, type, split sizes
+    and labels (no pins): for your own files, not for the cache.
+    """
     return as_tuple(_load_cached(path, spec))
+
+
+def _hit(target: Path, spec: DatasetSpec, bound: dict[str, object]) -> dict[str, np.ndarray] | None:
+    """The arrays of the stamped cache ``target``; None if its stamp does not vouch for it."""
+    st = stamped(target, bound)
+    if st is None:
+        return None
+    try:
+        return _load_cached(target, spec, expect=st)
+    except IdxError:
+        return None
+
+
+def _untrusted(target: Path) -> tuple[str | None, bool]:
+    """Why the file at ``target`` (idxmnist's cache name) is not used, if one is there,
+    and whether it is a regular file (which may still hold verified data)."""
+    try:
+        why = not_regular(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return None, False
+    if why is not None:
+        return why, False
+    return "not as idxmnist stamped it (changed, replaced or never stamped)", True
+
+
+def _warn_if_shared(folder: Path) -> None:
+    why = writable_by_others(folder)
+    if why is not None:
+        warn(
+            f"{folder}: the cache folder is {why}: other users can plant files in it "
+            f"(idxmnist verifies every file it did not write, but trusts the cache it "
+            f"stamped). Fix: chmod go-w {folder}"
+        )
 
 
 def _build(
@@ -66,16 +147,20 @@ def _build(
     cache_dir: PathLike | None,
     upright: bool = True,
     offline: bool | None = None,
+    found: tuple[Path, ...] = (),
+    writable: bool = True,
 ) -> dict[str, np.ndarray]:
-    """The arrays from ``source``, else the verified files kept in the cache.
+    """The arrays, from the store once it holds every verified file.
 
-    ``source`` is a directory (read as it is), a local ``.npz``/``.zip``/``.tar``
-    holding the whole dataset (EMNIST's ``gzip.zip`` is one), or a mirror URL.
-    Without a directory the files are kept, verified, in
-    ``<cache dir>/<spec.subdir>/``: fetched there (from ``source``, else
-    ``$IDXMNIST_MIRRORS``, else the registry's mirrors; never over the network
-    when offline) unless already there. A dataset published as an archive
-    (EMNIST's ``gzip.zip``) keeps there the verified members it needs.
+    The store (``<cache dir>/<spec.subdir>/``) gets what it lacks from
+    ``source`` (else ``$IDXMNIST_SOURCE``): a directory's files, each verified
+    and copied in; a local ``.npz``/``.zip``/``.tar`` holding the whole
+    dataset (EMNIST's ``gzip.zip`` is one) or a mirror URL, used as the only
+    mirror. Then from the files ``found`` in the cache (keras's ``mnist.npz``),
+    then from the mirrors (``$IDXMNIST_MIRRORS``, else the registry's; never
+    over the network when offline). A cache that cannot be written
+    (``writable`` False) is only read: what it lacks is gathered in a scratch
+    folder, never downloaded.
     """
     from ..fetch import download  # the fetch stage: only a cache miss needs it
 
@@ -86,23 +171,170 @@ def _build(
             f"source: {source!r} is not a directory, a file nor a URL to download from "
             "(http://, https:// or file://)"
         )
-    mirrors = None
-    if source is not None and download.is_url(source):
-        mirrors = [os.fspath(source)]
-    elif source is not None:
-        local = Path(source).expanduser()
-        if not local.is_file():
-            return read_arrays(spec, find_sources(local, spec), upright=upright)
-        mirrors = [local.resolve().as_uri()]
-        if not download.is_whole(mirrors[0]):
+    store = config.cache_dir(cache_dir) / spec.subdir
+    if not writable:
+        return _build_read_only(spec, store, source, upright, found)
+    return read_arrays(spec, _stock(spec, store, source, offline, found), upright=upright)
+
+
+def _stock(
+    spec: DatasetSpec,
+    store: Path,
+    source: PathLike | None,
+    offline: bool | None,
+    found: tuple[Path, ...],
+) -> dict[str, Location]:
+    """Make ``store`` hold every verified file (see :func:`_build`); where each key's is."""
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+    mirrors, refused = _take_source(spec, store, source)
+    for path in found:
+        refused += _adopt(spec, store, path)
+    try:
+        fetched = download.fetch_dataset(spec, store, mirrors, offline=offline)
+    except DownloadError as exc:
+        if not refused:
+            raise
+        raise IdxError(
+            f"{'; '.join(refused)}: not used (not {spec.name}'s data, or damaged: fetch it "
+            f"again, or use its upstream file), and {store} holds no verified copy to stand "
+            f"in ({str(exc).splitlines()[0]})"
+        ) from exc
+    return dict(fetched.files)
+
+
+def stock(
+    spec: DatasetSpec,
+    *,
+    source: PathLike | None = None,
+    cache_dir: PathLike | None = None,
+    offline: bool | None = None,
+) -> dict[str, Path]:
+    """Make the store (``<cache dir>/<spec.subdir>/``) hold ``spec``'s verified files;
+    return each key's file there.
+
+    From whatever the cache holds: the store's own files, the file under the
+    default name (keras's ``mnist.npz``) and idxmnist's cache of it, verified
+    as :func:`load_arrays` verifies them; then ``source``, then the mirrors
+    (never when offline). A store that cannot be written must hold them all.
+    """
+    if source is None:
+        source = _env_source(spec)
+    store = config.cache_dir(cache_dir) / spec.subdir
+    named = config.cache_path(spec.npz_name, cache_dir)
+    found = (named,) if spec.transposed else (named, cache_file(named))
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        locations = _stock(spec, store, source, offline, found)
+    except PermissionError:
+        from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+        locations = dict(download.fetch_dataset(spec, store, read_only=True).files)
+    return {key: loc for key, loc in locations.items() if isinstance(loc, Path)}
+
+
+def _take_source(
+    spec: DatasetSpec, store: Path, source: PathLike | None
+) -> tuple[list[str] | None, list[str]]:
+    """The mirrors ``source`` stands for (None: the usual ones), and why each file of a
+    ``source`` folder that was not taken into ``store`` was refused."""
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+    if source is None:
+        return None, []
+    if download.is_url(source):
+        return [os.fspath(source)], []
+    local = Path(source).expanduser()
+    if local.is_file():
+        url = local.resolve().as_uri()
+        if not download.is_whole(url):
             raise DownloadError(
                 f"source: {os.fspath(source)!r} is a file: it must be a .npz, .zip or .tar "
                 "holding the whole dataset (or pass the directory that holds its files)"
             )
-    files_dir = config.cache_dir(cache_dir) / spec.subdir
-    fetched = download.fetch_dataset(spec, files_dir, mirrors, offline=offline)
-    sources: dict[str, Location] = dict(fetched.files)
-    return read_arrays(spec, sources, upright=upright)
+        return [url], []
+    return None, _take_folder(spec, store, find_sources(local, spec))
+
+
+def _take_folder(spec: DatasetSpec, store: Path, found: Mapping[str, Location]) -> list[str]:
+    """Copy each verified file of a ``source`` folder into ``store``; why each other was not."""
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+    refused = []
+    archives = {str(loc.archive) for loc in found.values() if isinstance(loc, MemberRef)}
+    for archive in sorted(archives):
+        problems = download.adopt(spec, store, Path(archive).resolve().as_uri())
+        refused += [f"{archive}: {why}" for why in dict.fromkeys(problems.values())]
+    store.mkdir(parents=True, exist_ok=True)
+    with file_lock(store / LOCK_NAME):
+        learnt = Learnt(store)
+        for key, remote in zip(spec.keys, spec.files, strict=True):
+            loc = found[key]
+            if isinstance(loc, MemberRef) or find_verified(store, remote, learnt)[0] is not None:
+                continue
+            _, why = keep_copy(loc, remote, learnt)
+            if why:
+                warn(f"{loc}: {why}; not used")
+                refused.append(f"{loc}: {why}")
+    return refused
+
+
+def _adopt(spec: DatasetSpec, store: Path, path: Path) -> list[str]:
+    """Take into ``store`` what the file ``path`` found in the cache holds that verifies."""
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+    try:
+        why = not_regular(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if why is not None:
+        warn(f"{path}: {why}; not read")
+        return [f"{path}: {why}"]
+    problems = download.adopt(spec, store, path.resolve().as_uri())
+    if not problems:
+        return []
+    what = "; ".join(dict.fromkeys(problems.values()))
+    warn(f"{path}: not {spec.name}'s data ({what}); not used, and left as it is")
+    return [f"{path}: not {spec.name}'s data ({what})"]
+
+
+def _build_read_only(
+    spec: DatasetSpec,
+    store: Path,
+    source: PathLike | None,
+    upright: bool,
+    found: tuple[Path, ...],
+) -> dict[str, np.ndarray]:
+    """The arrays from a store that cannot be written: its verified files, and what it
+    lacks gathered (never downloaded) in a private scratch folder, removed afterwards."""
+    from ..fetch import download  # the fetch stage: only a cache miss needs it
+
+    learnt = Learnt(store)
+    have = {r.name: find_verified(store, r, learnt)[0] for r in spec.remote_files}
+    scratch = Path(tempfile.mkdtemp(prefix="idxmnist-"))
+    try:
+        if None in have.values():
+            mirrors, _ = _take_source(spec, scratch, source)
+            for url in mirrors or ():
+                if url.lower().startswith("file:"):
+                    download.adopt(spec, scratch, url)
+            for path in found:
+                _adopt(spec, scratch, path)
+            extra = Learnt(scratch)
+            for remote in spec.remote_files:
+                if have[remote.name] is None:
+                    have[remote.name] = find_verified(scratch, remote, extra)[0]
+        lacking = [name for name, path in have.items() if path is None]
+        if lacking:
+            download.fetch_dataset(spec, store, read_only=True)  # raises, naming them
+        files: dict[str, Location] = {}
+        for key, remote in zip(spec.keys, spec.files, strict=True):
+            kept = have[remote.name]
+            assert kept is not None
+            files[key] = kept
+        return read_arrays(spec, files, upright=upright)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _env_source(spec: DatasetSpec) -> str | None:
@@ -122,15 +354,35 @@ def _env_source(spec: DatasetSpec) -> str | None:
     return value if spec.name == "mnist" else None
 
 
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 @contextmanager
-def cache_lock(target: Path) -> Iterator[None]:
-    """Hold ``.<name>.lock`` beside the cache file; go unlocked where it cannot be created."""
-    with ExitStack() as stack:
+def cache_lock(target: Path) -> Iterator[bool]:
+    """Hold ``.<name>.lock`` beside the cache file; yield whether the folder can be written.
+
+    A folder that cannot be written (no permission, a read-only file system)
+    is read as it is; a lock that cannot be made for another reason (a
+    symbolic link or a folder in its place) is gone without, with a warning.
+    """
+    lock = target.parent / f".{target.name}.lock"
+    held = file_lock(lock)
+    try:
+        held.__enter__()
+    except OSError as exc:
+        failed: OSError | None = exc
+    else:
+        failed = None
+    if failed is None:
         try:
-            stack.enter_context(file_lock(target.parent / f".{target.name}.lock"))
-        except OSError as exc:
-            warn(f"cannot lock {target} ({exc}); building it without a lock")
-        yield
+            yield True
+        finally:
+            held.__exit__(None, None, None)
+    elif failed.errno in _READ_ONLY or not os.access(target.parent, os.W_OK):
+        yield False
+    else:
+        warn(f"cannot lock {target} ({failed}); building it without a lock")
+        yield True
 
 
 def load_arrays(
@@ -144,30 +396,46 @@ def load_arrays(
 ) -> dict[str, np.ndarray]:
     """Every array of ``spec``, by key (``x_train`` ...), whole: the cache or a build.
 
-    A valid cache file is loaded without locking. Otherwise, under a file
-    lock beside it (so concurrent processes build it once), the cache is
-    checked again, then built from ``source`` or the downloaded files and
-    written atomically. An invalid cache file is rebuilt once, with a warning.
-    ``upright`` picks the orientation of transposed datasets (EMNIST), each
-    cached in its own file (:func:`cached_name`). ``offline``: never touch
-    the network (default ``$IDXMNIST_OFFLINE``).
+    ``path`` (default :func:`cached_name`) names the keras-compatible file,
+    relative to the cache directory; idxmnist's own cache is
+    :func:`cache_file` of it. A cache its stamp vouches for is memory-mapped
+    without locking. Otherwise, under a file lock beside it (so concurrent
+    processes build it once), the cache is checked again, the store made to
+    hold the verified files (from ``source``, a file found at ``path``, the
+    mirrors), the arrays read from it, and the cache written atomically and
+    stamped. ``upright`` picks the orientation of transposed datasets
+    (EMNIST), each cached in its own file. ``offline``: never touch the
+    network (default ``$IDXMNIST_OFFLINE``).
     """
-    target = config.cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
-    if target.exists():
-        try:
-            return _load_cached(target, spec)
-        except IdxError:
-            pass  # looked at again under the lock: another process may be replacing it
-    with cache_lock(target):
-        sweep(target.parent)  # what writers killed an hour ago or more left
-        if target.exists():
-            try:
-                return _load_cached(target, spec)
-            except IdxError as exc:
-                warn(f"{exc}; rebuilding it")
-        data = _build(spec, source, cache_dir, upright, offline)
+    named = config.cache_path(path if path is not None else cached_name(spec, upright), cache_dir)
+    target = cache_file(named)
+    bound = binding(spec, upright)
+    _warn_if_shared(target.parent)
+    data = _hit(target, spec, bound)
+    if data is not None:
+        return data
+    with cache_lock(target) as writable:
+        if writable:
+            sweep(target.parent)  # what writers killed an hour ago or more left
+        data = _hit(target, spec, bound)
+        if data is not None:
+            return data
+        stale, regular = _untrusted(target)
+        found = [named] if named != target else []
+        if stale is not None:
+            warn(f"{target}: {stale}; not used: the cache is made again from the verified files")
+            if regular and not (spec.transposed and upright):
+                found.append(target)  # it may hold verified data: by content, like any file
+        data = _build(spec, source, cache_dir, upright, offline, tuple(found), writable)
+        if not writable:
+            warn(
+                f"{target.parent} cannot be written (read-only): the arrays were read from "
+                "the verified files there and not cached; every call reads them again"
+            )
+            return data
         try:
             write_npz(target, data)
+            write_stamp(target, bound)
         except OSError as exc:
             warn(f"could not write the cache {target}: {exc}; the arrays are returned uncached")
     return data
@@ -214,7 +482,8 @@ def load_dataset(
     Args:
         spec: the dataset's registry name (``"emnist-letters"``, ``"qmnist"``,
             your own) or its :class:`DatasetSpec`.
-        path: the cache file (default: the entry's, in the cache directory).
+        path: the cache file's name (default: the entry's, in the cache directory;
+            idxmnist writes its cache as :func:`cache_file` of it).
         source: a directory holding the files (or, for an archive dataset,
             the archive), a local file holding the whole dataset (a
             keras-layout ``.npz``, a ``.zip`` or ``.tar``; EMNIST's

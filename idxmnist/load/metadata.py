@@ -13,7 +13,7 @@ named record per image. Its fields come from two published sources:
 * the label review (``datasets.review``, package data): six more fields for
   each test image, :data:`~idxmnist.datasets.review.TEST_FIELDS`.
 
-They are cached once as ``<cache dir>/mnist-meta.npz``: ``train`` an
+They are cached once as ``<cache dir>/mnist-meta.idxmnist.npz``: ``train`` an
 ``(60000, 8)`` and ``test`` a ``(10000, 14)`` int32 matrix, stored and
 aligned, memory-mapped on every later call and handed out as records
 (views, no copy, no pickle). Every load checks that they line up with the
@@ -34,11 +34,11 @@ from .. import config
 from ..datasets import catalog, registry, review
 from ..datasets.labels import check_labels, named
 from ..datasets.spec import DatasetSpec, RemoteFile
-from ..errors import DownloadError, IdxError, warn
-from ..files import file_lock, sweep
+from ..errors import IdxError, warn
+from ..files import sweep
 from ..idx.reader import read_idx
-from ..store.kept import LOCK_NAME, find_verified
 from ..store.npzfile import NpyMember, load_npz, write_npz
+from ..store.stamp import stamped, write_stamp
 from .loader import cache_lock
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: the cache file, in the cache directory
-META_NAME = "mnist-meta.npz"
+META_NAME = "mnist-meta.idxmnist.npz"
 #: the fields of each training record: QMNIST's eight columns
 TRAIN_FIELDS = tuple(c.name for c in catalog.QMNIST_COLUMNS)
 #: the fields of each test record: those eight, then the review's six
@@ -60,10 +60,6 @@ _KEYS = ("train", "test")
 #: QMNIST's test rows that are MNIST's test set, in order
 _TEST10K = catalog.QMNIST_TEST_ROWS["test10k"] or (0, review.TEST_SIZE)
 PathLike = str | os.PathLike[str]
-_HINT = (
-    "idxmnist import PATH installs QMNIST's label files from a copy you have (the files, or "
-    f"a folder or archive holding them); or set {config.ENV_MIRRORS} to base URLs that serve them"
-)
 
 
 def _label_files(spec: DatasetSpec) -> dict[str, RemoteFile]:
@@ -72,17 +68,10 @@ def _label_files(spec: DatasetSpec) -> dict[str, RemoteFile]:
     return {"train": by_key["y_train"], "test": by_key["y_test"]}
 
 
-def _offline_error(
-    dest: Path, missing: list[RemoteFile], bad: list[str], why: str
-) -> DownloadError:
-    damaged = f" ({'; '.join(bad)})" if bad else ""
-    return DownloadError(
-        f"offline ({why}): no network access, and {dest} lacks "
-        f"{', '.join(r.name for r in missing)}{damaged}: the QMNIST label files "
-        "mnist.load_data(extended=True) reads. idxmnist import PATH installs them from a copy "
-        f"you have (the files, or a folder or archive holding them); or go online (unset "
-        f"{config.ENV_OFFLINE})"
-    )
+def label_files() -> list[RemoteFile]:
+    """QMNIST's two label files, train then test, as the registry pins them."""
+    wanted = _label_files(registry.get("qmnist"))
+    return [wanted["train"], wanted["test"]]
 
 
 def fetch_label_files(
@@ -90,51 +79,16 @@ def fetch_label_files(
 ) -> dict[str, Path]:
     """QMNIST's two label files, verified, in ``<cache dir>/qmnist/``: fetched if missing.
 
-    The rules of ``fetch.download.fetch_dataset``, for these two files only:
-    under the folder's lock; a copy there that verifies (by its pin) is used
-    with no request; one that does not is replaced by a fresh download, with a
-    warning, and removed if that fails too. Mirrors: ``$IDXMNIST_MIRRORS``,
-    else QMNIST's. Offline, only ``file://`` mirrors, and a missing file is a
-    :class:`DownloadError` at once, saying how to import it.
+    ``fetch.download.fetch_dataset``'s rules (``docs/sources.md``), for these
+    two files only: ``{"train": path, "test": path}``.
     """
     from ..fetch import download  # the fetch stage: only a cache miss needs it
 
     spec = registry.get("qmnist")
-    wanted = _label_files(spec)
     dest = config.cache_dir(cache_dir) / spec.subdir
-    is_offline = config.offline(offline)
-    urls = download.mirrors_for(spec)
-    if is_offline:
-        urls = tuple(u for u in urls if u.lower().startswith("file:"))
-    dest.mkdir(parents=True, exist_ok=True)
-    with file_lock(dest / LOCK_NAME):
-        sweep(dest, older_than=0)  # under the folder's lock no temporary there is in use
-        have: dict[str, Path] = {}
-        bad: dict[str, list[tuple[Path, str]]] = {}
-        for split, remote in wanted.items():
-            path, bad[split] = find_verified(dest, remote)
-            if path is not None:
-                have[split] = path
-        missing = [s for s in wanted if s not in have]
-        if missing and is_offline and not urls:
-            why = "offline=True" if offline else f"{config.ENV_OFFLINE}=1"
-            reasons = [f"{p}: {r}" for s in missing for p, r in bad[s]]
-            raise _offline_error(dest, [wanted[s] for s in missing], reasons, why)
-        fetch = download.Fetch.of(dest, spec, config.timeout(), [wanted[s].name for s in missing])
-        for split in missing:
-            for path, reason in bad[split]:
-                warn(f"{path}: {reason}; downloading it again")
-            try:
-                got = fetch.get(wanted[split], urls, _HINT)
-            except DownloadError:
-                for path, _ in bad[split]:
-                    path.unlink(missing_ok=True)
-                raise
-            for path, _ in bad[split]:
-                if path != got:
-                    path.unlink(missing_ok=True)  # replaced by the verified copy
-            have[split] = got
-    return have
+    names = [r.name for r in label_files()]
+    got = download.fetch_dataset(spec, dest, offline=offline, only=names).files
+    return {"train": got["y_train"], "test": got["y_test"]}
 
 
 def _check_aligned(
@@ -210,9 +164,25 @@ def _build(
     return arrays
 
 
+def _binding() -> dict[str, object]:
+    """What the cache is built from: QMNIST's two label files (their pins) and the review."""
+    files = {}
+    for remote in label_files():
+        pin = f"{remote.algorithm}:{remote.digest}:{remote.size}"
+        if remote.content is not None:
+            pin += f";content:{remote.content}:{remote.content_size}"
+        files[remote.name] = pin
+    return {"files": files, "review": review.digest(), "fields": [*TRAIN_FIELDS, *TEST_FIELDS]}
+
+
 def _load_cached(
     path: Path, y_train: np.ndarray, y_test: np.ndarray, mnist_name: str
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray] | None:
+    """The stamped cache at ``path``, checked against the labels; None without a stamp for it."""
+    expect = stamped(path, _binding())
+    if expect is None:
+        return None
+
     def check(key: str, member: NpyMember) -> None:
         if member.dtype != np.int32 or member.shape != _SHAPES[key]:
             raise IdxError(
@@ -220,7 +190,7 @@ def _load_cached(
                 "int32; the file is not idxmnist's MNIST metadata"
             )
 
-    arrays = load_npz(path, _KEYS, check=check)
+    arrays = load_npz(path, _KEYS, check=check, expect=expect)
     _check(arrays, y_train, y_test, {k: f"{path}[{k}]" for k in _KEYS}, mnist_name)
     return arrays
 
@@ -235,7 +205,7 @@ def load_metadata(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The train and test records lining up with MNIST's ``y_train`` and ``y_test``.
 
-    The cache ``<cache dir>/mnist-meta.npz`` is memory-mapped and checked
+    The cache ``<cache dir>/mnist-meta.idxmnist.npz`` is memory-mapped and checked
     against the labels; missing or invalid, it is built (under a lock beside
     it) from QMNIST's two label files, fetched first if the store lacks them
     (:func:`fetch_label_files`), and the shipped review. ``mnist_name`` names
@@ -245,23 +215,30 @@ def load_metadata(
     """
     target = config.cache_dir(cache_dir) / META_NAME
     arrays = None
-    if target.exists():
-        try:
-            arrays = _load_cached(target, y_train, y_test, mnist_name)
-        except IdxError:
-            pass  # looked at again under the lock: another process may be replacing it
+    try:
+        arrays = _load_cached(target, y_train, y_test, mnist_name)
+    except IdxError:
+        pass  # looked at again under the lock: another process may be replacing it
     if arrays is None:
-        with cache_lock(target):
-            sweep(target.parent)  # what writers killed an hour ago or more left
-            if target.exists():
-                try:
-                    arrays = _load_cached(target, y_train, y_test, mnist_name)
-                except IdxError as exc:
-                    warn(f"{exc}; rebuilding it")
+        with cache_lock(target) as writable:
+            if writable:
+                sweep(target.parent)  # what writers killed an hour ago or more left
+            try:
+                arrays = _load_cached(target, y_train, y_test, mnist_name)
+            except IdxError as exc:
+                warn(f"{exc}; rebuilding it")
+            else:
+                if arrays is None and os.path.lexists(target):
+                    warn(
+                        f"{target}: not as idxmnist stamped it (changed, replaced or never "
+                        "stamped); rebuilding it"
+                    )
             if arrays is None:
                 arrays = _build(cache_dir, offline, y_train, y_test, mnist_name)
-                try:
-                    write_npz(target, arrays)
-                except OSError as exc:
-                    warn(f"could not write the cache {target}: {exc}; the metadata is uncached")
+                if writable:
+                    try:
+                        write_npz(target, arrays)
+                        write_stamp(target, _binding())
+                    except OSError as exc:
+                        warn(f"could not write the cache {target}: {exc}; the metadata is uncached")
     return named(arrays["train"], TRAIN_FIELDS), named(arrays["test"], TEST_FIELDS)

@@ -13,8 +13,10 @@ decompresses downloads saves them) is valid, and named as such.
 dataset's file to that dataset's folder when the folder is in the cache
 layout, fetches a verified copy of whatever is missing or bad (not when
 offline). It removes a bad file only once it is replaced, except zero-byte
-files and HTML pages, which hold no data; every action is reported, and a
-bad file it cannot replace is kept and said so.
+files and HTML pages, which hold no data; it never removes a file that
+verifies (another dataset's whose folder already holds it is kept, and said
+so), and never gives a file that is not the upstream bytes an upstream name.
+Every action is reported, and a bad file it cannot replace is kept and said so.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..fetch import download
 from ..files import file_lock
 from ..store.identify import EMPTY, HTML, Catalog, Known
 from ..store.kept import LOCK_NAME, find_verified, kept_name, names_for
+from ..store.pins import Learnt
 from ..store.verify import verdict
 
 __all__ = ["Finding", "expected_spec", "check_dir", "repair"]
@@ -106,15 +109,19 @@ def _known_files(folder: Path, catalog: Catalog) -> list[Known]:
     return found
 
 
-def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog) -> Finding:
-    result = verdict(path, remote)
+def _finding(
+    path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog, learnt: Learnt
+) -> Finding:
+    result = verdict(path, learnt.of(remote))
     if result.ok:
         proper = kept_name(remote, result.how, result.kind)
         if result.how == "container":
             return Finding(remote, path, "ok", "ok (its exact upstream bytes)")
         what = f"valid by content ({result.kind} IDX bytes)"
         rename = None
-        if path.name != proper:
+        if proper == remote.name:  # recompressed: an upstream name is for upstream bytes only
+            what += ", not the upstream bytes"
+        elif path.name != proper:
             if result.kind == "raw" and path.name.endswith(".gz"):
                 what = (
                     "decompressed: raw IDX bytes under a .gz name, as a browser that "
@@ -144,11 +151,12 @@ def _finding(path: Path, remote: RemoteFile, spec: DatasetSpec, catalog: Catalog
 def check_dir(folder: Path, spec: DatasetSpec, catalog: Catalog) -> list[Finding]:
     """A finding for every copy of each of ``spec``'s files in ``folder``; ``missing`` if none."""
     findings = []
+    learnt = Learnt(folder)
     for remote in spec.remote_files:
         present = [folder / n for n in names_for(remote) if (folder / n).is_file()]
         if not present:
             findings.append(Finding(remote, folder / remote.name, "missing"))
-        findings.extend(_finding(p, remote, spec, catalog) for p in present)
+        findings.extend(_finding(p, remote, spec, catalog, learnt) for p in present)
     return findings
 
 
@@ -161,10 +169,12 @@ def _move_to_its_folder(f: Finding, folder: Path, specs: Iterable[DatasetSpec]) 
     home = folder.parent / other.spec.subdir
     home.mkdir(exist_ok=True)
     with file_lock(home / LOCK_NAME):
-        have, _ = find_verified(home, other.remote)
+        have, _ = find_verified(home, other.remote, Learnt(home))
         if have is not None:
-            f.path.unlink()
-            return f"removed {f.path}: {other.describe()}, which {have} already holds, verified"
+            return (
+                f"kept {f.path}: {other.describe()}, which {have} already holds, verified "
+                "(a duplicate: idxmnist removes no file that verifies; remove it yourself)"
+            )
         target = home / other.install_name
         os.replace(f.path, target)
     return f"moved {f.path} -> {target}: it is {other.describe()}"
@@ -189,7 +199,7 @@ def repair(
             actions.append(_move_to_its_folder(f, folder, specs))
             continue
         # another file of this dataset under this one's name: to its own name, if free
-        slot, _ = find_verified(folder, f.other.remote)
+        slot, _ = find_verified(folder, f.other.remote, Learnt(folder))
         target = folder / f.other.install_name
         if slot is None and not target.exists():
             os.replace(f.path, target)
@@ -202,8 +212,9 @@ def repair(
     if config.offline(offline):
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
     with file_lock(folder / LOCK_NAME):
+        learnt = Learnt(folder)
         for remote in spec.remote_files:
-            have, bad = find_verified(folder, remote)
+            have, bad = find_verified(folder, remote, learnt)
             if have is not None:
                 bad += [
                     (f.path, f.what) for f in findings if f.remote == remote and f.status == "bad"

@@ -3,18 +3,24 @@
 Layouts:
 
 ``torchvision``
-    ``DIR/<Class>/raw/<stem>``: the decompressed IDX files, named as
-    torchvision's ``_check_exists`` requires (each resource's name without
-    ``.gz``/``.xz``): ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` under ``MNIST``,
-    ``FashionMNIST`` or ``KMNIST``; ``emnist-<split>-{train,test}-
+    ``DIR/<Class>/raw/``: what torchvision itself keeps there, the upstream
+    file (``train-images-idx3-ubyte.gz``, when the store holds it) and the
+    decompressed IDX file named as torchvision's ``_check_exists`` requires
+    (each resource's name without ``.gz``/``.xz``): ``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
+    ``t10k-labels-idx1-ubyte`` under ``MNIST``, ``FashionMNIST`` or
+    ``KMNIST``; ``emnist-<split>-{train,test}-
     {images-idx3,labels-idx1}-ubyte`` under ``EMNIST``;
     ``qmnist-{train,test}-images-idx3-ubyte``,
     ``qmnist-{train,test}-labels-idx2-int``, ``xnist-images-idx3-ubyte``,
     ``xnist-labels-idx2-int`` under ``QMNIST`` (the class named by the
     registry's ``torchvision``). ``torchvision.datasets.MNIST(DIR)`` (and
     ``EMNIST(DIR, split)``, ``QMNIST(DIR, what)``) then load without going
-    online. Kuzushiji-49 has no torchvision class.
+    online, and ``idxmnist import DIR`` into an empty cache gets back the
+    same verified files (by the upstream files). EMNIST's upstream files
+    there are its members (``emnist-<split>-...-ubyte.gz``): torchvision keeps
+    the whole ``gzip.zip``, which idxmnist never keeps. Kuzushiji-49 has no
+    torchvision class.
 ``plain``
     ``DIR/<subdir>/<name>``: the upstream files (``DIR/mnist/``,
     ``DIR/fashion-mnist/``, ``DIR/emnist/``...), which ``IDXMNIST_SOURCE=DIR``
@@ -22,8 +28,10 @@ Layouts:
     verified content (from an npz, say) is gzip-compressed afresh: the same
     IDX bytes, not the upstream container.
 
-The files come from the cache, fetched first if missing (never when
-offline); every byte written is checked against the registry on the way.
+The files come from the store, filled first from whatever verified data the
+cache holds (``load.loader.stock``: the store's files, keras's ``mnist.npz``,
+idxmnist's own cache), else fetched (never when offline); every byte written
+is checked against the registry on the way.
 """
 
 from __future__ import annotations
@@ -33,12 +41,12 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from .. import config
 from ..datasets.spec import DatasetSpec, RemoteFile
 from ..errors import ChecksumError
-from ..fetch.download import fetch_dataset
-from ..files import atomic_write
+from ..files import atomic_write, open_regular
 from ..idx.digest import idx_digest
+from ..load.loader import stock
+from ..store.pins import Learnt
 from ..store.verify import copy_tallied, verdict
 
 __all__ = ["LAYOUTS", "Layout", "export_dataset", "torchvision_dir"]
@@ -68,12 +76,16 @@ def _decompressed(src: Path, remote: RemoteFile, out: Path) -> str:
     return f"IDX, {found.size} bytes"
 
 
+def _copy(src: Path, remote: RemoteFile, out: Path) -> str:
+    with atomic_write(out) as f, open_regular(src) as s:
+        if copy_tallied(s, f, remote.algorithm).mismatch(remote) is not None:
+            raise ChecksumError(f"{src}: changed while being exported; run idxmnist verify")
+    return "the upstream file"
+
+
 def _upstream(src: Path, remote: RemoteFile, out: Path) -> str:
     if verdict(src, remote).how == "container":
-        with atomic_write(out) as f, open(src, "rb") as s:
-            if copy_tallied(s, f, remote.algorithm).mismatch(remote) is not None:
-                raise ChecksumError(f"{src}: changed while being exported; run idxmnist verify")
-        return "the upstream file"
+        return _copy(src, remote, out)
     with atomic_write(out) as f:
         with gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as z:
             found = idx_digest(src, out=z)
@@ -97,14 +109,17 @@ def export_dataset(
     """
     if layout == "torchvision":
         torchvision_dir(spec, dest)  # refused before anything is fetched
-    folder = config.cache_dir(cache_dir) / spec.subdir
-    files = fetch_dataset(spec, folder, offline=offline).files
+    files = stock(spec, cache_dir=cache_dir, offline=offline)
     written = []
     sources = dict(zip(spec.files, spec.keys, strict=True))
-    for remote in spec.remote_files:
-        src = files[sources[remote]]
+    for plain in spec.remote_files:
+        src = files[sources[plain]]
+        remote = Learnt(src.parent).of(plain)
         if layout == "torchvision":
-            out = torchvision_dir(spec, dest) / remote.stem
+            raw = torchvision_dir(spec, dest)
+            if src.name == remote.name and remote.name != remote.stem:  # the upstream file
+                written.append((raw / remote.name, _copy(src, remote, raw / remote.name)))
+            out = raw / remote.stem
             written.append((out, _decompressed(src, remote, out)))
         else:
             out = Path(dest) / spec.subdir / remote.name

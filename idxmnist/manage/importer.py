@@ -4,10 +4,15 @@ Takes files, folders (walked recursively) and archives (a keras-layout
 ``.npz``, a ``.zip``, a ``.tar`` in any compression), in any layout:
 torchvision's ``MNIST/raw/``, keras's ``mnist.npz``, a folder of ``.gz`` or
 decompressed files. Each file is identified by its container or content
-checksum against every registered dataset (``identify.Catalog``); each one
-that verifies is copied into ``<cache dir>/<subdir>/`` under the name a
-download would give it, so later loads work offline. What is installed is
-the verified copy: the file is copied first and the copy identified again.
+checksum against every registered dataset (``identify.Catalog``, with the
+content pins learnt in the cache); each one that verifies is copied into
+``<cache dir>/<subdir>/`` as a download would keep it (``store.kept.keep``:
+the upstream bytes under the registry's name, content as raw IDX bytes), so
+later loads work offline. What is installed is the verified copy: the file
+is copied first and the copy identified again. Where several verified copies
+of one file are offered, the exact upstream file wins: in each folder the
+files that verify by their container are installed first, and one that
+arrives when the cache holds only a content copy replaces it.
 A file that is itself a registered file (Kuzushiji-49's ``.npz`` files,
 EMNIST's members) is installed as it is; any other archive (EMNIST's
 ``gzip.zip``: every member, so every split) is opened and its members looked
@@ -30,10 +35,11 @@ from .. import config
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
 from ..errors import IdxError
-from ..files import CHUNK, file_lock, publish, sweep, temporary, work_dir
+from ..files import CHUNK, file_lock, open_regular, sweep, temporary, work_dir
 from ..store import unpack
 from ..store.identify import Catalog, Known, Unknown
-from ..store.kept import LOCK_NAME, find_verified
+from ..store.kept import LOCK_NAME, find_verified, keep
+from ..store.pins import Learnt
 
 __all__ = ["Outcome", "import_paths", "summary"]
 
@@ -75,25 +81,38 @@ class _Importer:
         self.work = work_dir(cache)
 
     def install(self, copy: Path, source: str) -> Outcome:
-        """Identify the private ``copy`` and move it into the cache if it verifies."""
+        """Identify the private ``copy`` and move it into the cache if it verifies (and the
+        cache does not hold it yet, or holds only a content copy of an upstream file)."""
         found = self.catalog.identify(copy)
         if isinstance(found, Unknown):
             return Outcome(source, reason=found.reason)
         folder = self.cache / found.spec.subdir
         folder.mkdir(parents=True, exist_ok=True)
         with file_lock(folder / LOCK_NAME):
-            have, _ = find_verified(folder, found.remote)
-            if have is not None:
+            learnt = Learnt(folder)
+            have, _ = find_verified(folder, found.remote, learnt)
+            upstream = have is not None and have.name == found.remote.name
+            if have is not None and (upstream or found.how == "content"):
                 return Outcome(source, found)
-            target = folder / found.install_name
-            publish(copy, target)
+            target = keep(copy, found.remote, found.how, found.kind, learnt)
+            self.catalog.add_content(found.spec, found.remote, learnt.of(found.remote))
         return Outcome(source, found, target)
 
-    def file(self, path: Path) -> list[Outcome]:
-        source = os.fspath(path)
+    def look(self, path: Path) -> Known | Unknown | OSError:
+        """What ``path`` is, cheaply (an archive is looked into later)."""
         try:
+            return self.catalog.identify(path)
+        except OSError as exc:
+            return exc
+
+    def file(self, path: Path, first: Known | Unknown | OSError | None = None) -> list[Outcome]:
+        source = os.fspath(path)
+        if first is None:
+            first = self.look(path)
+        try:
+            if isinstance(first, OSError):
+                raise first
             # cheap first: only a file that identifies is copied, and the copy checked again
-            first = self.catalog.identify(path)
             kind = None if isinstance(first, Known) else unpack.kind_of(path)
         except OSError as exc:
             return [Outcome(source, reason=f"cannot be read ({exc.strerror or exc})")]
@@ -101,7 +120,7 @@ class _Importer:
             return self.archive(path, kind)
         if isinstance(first, Unknown):
             return [Outcome(source, reason=first.reason)]
-        with temporary(self.work) as (out, copy), open(path, "rb") as src:
+        with temporary(self.work) as (out, copy), open_regular(path) as src:
             shutil.copyfileobj(src, out, CHUNK)
         return [self.install(copy, source)]
 
@@ -140,12 +159,16 @@ def import_paths(
     cache = config.cache_dir(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     sweep(cache)  # what imports killed an hour ago or more left
-    importer = _Importer(cache, Catalog(DATASETS.values() if specs is None else specs))
+    importer = _Importer(cache, Catalog(DATASETS.values() if specs is None else specs, cache))
     outcomes: list[Outcome] = []
     try:
         for root in roots:
-            for f in _walk(root):
-                outcomes.extend(importer.file(f))
+            looked = [(f, importer.look(f)) for f in _walk(root)]
+            # the exact upstream files first: a decompressed copy of one is then a duplicate
+            looked.sort(key=lambda fk: not (isinstance(fk[1], Known) and fk[1].how == "container"))
+            for f, first in looked:
+                # what matched nothing may match a content pin learnt from a file just installed
+                outcomes.extend(importer.file(f, first if isinstance(first, Known) else None))
     finally:
         importer.close()
     return outcomes
@@ -160,7 +183,8 @@ def summary(
     specs = {o.known.spec.name: o.known.spec for o in outcomes if o.known is not None}
     for spec in specs.values():
         remotes = spec.remote_files
-        have = sum(find_verified(cache / spec.subdir, r)[0] is not None for r in remotes)
+        learnt = Learnt(cache / spec.subdir)
+        have = sum(find_verified(cache / spec.subdir, r, learnt)[0] is not None for r in remotes)
         state = "loads offline now" if have == len(remotes) else "not complete yet"
         lines.append(
             f"{spec.name}: {have} of {len(remotes)} files verified in "

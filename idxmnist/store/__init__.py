@@ -4,10 +4,14 @@
 module          its job
 ==============  ===============================================================
 ``verify``      is this file the registry's: container checksum, else content
-``kept``        a dataset's folder: which of its files are there, verified,
-                under which name; the folder's lock
+``pins``        content pins learnt from verified containers, kept in the folder
+``kept``        a dataset's folder (the store): which of its files are there,
+                verified, under which name; keeping one; the folder's lock
 ``identify``    which registered file is this (any file, any dataset)
-``npzfile``     the npz cache: written atomically, loaded by mmap, no pickle
+``npzfile``     the npz cache: written atomically, loaded by mmap, no pickle;
+                every ``.npy`` header parsed by one locked parser
+``stamp``       the record that lets a cache hit trust idxmnist's own npz
+                without reading it
 ``unpack``      files that hold a whole dataset (npz, zip, tar), member by member
 ==============  ===============================================================
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from ..datasets.spec import DatasetSpec, RemoteFile
 from ..errors import IdxError, TruncatedError, reason_of
+from ..files import not_regular, open_regular
 from ..idx.compression import Container, looks_like_html, sniff
 from ..idx.digest import IdxContent, idx_digest
 from .kept import kept_name
+from .pins import Learnt
 from .verify import hash_file
 
 __all__ = ["Catalog", "Known", "Unknown", "EMPTY", "HTML"]
@@ -54,24 +57,40 @@ class Unknown:
 
 
 class Catalog:
-    """The files of ``specs``, indexed by container size and by content checksum."""
+    """The files of ``specs``, indexed by container size and by content checksum.
 
-    def __init__(self, specs: Iterable[DatasetSpec]) -> None:
+    ``cache``: also the content pins learnt in that cache directory's dataset
+    folders (``store/pins.py``).
+    """
+
+    def __init__(
+        self, specs: Iterable[DatasetSpec], cache: str | os.PathLike[str] | None = None
+    ) -> None:
         self.specs = tuple(specs)
         self._by_size: dict[int, list[tuple[DatasetSpec, RemoteFile]]] = {}
         self._by_content: dict[str, tuple[DatasetSpec, RemoteFile]] = {}
         self._content_sizes: set[int] = set()
+        learnt = {}
+        if cache is not None:
+            learnt = {s.subdir: Learnt(Path(cache) / s.subdir) for s in self.specs}
         for spec in self.specs:
             for remote in spec.remote_files:
                 self._by_size.setdefault(remote.size, []).append((spec, remote))
-                if remote.content is not None:
-                    self._by_content.setdefault(remote.content, (spec, remote))
-                    if remote.content_size is not None:
-                        self._content_sizes.add(remote.content_size)
-        self.unpinned = tuple(
-            s.name for s in self.specs if any(r.content is None for r in s.remote_files)
-        )
-        self.pinned = tuple(s.name for s in self.specs if s.name not in self.unpinned)
+                pinned = learnt[spec.subdir].of(remote) if spec.subdir in learnt else remote
+                self.add_content(spec, remote, pinned)
+        whole = {s.name for s in self.specs if all(r.content for r in s.remote_files)}
+        some = {s.name for s in self.specs if any(r.content for r in s.remote_files)} - whole
+        self.pinned = tuple(s.name for s in self.specs if s.name in whole)
+        self.partly = tuple(s.name for s in self.specs if s.name in some)
+        self.unpinned = tuple(s.name for s in self.specs if s.name not in whole)
+
+    def add_content(self, spec: DatasetSpec, remote: RemoteFile, pinned: RemoteFile) -> None:
+        """Recognise ``remote`` by its content from now on, as ``pinned`` (``remote`` with
+        its content pin: the registry's, or one learnt) gives it."""
+        if pinned.content is not None:
+            self._by_content.setdefault(pinned.content, (spec, remote))
+            if pinned.content_size is not None:
+                self._content_sizes.add(pinned.content_size)
 
     @property
     def max_size(self) -> int:
@@ -82,10 +101,13 @@ class Catalog:
     def identify(self, path: str | os.PathLike[str]) -> Known | Unknown:
         """What the file at ``path`` is (see the module docstring)."""
         name = os.fspath(path)
+        why = not_regular(path)
+        if why is not None:
+            return Unknown(why)
         size = os.stat(path).st_size
         if size == 0:
             return Unknown(EMPTY)
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             lead = f.read(512)
         kind = sniff(lead)
         same_size = self._by_size.get(size, [])
@@ -106,10 +128,12 @@ class Catalog:
         if entry is not None:
             return Known(entry[0], entry[1], "content", found.kind)
         hint = ""
+        partly = ", and some of the others' files" if self.partly else ""
         if self.unpinned and self.pinned:
             hint = (
-                f" (the content of {', '.join(self.pinned)}'s files is pinned; every other "
-                "dataset's files verify only as their exact upstream files)"
+                f" (the content of {', '.join(self.pinned)}'s files is pinned{partly}; any "
+                "other file verifies only as its exact upstream file, or by a content pin "
+                "learnt from that file in this cache)"
             )
         elif self.unpinned:
             hint = (

@@ -9,10 +9,14 @@ readable by ``numpy.load(f, allow_pickle=False)`` and by keras. Two layouts:
   copy-on-write: no decompression, no copy, and writes stay private to the
   process.
 * compressed (``compress=True``): deflate members, the size keras ships;
-  loading decompresses them with ``numpy.load``.
+  loading inflates each member into an array allocated from its checked
+  header, reading no more than the member declares.
 
 Loading never unpickles: object arrays, unknown or missing keys and
-inconsistent headers are refused with :class:`IdxError`.
+inconsistent headers are refused with :class:`IdxError`. Every ``.npy``
+header, of a stored member or a deflated one, is parsed by
+:func:`read_npy_header`, one at a time (see ``_HEADER_LOCK``): NumPy's own
+``np.load`` is never called here.
 """
 
 from __future__ import annotations
@@ -28,16 +32,25 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 from numpy.lib import format as npy
 
 from ..errors import IdxError
-from ..files import atomic_write
+from ..files import CHUNK, atomic_write, open_regular
 from ..idx.compression import DEFLATE_MAX_RATIO
 
-__all__ = ["write_npz", "load_npz", "npz_members", "corrupt_npz", "NpyMember", "ALIGN"]
+__all__ = [
+    "write_npz",
+    "load_npz",
+    "npz_members",
+    "read_member",
+    "read_npy_header",
+    "corrupt_npz",
+    "NpyMember",
+    "ALIGN",
+]
 
 ALIGN = 64
 _ALIGN_EXTRA_ID = 0xD935
@@ -128,7 +141,12 @@ def corrupt_npz(path: str, what: str) -> IdxError:
 _HEADER_LOCK = threading.Lock()
 
 
-def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
+def read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """``(dtype, shape, fortran)`` from the ``.npy`` header at ``fp``'s position, which it
+    leaves at the array's first byte; IdxError naming ``path`` and ``key`` if it is bad.
+
+    The one place the package parses a ``.npy`` header, under ``_HEADER_LOCK``.
+    """
     try:
         version = npy.read_magic(fp)
         with _HEADER_LOCK:
@@ -196,7 +214,7 @@ def _locate_stored(f: BinaryIO, member: NpyMember, path: str, size: int | None) 
     name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
     start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
     f.seek(start)
-    member.dtype, member.shape, member.fortran = _read_npy_header(f, path, key)
+    member.dtype, member.shape, member.fortran = read_npy_header(f, path, key)
     member.data_offset = f.tell()
     nbytes = _nbytes(member.shape, member.dtype, path, key)
     if member.data_offset - start + nbytes != info.file_size or (
@@ -211,7 +229,7 @@ def _check_deflated(zf: zipfile.ZipFile, member: NpyMember, path: str) -> None:
     """Read a deflated member's ``.npy`` header; its array must fill the declared size."""
     info, key = member.info, member.key
     with zf.open(info) as fp:
-        member.dtype, member.shape, member.fortran = _read_npy_header(fp, path, key)
+        member.dtype, member.shape, member.fortran = read_npy_header(fp, path, key)
         header_len = fp.tell()
     if header_len + _nbytes(member.shape, member.dtype, path, key) != info.file_size:
         raise corrupt_npz(
@@ -249,23 +267,65 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
     return members
 
 
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def read_member(zf: zipfile.ZipFile, member: NpyMember, path: str) -> np.ndarray:
+    """The array of a member ``npz_members`` checked, inflated (or read) into a new array.
+
+    The array is allocated from the checked header and filled from the
+    member's stream, which must hold exactly the declared bytes (zipfile
+    checks the CRC-32 at its end); its header is parsed again, under the lock.
+    """
+    key = member.key
+    try:
+        with zf.open(member.info) as fp:
+            dtype, shape, fortran = read_npy_header(fp, path, key)
+            if (dtype, shape, fortran) != (member.dtype, member.shape, member.fortran):
+                raise corrupt_npz(path, f"member {key!r} changed while it was read")
+            arr = np.empty(shape, dtype, order="F" if fortran else "C")
+            flat: Any = arr.reshape(-1, order="A")  # a view in memory order, no copy
+            view = memoryview(flat).cast("B") if arr.size else None
+            filled = 0
+            while view is not None and filled < len(view):
+                got = fp.readinto(view[filled : filled + CHUNK])  # type: ignore[attr-defined]
+                if not got:
+                    why = f"member {key!r} ends before its array does"
+                    raise corrupt_npz(path, f"could not read its arrays ({why})")
+                filled += got
+            if fp.read(1):
+                why = f"member {key!r} holds more than its array"
+                raise corrupt_npz(path, f"could not read its arrays ({why})")
+    except IdxError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise corrupt_npz(path, f"could not read its arrays ({exc})") from None
+    return arr
+
+
 def load_npz(
     path: str | os.PathLike[str],
     keys: tuple[str, ...],
     *,
     check: Callable[[str, NpyMember], None] | None = None,
+    expect: os.stat_result | None = None,
 ) -> dict[str, np.ndarray]:
     """Load the arrays named ``keys`` from an npz, which must hold exactly those.
 
     Stored members are memory-mapped copy-on-write (writable, private to this
-    process); compressed ones are read with ``numpy.load(allow_pickle=False)``.
+    process); compressed ones are inflated by :func:`read_member`.
     ``check(key, member)`` sees each member's declared dtype and shape before
     any array is read, and raises to refuse it: so a header that lies about
     the shape costs nothing (a file's size bounds its arrays only as far as
-    deflate's 1032:1 does).
+    deflate's 1032:1 does). Only a regular file is opened (``open_regular``);
+    with ``expect``, only the very file that stat describes (the one a stamp
+    vouched for), else IdxError.
     """
     name = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
+        if expect is not None and _identity(os.fstat(f.fileno())) != _identity(expect):
+            raise corrupt_npz(name, "replaced while it was opened")
         members = npz_members(f, name)
         if set(members) != set(keys):
             raise corrupt_npz(name, f"keys are {sorted(members)}, expected {sorted(keys)}")
@@ -282,9 +342,9 @@ def load_npz(
                 arr = np.frombuffer(mapped, m.dtype, count, offsets[key])
                 out[key] = arr.reshape(m.shape, order="F" if m.fortran else "C")
             return out
-        f.seek(0)
         try:
-            with np.load(f, allow_pickle=False) as z:
-                return {key: z[key] for key in keys}
+            zf = zipfile.ZipFile(f)
         except _ZIP_ERRORS as exc:
             raise corrupt_npz(name, f"could not read its arrays ({exc})") from None
+        with zf:
+            return {key: read_member(zf, members[key], name) for key in keys}

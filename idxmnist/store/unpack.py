@@ -30,14 +30,13 @@ from pathlib import Path
 from typing import IO, BinaryIO, Literal
 
 import numpy as np
-from numpy.lib import format as npy
 
 from ..datasets.layout import KEYS
 from ..errors import IdxError
-from ..files import CHUNK, temporary
+from ..files import CHUNK, open_regular, temporary
 from ..idx import compression
 from ..idx.format import encode_header
-from .npzfile import npz_members
+from .npzfile import NpyMember, npz_members, read_npy_header
 
 __all__ = ["Unpacked", "kind_of", "members", "Kind"]
 
@@ -64,7 +63,7 @@ def _is_tar_header(block: bytes) -> bool:
 def kind_of(path: str | os.PathLike[str]) -> Kind | None:
     """``"npz"``, ``"zip"`` or ``"tar"`` (also gzip/xz/bz2-compressed) from the bytes; else None."""
 
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         lead = f.read(512)
         if lead[:4] in _ZIP_MAGIC:
             try:
@@ -93,14 +92,12 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
-def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+def _npy_as_idx(src: IO[bytes], out: BinaryIO, member: NpyMember, path: str) -> None:
     """Write the array whose ``.npy`` stream is ``src`` as IDX bytes to ``out``."""
 
-    version = npy.read_magic(src)
-    if version == (1, 0):
-        npy.read_array_header_1_0(src)
-    else:
-        npy.read_array_header_2_0(src)
+    dtype, shape, fortran = read_npy_header(src, path, member.key)  # the locked parser
+    if (dtype, shape, fortran) != (member.dtype, member.shape, member.fortran):
+        raise IdxError(f"{path}: member {member.key!r} changed while it was read")
     out.write(encode_header(dtype, shape))
     itemsize = dtype.itemsize
     swap = itemsize > 1 and dtype.byteorder not in (">", "|")
@@ -124,7 +121,7 @@ def _unreadable(exc: BaseException) -> bool:
 def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     name = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         found = npz_members(f, name)
         missing = [k for k in KEYS if k not in found]
         if missing:
@@ -143,7 +140,7 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
                     continue
                 try:
                     with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
-                        _npy_as_idx(src, out, m.dtype, m.shape)
+                        _npy_as_idx(src, out, m, name)
                 except _read_errors() as exc:
                     if not _unreadable(exc):
                         raise
@@ -163,7 +160,7 @@ def _handed_over(member: Unpacked) -> Iterator[Unpacked]:
 
 def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
-    with zipfile.ZipFile(path) as zf:
+    with open_regular(path) as f, zipfile.ZipFile(f) as zf:
         for info in zf.infolist():
             if info.is_dir():
                 continue
@@ -187,7 +184,7 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
-    with tarfile.open(path, "r:*") as tf:
+    with open_regular(path) as f, tarfile.open(fileobj=f, mode="r:*") as tf:
         for info in tf:
             if not info.isfile():
                 continue

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from ..datasets.spec import RemoteFile
 from ..errors import IdxError, reason_of
-from ..files import CHUNK
+from ..files import CHUNK, open_regular
 from ..idx.compression import Container, sniff
 from ..idx.digest import idx_digest
 
@@ -83,7 +83,7 @@ def hash_file(
 ) -> dict[str, str]:
     """``{algorithm: hexdigest}`` of the file at ``path``, in one pass."""
     names = list(dict.fromkeys(algorithms))
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         if len(names) == 1:
             (alg,) = names
             found = hashlib.file_digest(f, lambda: hashlib.new(alg, usedforsecurity=False))
@@ -151,7 +151,7 @@ class Verdict:
 
 def verdict(path: str | os.PathLike[str], remote: RemoteFile) -> Verdict:
     """Whether ``path`` holds ``remote``: its exact bytes, else its IDX content."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         kind = sniff(f.read(6))
     container = mismatch(path, remote)
     if container is None:

@@ -36,6 +36,7 @@ from idxmnist.load.loader import load_cached
 from idxmnist.store.npzfile import load_npz, write_npz
 
 from ..support.synth import make_dataset as make_named_dataset
+from ..support.synthetic import pinned_spec
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ARR = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
@@ -796,10 +797,11 @@ def _npz_ids():
 
 
 @pytest.mark.parametrize("case", _npz_ids())
-def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monkeypatch):
+def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monkeypatch, registered):
     root, arrays, marker, cases = npz_world
+    registered(pinned_spec(registry.get("mnist"), root / "src"))  # the synthetic files' pins
     data, pattern = cases[case]
-    cache_file = tmp_path / "mnist.npz"
+    cache_file = tmp_path / "mnist.idxmnist.npz"  # idxmnist's own cache name, unstamped
     cache_file.write_bytes(data)
     with pytest.raises(idxmnist.IdxError, match=pattern) as info:
         load_cached(cache_file, registry.get("mnist"))
@@ -814,7 +816,7 @@ def test_bad_cache_is_refused_then_rebuilt_once(case, npz_world, tmp_path, monke
         "read_arrays",
         lambda *a, **k: builds.append(1) or real(*a, **k),
     )
-    with pytest.warns(RuntimeWarning, match="rebuilding"):
+    with pytest.warns(RuntimeWarning, match="not as idxmnist stamped it"):
         (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path, source=root / "src")
     assert builds == [1]
     assert np.array_equal(x, arrays["x_train"]) and np.array_equal(yt, arrays["y_test"])

@@ -53,7 +53,7 @@ def test_offline_opens_no_connection_and_says_what_to_import(synth, tmp_path, mo
         assert server.connections == 0 and server.gets() == {}
     check_offline_message(str(info.value), tmp_path)
     assert ("IDXMNIST_OFFLINE=1" in str(info.value)) == (how == "env")
-    assert listing(tmp_path) == {"synth", "synth/.idxmnist.lock", ".synth.npz.lock"}
+    assert listing(tmp_path) == {"synth", "synth/.idxmnist.lock", ".synth.idxmnist.npz.lock"}
 
 
 def test_offline_loads_what_the_cache_holds_without_a_connection(synth, tmp_path, monkeypatch):
@@ -61,7 +61,7 @@ def test_offline_loads_what_the_cache_holds_without_a_connection(synth, tmp_path
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
         load_dataset(spec, cache_dir=tmp_path)
-        (tmp_path / "synth.npz").unlink()  # rebuilt from the verified files
+        (tmp_path / "synth.idxmnist.npz").unlink()  # rebuilt from the verified files
         before = server.connections
         monkeypatch.setenv("IDXMNIST_OFFLINE", "yes")
         assert same(load_dataset(spec, cache_dir=tmp_path), arrays)

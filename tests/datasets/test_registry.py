@@ -76,7 +76,7 @@ def test_a_registered_dataset_downloads_verified_and_caches(tmp_path, monkeypatc
     for got, key in ((x, "x_train"), (y, "y_train"), (xt, "x_test"), (yt, "y_test")):
         assert np.array_equal(got, arrays[key])
     assert spec.class_names == {1: "alpha", 2: "beta", 3: "gamma"}
-    assert "my-letters.npz" in listing(tmp_path)
+    assert "my-letters.idxmnist.npz" in listing(tmp_path)
     assert {f"my-letters/{n}" for n in NAMES} <= listing(tmp_path)
 
 

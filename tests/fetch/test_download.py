@@ -160,7 +160,7 @@ def test_an_unreachable_mirror_is_skipped_and_said_so(synth, tmp_path):
     lines = str(info.value).splitlines()
     assert lines[1].startswith(f"  {dead}{NAMES[1]} -> skipped, unreachable earlier (cannot ")
     assert lines[2] == f"  {server.url()}{NAMES[1]} -> sha256 mismatch (right size, wrong bytes)"
-    assert listing(tmp_path / "d") == {".idxmnist.lock", NAMES[0]}
+    assert listing(tmp_path / "d") == {".idxmnist.lock", ".idxmnist-pins.json", NAMES[0]}
 
 
 MNIST_HINT = (
@@ -416,7 +416,7 @@ def test_a_corrupt_idx_file_is_downloaded_again_once(synth, tmp_path, monkeypatc
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
         load_dataset(spec, cache_dir=tmp_path)
-        (tmp_path / "synth.npz").unlink()
+        (tmp_path / "synth.idxmnist.npz").unlink()
         bad = tmp_path / "synth" / NAMES[2]
         bad.write_bytes(bad.read_bytes()[:-100])  # as a cut-off download would be
         with pytest.warns(RuntimeWarning, match=f"{NAMES[2]}: .*downloading it again"):
@@ -426,7 +426,7 @@ def test_a_corrupt_idx_file_is_downloaded_again_once(synth, tmp_path, monkeypatc
     assert listing(tmp_path) == with_files(*NAMES)
 
 
-def test_a_second_failure_is_an_error_and_the_bad_file_goes(synth, tmp_path, monkeypatch):
+def test_a_second_failure_is_an_error_and_the_bad_file_stays(synth, tmp_path, monkeypatch):
     files, _, spec = synth
     with FaultServer(files) as server:
         download.fetch_dataset(spec, tmp_path / "synth", [server.url()])
@@ -434,9 +434,11 @@ def test_a_second_failure_is_an_error_and_the_bad_file_goes(synth, tmp_path, mon
         bad.write_bytes(b"\x1f\x8b" + bytes(100))
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url("wrong"))
         with pytest.warns(RuntimeWarning, match="downloading it again"):
-            with pytest.raises(idxmnist.DownloadError, match="sha256 mismatch"):
+            with pytest.raises(idxmnist.DownloadError, match="container check failed: sha256"):
                 load_dataset(spec, cache_dir=tmp_path)
-    assert listing(tmp_path) == with_files(*NAMES[1:], npz=False)
+    # never deleted without a verified replacement: it may be another tool's file
+    assert listing(tmp_path) == with_files(*NAMES, npz=False)
+    assert bad.read_bytes() == b"\x1f\x8b" + bytes(100)
 
 
 # -- paths: only fixed plain registry names ----------------------------------------------------
@@ -463,6 +465,7 @@ def test_redirects_and_content_disposition_never_pick_the_path(synth, tmp_path):
         "cache",
         "cache/synth",
         "cache/synth/.idxmnist.lock",
+        "cache/synth/.idxmnist-pins.json",
         *(f"cache/synth/{n}" for n in NAMES),
     }
 

@@ -113,7 +113,11 @@ def test_one_split_transfers_its_members_and_the_directory_only(release, serve, 
     headers = server.headers_of("gzip.zip")
     assert len(headers) == 5 and all("Range" in h for h in headers)
     assert all(h.get("If-Range") for h in headers[1:])  # the archive may not change between
-    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *emnist_member_names("digits")}
+    assert listing(tmp_path / "emnist") == {
+        ".idxmnist.lock",
+        ".idxmnist-pins.json",
+        *emnist_member_names("digits"),
+    }
     for name in emnist_member_names("digits"):
         assert (tmp_path / "emnist" / name).read_bytes() == release.files[name]
 
@@ -137,6 +141,7 @@ def test_a_second_split_fetches_only_its_own_members(release, serve, tmp_path):
     assert dict(server.hits) == before
     assert listing(tmp_path / "emnist") == {
         ".idxmnist.lock",
+        ".idxmnist-pins.json",
         *emnist_member_names("digits"),
         *emnist_member_names("letters"),
     }
@@ -156,7 +161,11 @@ def test_without_range_the_whole_archive_is_fetched_and_still_verified(release, 
     headers = server.headers_of("gzip.zip")
     assert len(headers) == 2 and "Range" in headers[0] and "Range" not in headers[1]
     assert server.sent_per_request("gzip.zip")[1] == len(archive)
-    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *emnist_member_names("digits")}
+    assert listing(tmp_path / "emnist") == {
+        ".idxmnist.lock",
+        ".idxmnist-pins.json",
+        *emnist_member_names("digits"),
+    }
 
 
 def test_a_member_damaged_in_transit_falls_back_to_the_whole_archive(release, serve, tmp_path):
@@ -202,7 +211,7 @@ def test_a_member_that_is_not_the_pinned_one_is_refused_both_ways(release, serve
     )
     assert message.count("container check failed") == 2  # its own pin, each time
     # the three members that verify are kept: the next fetch needs only the fourth
-    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *names[:3]}
+    assert listing(tmp_path / "emnist") == {".idxmnist.lock", ".idxmnist-pins.json", *names[:3]}
     assert server.sent_per_request("gzip.zip")[-1] == len(archive)
 
 
@@ -346,7 +355,11 @@ def test_the_archive_under_another_name_is_still_the_pinned_archive(
         assert len(headers) == 5 and all("Range" in h for h in headers)
     else:  # the tail's answer refused unread, then the archive, whole, checked by its pin
         assert len(headers) == 2 and "Range" not in headers[1]
-    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *emnist_member_names("digits")}
+    assert listing(tmp_path / "emnist") == {
+        ".idxmnist.lock",
+        ".idxmnist-pins.json",
+        *emnist_member_names("digits"),
+    }
 
 
 def test_a_member_the_directory_does_not_list_does_not_fetch_the_whole_archive(
@@ -366,4 +379,4 @@ def test_a_member_the_directory_does_not_list_does_not_fetch_the_whole_archive(
     assert f"holds no {names[3]} (its central directory lists no such member)" in message
     headers = server.headers_of("gzip.zip")
     assert len(headers) == 4 and all("Range" in h for h in headers)  # the tail, three members
-    assert listing(tmp_path / "emnist") == {".idxmnist.lock", *names[:3]}
+    assert listing(tmp_path / "emnist") == {".idxmnist.lock", ".idxmnist-pins.json", *names[:3]}

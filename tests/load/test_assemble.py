@@ -300,15 +300,16 @@ def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
 def _k49_bad_labels(tmp_path, registered, labels: np.ndarray) -> str:
     from idxmnist import k49
 
-    from ..support.family import k49_release, k49_spec, npz_bytes
+    from .family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
-    registered(k49_spec(release))
     path = tmp_path / "src" / "k49-test-labels.npz"
     path.write_bytes(npz_bytes(labels))
+    release.files[path.name] = path.read_bytes()
+    registered(k49_spec(release))  # pinned as it is: only the reader's own guard can refuse it
     with pytest.raises(idxmnist.IdxError) as info:
         k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
-    return str(info.value).removeprefix(f"{path}: ")
+    return str(info.value).removeprefix(f"{tmp_path / 'cache' / 'k49' / path.name}: ")
 
 
 def test_k49_labels_of_another_kind_or_shape_are_refused_word_for_word(tmp_path, registered):
@@ -334,17 +335,18 @@ def test_k49_wide_labels_are_range_checked_before_narrowing(tmp_path, registered
 def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registered):
     from idxmnist import k49
 
-    from ..support.family import k49_release, k49_spec, npz_bytes
+    from .family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
-    registered(k49_spec(release))
     path = tmp_path / "src" / "k49-test-imgs.npz"
     path.write_bytes(npz_bytes(release.arrays["x_test"][:-1]))
+    release.files[path.name] = path.read_bytes()
+    registered(k49_spec(release))  # pinned as it is: only the reader's own guard can refuse it
     with pytest.raises(idxmnist.IdxError) as info:
         k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
     assert str(info.value) == (
-        f"{path}: arr_0 declares 14 rows; k49's test split has 15: the file is not k49's "
-        "or is damaged: fetch it again"
+        f"{tmp_path / 'cache' / 'k49' / path.name}: arr_0 declares 14 rows; k49's test split "
+        "has 15: the file is not k49's or is damaged: fetch it again"
     )
 
 

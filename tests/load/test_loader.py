@@ -9,25 +9,20 @@ unlockable cache directory warns and still returns the data.
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import idxmnist
-from idxmnist.datasets import get, load_dataset
+from idxmnist.datasets import get, load_dataset, registry
 from idxmnist.load.loader import cached_name, load_arrays
 
 from ..support.arrays import KEYS, arrays, write_set
-from ..support.arrays import same as same_dict
 from ..support.helpers import listing
 from ..support.httpserver import FaultServer
+from ..support.readonly import run_on_readonly
 from ..support.synth import NAMES, make_dataset, same, with_files
+from ..support.synthetic import pinned_spec
 
 # -- the npz cache: its name, a bad one rebuilt ------------------------------------------------
 
@@ -39,10 +34,11 @@ def test_cache_names_by_orientation():
     assert cached_name(get("mnist"), upright=False) == "mnist.npz"  # nothing to turn
 
 
-def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path):
+def test_invalid_cache_is_rebuilt_with_a_warning(tmp_path, registered):
     arrays = make_dataset(tmp_path / "src")
-    np.savez(tmp_path / "mnist.npz", x_train=np.zeros(3), y_train=np.zeros(3))
-    with pytest.warns(RuntimeWarning, match="rebuilding"):
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    np.savez(tmp_path / "mnist.idxmnist.npz", x_train=np.zeros(3), y_train=np.zeros(3))
+    with pytest.warns(RuntimeWarning, match="not as idxmnist stamped it"):
         (x, _), _ = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path)
     assert np.array_equal(x, arrays["train-images-idx3-ubyte"])
     (x2, _), _ = idxmnist.load_data(cache_dir=tmp_path)
@@ -54,9 +50,9 @@ def test_a_corrupt_npz_is_rebuilt_from_the_kept_files(synth, tmp_path, monkeypat
     with FaultServer(files) as server:
         monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
         load_dataset(spec, cache_dir=tmp_path)
-        npz = tmp_path / "synth.npz"
+        npz = tmp_path / "synth.idxmnist.npz"
         npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
-        with pytest.warns(RuntimeWarning, match="rebuilding"):
+        with pytest.warns(RuntimeWarning, match="not as idxmnist stamped it"):
             assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
         assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
         assert server.gets() == {f"/ok/{n}": 1 for n in NAMES}  # rebuilt offline
@@ -113,104 +109,41 @@ def test_extended_needs_a_label_matrix():
 
 # -- a cache directory that cannot be written or locked ----------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-CHILD = textwrap.dedent(
-    """
-    import json, sys, warnings
-    import idxmnist
-    source = sys.argv[2] if len(sys.argv) > 2 else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        (x, y), (xt, yt) = idxmnist.load_data(source=source, cache_dir=sys.argv[1])
-    print(json.dumps({"sums": [int(a.sum()) for a in (x, y, xt, yt)],
-                      "writable": x.flags.writeable,
-                      "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}))
-    """
-)
-
-
-def _unshare_works() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "--map-root-user", "--mount", "true"], capture_output=True, timeout=30
-    )
-    return probe.returncode == 0
-
-
-def run_on_readonly(directory: Path, *args: str, bind: bool) -> dict:
-    """Run CHILD with ``directory`` read-only, as a read-only mount is (even for root).
-
-    ``bind``: the directory keeps its files (a read-only bind mount of itself);
-    else an empty read-only tmpfs is mounted over it.
-    """
-    import json
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-c", CHILD, str(directory), *args]
-    if _unshare_works():
-        mount = (
-            'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1"'
-            if bind
-            else 'mount -t tmpfs -o ro,size=1m tmpfs "$1"'
-        )
-        cmd = [
-            "unshare",
-            "--map-root-user",
-            "--mount",
-            "sh",
-            "-c",
-            f'{mount} && shift && exec "$@"',
-        ]
-        cmd += ["sh", str(directory), sys.executable, "-c", CHILD, str(directory), *args]
-    elif os.geteuid() != 0:
-        directory.chmod(0o555)  # permissions work for everyone but root
-    else:
-        pytest.skip("as root, only a read-only mount makes a directory read-only: no unshare here")
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    finally:
-        directory.chmod(0o755)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
 
 def test_a_read_only_cache_directory_warns_and_still_returns_the_data(tmp_path):
     want = arrays()
     write_set(tmp_path / "src", want)
     cache = tmp_path / "cache"
     cache.mkdir()
-    out = run_on_readonly(cache, str(tmp_path / "src"), bind=False)
+    out = run_on_readonly(cache, str(tmp_path / "src"), "source", bind=False)
     assert out["sums"] == [int(want[k].sum()) for k in KEYS] and out["writable"]
-    assert len(out["warnings"]) == 2, out["warnings"]
-    lock, write = out["warnings"]
-    assert lock.startswith(f"RuntimeWarning: cannot lock {cache / 'mnist.npz'} (")
-    assert lock.endswith("); building it without a lock")
-    assert write.startswith(f"RuntimeWarning: could not write the cache {cache / 'mnist.npz'}: ")
-    assert "Read-only file system" in write or "Permission denied" in write
-    assert write.endswith("; the arrays are returned uncached")
+    assert out["warnings"] == [  # one warning, and nothing written
+        f"RuntimeWarning: {cache} cannot be written (read-only): the arrays were read from "
+        "the verified files there and not cached; every call reads them again"
+    ]
     assert list(cache.iterdir()) == []
 
 
-def test_a_read_only_cache_directory_holding_the_cache_is_read_without_a_word(tmp_path):
+def test_a_read_only_cache_directory_holding_the_cache_is_read_without_a_word(tmp_path, registered):
     want = arrays()
     write_set(tmp_path / "src", want)
     cache = tmp_path / "cache"
-    idxmnist.build_npz(tmp_path / "src", cache / "mnist.npz")
-    out = run_on_readonly(cache, bind=True)
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    idxmnist.load_data(source=tmp_path / "src", cache_dir=cache)  # stamped by idxmnist
+    out = run_on_readonly(cache, str(tmp_path / "src"), "-", bind=True)
     assert out == {"sums": [int(want[k].sum()) for k in KEYS], "writable": True, "warnings": []}
 
 
-def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path):
+def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path, registered):
     want = arrays()
     write_set(tmp_path / "src", want)
-    (tmp_path / "cache" / ".mnist.npz.lock").mkdir(parents=True)  # the lock file cannot be made
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    lock = tmp_path / "cache" / ".mnist.idxmnist.npz.lock"
+    lock.mkdir(parents=True)  # the lock file cannot be made
     with pytest.warns(
         RuntimeWarning,
         match=r"cannot lock .*mnist\.npz \(\[Errno 21\] .*\); building it without a lock",
     ):
         data = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
-    assert same_dict(data, want)
-    assert same_dict(idxmnist.load_data(cache_dir=tmp_path / "cache"), want)  # and it was cached
+    assert same(data, want)
+    assert same(idxmnist.load_data(cache_dir=tmp_path / "cache"), want)  # and it was cached

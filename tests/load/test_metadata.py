@@ -66,17 +66,19 @@ def published_review(registry_facts: Path) -> dict[int, dict[str, int]]:
 
 @pytest.fixture(scope="module")
 def built_mnist(mnist_dir, tmp_path_factory) -> Path:
-    """MNIST's cache, built once for the module: each test links it into its own cache."""
-    out = tmp_path_factory.mktemp("mnist") / "mnist.npz"
-    mnist.build_npz(mnist_dir, out)
-    return out
+    """MNIST's cache (idxmnist's own, stamped, with its store), built once for the module:
+    each test links it into its own cache directory."""
+    folder = tmp_path_factory.mktemp("mnist")
+    mnist.load_data(source=mnist_dir, cache_dir=folder)
+    return folder
 
 
 @pytest.fixture
 def cache(tmp_path, built_mnist) -> Path:
     folder = tmp_path / "cache"
     folder.mkdir()
-    (folder / "mnist.npz").symlink_to(built_mnist)
+    for name in ("mnist.idxmnist.npz", ".mnist.idxmnist.npz.stamp", "mnist"):
+        (folder / name).symlink_to(built_mnist / name)  # a link is followed as the user meant
     return folder
 
 
@@ -149,11 +151,13 @@ def test_a_cache_hit_is_memory_mapped_and_offline(cache, server, monkeypatch):
     monkeypatch.setenv("IDXMNIST_OFFLINE", "1")
     (_, y_train), (_, y_test) = mnist.load_data(extended=True, cache_dir=cache)
     assert is_mapped(y_train) and is_mapped(y_test)
-    with np.load(cache / "mnist-meta.npz", allow_pickle=False) as z:  # a plain npz, no pickle
+    with np.load(
+        cache / "mnist-meta.idxmnist.npz", allow_pickle=False
+    ) as z:  # a plain npz, no pickle
         assert sorted(z.files) == ["test", "train"]
         assert z["train"].shape == (60000, 8) and z["test"].shape == (10000, 14)
     # rebuilt from the store alone: no request
-    (cache / "mnist-meta.npz").unlink()
+    (cache / "mnist-meta.idxmnist.npz").unlink()
     (_, again), _ = mnist.load_data(extended=True, cache_dir=cache, offline=True)
     assert server.gets() == gets
     assert np.array_equal(again, y_train)
@@ -177,7 +181,7 @@ def test_the_default_load_data_is_unchanged(cache, mnist_dir):
         "uint8 uint8 [5, 0, 4, 1, 9, 2, 1, 3, 1, 4] False",
         "False",
     ]
-    assert not (cache / "mnist-meta.npz").exists() and not (cache / "qmnist").exists()
+    assert not (cache / "mnist-meta.idxmnist.npz").exists() and not (cache / "qmnist").exists()
     (x, y), (xt, yt) = mnist.load_data(cache_dir=cache, offline=True, extended=False)
     assert np.array_equal(y, read_gz(mnist_dir / "train-labels-idx1-ubyte.gz"))
     assert np.array_equal(yt, read_gz(mnist_dir / "t10k-labels-idx1-ubyte.gz"))
@@ -198,7 +202,7 @@ def test_offline_without_the_files_says_how_to_import(cache):
         mnist.load_data(extended=True, cache_dir=cache, offline=True)
     message = str(caught.value)
     assert TRAIN_NAME in message and TEST_NAME in message and "idxmnist import PATH" in message
-    assert not (cache / "mnist-meta.npz").exists()
+    assert not (cache / "mnist-meta.idxmnist.npz").exists()
 
 
 def test_a_damaged_label_file_in_the_store_is_refused_then_replaced(cache, server, qmnist_files):
@@ -208,8 +212,12 @@ def test_a_damaged_label_file_in_the_store_is_refused_then_replaced(cache, serve
     damaged[1000] ^= 0xFF  # same size, one byte wrong: its md5 fails
     (store / TRAIN_NAME).write_bytes(bytes(damaged))
     (store / TEST_NAME).write_bytes(qmnist_files[TEST_NAME][:-1000])  # cut short
-    with pytest.raises(DownloadError, match=rf"lacks {TRAIN_NAME}, {TEST_NAME} \(.*md5"):
-        mnist.load_data(extended=True, cache_dir=cache, offline=True)
+    with pytest.warns(RuntimeWarning) as offline_said:
+        with pytest.raises(DownloadError, match=rf"lacks qmnist's {TRAIN_NAME}, {TEST_NAME}\."):
+            mnist.load_data(extended=True, cache_dir=cache, offline=True)
+    why = sorted(str(w.message) for w in offline_said)  # each bad copy named, and why
+    assert len(why) == 2 and all(m.endswith("; not used") for m in why)
+    assert "525800 bytes" in why[0] and "md5" in why[1]
     assert not server.gets()
     with pytest.warns(RuntimeWarning) as caught:
         (_, y_train), _ = mnist.load_data(extended=True, cache_dir=cache)
@@ -227,7 +235,7 @@ def test_a_mirror_serving_wrong_bytes_is_refused(cache, server, monkeypatch):
     with pytest.raises(ChecksumError, match=f"could not download {TRAIN_NAME} from any mirror"):
         mnist.load_data(extended=True, cache_dir=cache)
     assert {p for p in listing(cache / "qmnist") if not p.startswith(".")} == set()
-    assert not (cache / "mnist-meta.npz").exists()
+    assert not (cache / "mnist-meta.idxmnist.npz").exists()
 
 
 def test_a_misaligned_label_file_is_refused(cache, qmnist_files, registered, monkeypatch):
@@ -246,9 +254,11 @@ def test_a_misaligned_label_file_is_refused(cache, qmnist_files, registered, mon
         with pytest.raises(IdxError, match=r"row 0 of train is digit 0 .* label 5") as caught:
             mnist.load_data(extended=True, cache_dir=cache)
     message = str(caught.value)
-    assert message.startswith(f"{cache / 'qmnist' / TRAIN_NAME} and {cache / 'mnist.npz'}: ")
+    assert message.startswith(
+        f"{cache / 'qmnist' / TRAIN_NAME} and {cache / 'mnist.idxmnist.npz'}: "
+    )
     assert "2 of 60000 rows disagree" in message
-    assert not (cache / "mnist-meta.npz").exists()
+    assert not (cache / "mnist-meta.idxmnist.npz").exists()
 
 
 def read_gz_bytes(data: bytes) -> np.ndarray:
@@ -256,18 +266,19 @@ def read_gz_bytes(data: bytes) -> np.ndarray:
 
 
 def test_mnist_arrays_out_of_order_are_refused(tmp_path, built_mnist, server):
-    """The other side of the check: an MNIST cache whose labels are not upstream order."""
-    arrays = load_npz(built_mnist, ("x_train", "y_train", "x_test", "y_test"))
+    """The other side of the check: labels that are not upstream order (MNIST's own cache
+    is verified by its pins now, so the labels are handed to the check directly)."""
+    arrays = load_npz(
+        built_mnist / "mnist.idxmnist.npz", ("x_train", "y_train", "x_test", "y_test")
+    )
     order = np.arange(10000)
     order[[947, 948]] = [948, 947]
-    shuffled = {**arrays, "x_test": arrays["x_test"][order], "y_test": arrays["y_test"][order]}
     cache = tmp_path / "cache"
-    write_npz(cache / "mnist.npz", shuffled)
-    (_, _), (_, y_test) = mnist.load_data(cache_dir=cache)  # a valid MNIST-shaped cache
-    assert y_test[947] == arrays["y_test"][948]
     with pytest.raises(IdxError, match=r"row 947 of test is digit 8 .* label 1") as caught:
-        mnist.load_data(extended=True, cache_dir=cache)
-    assert f"{cache / 'mnist.npz'}: " in str(caught.value)
+        metadata.load_metadata(
+            arrays["y_train"], arrays["y_test"][order], cache_dir=cache, mnist_name="shuffled.npz"
+        )
+    assert "shuffled.npz: " in str(caught.value)
     assert "1 of 10000" not in str(caught.value) and "2 of 10000 rows disagree" in str(caught.value)
 
 
@@ -275,7 +286,7 @@ def test_mnist_arrays_out_of_order_are_refused(tmp_path, built_mnist, server):
 def test_a_damaged_metadata_cache_is_rebuilt(cache, server, damage):
     (_, good_train), (_, good_test) = mnist.load_data(extended=True, cache_dir=cache)
     good_train, good_test = good_train.copy(), good_test.copy()
-    target = cache / "mnist-meta.npz"
+    target = cache / "mnist-meta.idxmnist.npz"
     stored = load_npz(target, ("train", "test"))
     train, test = np.array(stored["train"]), np.array(stored["test"])
     if damage == "garbage":

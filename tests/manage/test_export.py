@@ -39,24 +39,27 @@ TORCHVISION_NAMES = {  # torchvision's MNIST._check_exists: each resource's name
 }
 
 
-@pytest.mark.realdata
 def test_export_torchvision_then_import_then_load_offline(mnist_dir, reference, tmp_path):
     first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
     r = run_cli("import", mnist_dir, cache=first)
     assert r.returncode == 0, r.stderr
     r = run_cli("export", "--layout", "torchvision", out, cache=first)
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == TORCHVISION_NAMES
-    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in TORCHVISION_NAMES)}
+    # what torchvision itself keeps in raw/: the upstream .gz and the decompressed file
+    kept = TORCHVISION_NAMES | set(MNIST_FILES)
+    assert {p.name for p in (out / "MNIST" / "raw").iterdir()} == kept
+    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{n}" for n in kept)}
     for stem, name in zip(STEMS, MNIST_FILES, strict=True):  # decompressed, byte for byte
         assert (out / "MNIST/raw" / stem).read_bytes() == gzip.decompress(
             (mnist_dir / name).read_bytes()
         )
+        assert (out / "MNIST/raw" / name).read_bytes() == (mnist_dir / name).read_bytes()
 
     r = run_cli("import", out, cache=second)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("recognised  ") == 4 and "(by content sha256)" in r.stdout
+    assert r.stdout.count("recognised  ") == 8 and "(by content sha256)" in r.stdout
     assert "mnist: 4 of 4 files verified" in r.stderr and "loads offline now" in r.stderr
+    assert listing(second / "mnist") == {".idxmnist.lock", *MNIST_FILES}  # the .gz won
 
     with FaultServer({}) as server:
         env = child_env(
@@ -136,10 +139,14 @@ def test_export_torchvision_names_for_emnist_and_qmnist(releases, served, tmp_pa
         f"QMNIST/raw/{n[:-3]}": n
         for n in ("xnist-images-idx3-ubyte.xz", "xnist-labels-idx2-int.xz")
     }
-    assert {p.relative_to(out).as_posix() for p, _ in written} == set(raw)
+    # the decompressed file torchvision checks for, and the upstream file beside it
+    upstreams = {f"{path.split('/raw/')[0]}/raw/{name}": name for path, name in raw.items()}
+    assert {p.relative_to(out).as_posix() for p, _ in written} == set(raw) | set(upstreams)
     for path, upstream in raw.items():
         unpack = lzma.decompress if upstream.endswith(".xz") else gzip.decompress
         assert (out / path).read_bytes() == unpack(files[upstream]), path
+    for path, upstream in upstreams.items():
+        assert (out / path).read_bytes() == files[upstream], path
 
 
 def test_export_torchvision_refuses_k49_as_a_usage_error(served, tmp_path, capsys):

@@ -28,7 +28,6 @@ from ..support.helpers import run_cli_in_cache as run_cli
 # -- the real MNIST files ----------------------------------------------------------------------
 
 
-@pytest.mark.realdata
 def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     src, cache = tmp_path / "src", tmp_path / "cache"
     src.mkdir()
@@ -70,8 +69,9 @@ def test_import_any_layout_reports_each_file(mnist_dir, reference, tmp_path):
     assert lines[f"skipped     {src}/cut.gz"].startswith("truncated: ")
     assert lines[f"skipped     {src}/empty.gz"].startswith("empty (0 bytes)")
     assert (
-        "matches no registered file (the content of mnist's files is pinned; every other "
-        "dataset's files verify only as their exact upstream files)"
+        "matches no registered file (the content of mnist's files is pinned, and some of the "
+        "others' files; any other file verifies only as its exact upstream file, or by a "
+        "content pin learnt from that file in this cache)"
         in (lines[f"skipped     {src}/other-idx1-ubyte"])
     )
     assert "recognised 6 of 11 files; installed 4" in r.stderr
@@ -135,7 +135,7 @@ def test_import_gzip_zip_installs_every_split_which_then_loads_offline(releases,
     members = [n for split in emnist.SPLITS for n in emnist_member_names(split)]
     assert recognised == {f"gzip/{n}" for n in members}
     assert set(skipped) == {f"gzip/emnist-{s}-mapping.txt" for s in emnist.SPLITS}
-    assert listing(cache / "emnist") == {".idxmnist.lock", *members}
+    assert listing(cache / "emnist") == {".idxmnist.lock", ".idxmnist-pins.json", *members}
     lines = importer.summary([o for o in outcomes if o.known], cache)
     assert "emnist_digits: 4 of 4 files verified in" in "\n".join(lines)
     for split in emnist.SPLITS:

@@ -119,8 +119,8 @@ def test_an_unmatched_idx_file_names_which_datasets_pin_their_content(tmp_path):
     assert isinstance(found, Unknown)
     assert found.reason == (
         "an IDX file (uint8 (2, 4, 5), gzip) that matches no registered file "
-        "(the content of alpha, gamma's files is pinned; every other dataset's files verify "
-        "only as their exact upstream files)"
+        "(the content of alpha, gamma's files is pinned; any other file verifies only as its "
+        "exact upstream file, or by a content pin learnt from that file in this cache)"
     )
     assert found.content is not None and found.content.header.shape == (2, 4, 5)
     # a size no registered content has: its header is read, its payload not hashed

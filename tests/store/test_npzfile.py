@@ -9,6 +9,7 @@ read is refused by name, before anything is allocated.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
 import zipfile
@@ -18,10 +19,22 @@ import numpy as np
 import pytest
 
 import idxmnist
+from idxmnist.datasets import registry
+from idxmnist.datasets.spec import Split
+from idxmnist.load.loader import load_cached
 from idxmnist.store.npzfile import ALIGN, load_npz, npz_members, write_npz
 
 from ..support.arrays import KEYS, arrays, same, write_set
 from ..support.synth import make_dataset
+from ..support.synthetic import pinned_spec
+
+
+def sized(n_train=6, n_test=3):
+    """MNIST's entry with the split sizes of :func:`arrays`, for an npz of them read as is."""
+    return dataclasses.replace(
+        registry.get("mnist"), splits=(Split("train", n_train), Split("test", n_test))
+    )
+
 
 # -- the layouts: stored and aligned, deflated, numpy's own ------------------------------------
 
@@ -38,8 +51,9 @@ def test_cache_members_are_stored_and_aligned(tmp_path):
     assert zipfile.ZipFile(out).testzip() is None  # CRCs right
 
 
-def test_reads_a_keras_style_compressed_npz(tmp_path):
+def test_reads_a_keras_style_compressed_npz(tmp_path, registered):
     arrays = make_dataset(tmp_path / "src")
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))  # verified by content
     np.savez_compressed(
         tmp_path / "mnist.npz",
         x_train=arrays["train-images-idx3-ubyte"],
@@ -47,7 +61,7 @@ def test_reads_a_keras_style_compressed_npz(tmp_path):
         x_test=arrays["t10k-images-idx3-ubyte"],
         y_test=arrays["t10k-labels-idx1-ubyte"],
     )
-    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
+    (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path, offline=True)
     assert np.array_equal(xt, arrays["t10k-images-idx3-ubyte"]) and x.flags.writeable
 
 
@@ -76,7 +90,7 @@ def test_fortran_order_members_load_as_written(tmp_path, save):
     with open(tmp_path / "mnist.npz", "rb") as f:
         member = npz_members(f, "mnist.npz")["x_train"]
     assert member.fortran and member.stored == (save is np.savez)
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized()), want)
 
 
 @pytest.mark.parametrize("version", [(2, 0), (3, 0)])
@@ -89,7 +103,7 @@ def test_npy_version_2_and_3_headers_load(tmp_path, version, method):
             np.lib.format.write_array(npy, want[key], version=version)
             assert npy.getvalue()[6:8] == bytes(version)
             z.writestr(f"{key}.npy", npy.getvalue())
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized()), want)
 
 
 def test_an_empty_split_is_a_valid_cache(tmp_path):
@@ -97,20 +111,21 @@ def test_an_empty_split_is_a_valid_cache(tmp_path):
     want = arrays()
     want["x_test"], want["y_test"] = want["x_test"][:0], want["y_test"][:0]
     np.savez(tmp_path / "mnist.npz", **want)
-    assert same(idxmnist.load_data(cache_dir=tmp_path), want)
+    assert same(load_cached(tmp_path / "mnist.npz", sized(6, 0)), want)
 
 
-def test_cached_arrays_are_writable_and_copy_on_write(tmp_path):
+def test_cached_arrays_are_writable_and_copy_on_write(tmp_path, registered):
     """A cache hit maps the file copy-on-write: writable arrays, the file untouched."""
     want = arrays()
     write_set(tmp_path / "src", want)
-    idxmnist.build_npz(tmp_path / "src", tmp_path / "mnist.npz")
-    before = (tmp_path / "mnist.npz").read_bytes()
+    registered(pinned_spec(registry.get("mnist"), tmp_path / "src"))
+    idxmnist.load_data(cache_dir=tmp_path, source=tmp_path / "src")
+    before = (tmp_path / "mnist.idxmnist.npz").read_bytes()
     (x, y), (xt, yt) = idxmnist.load_data(cache_dir=tmp_path)
     for a in (x, y, xt, yt):
         assert a.flags.writeable and type(a) is np.ndarray
         a[...] = 7
-    assert (tmp_path / "mnist.npz").read_bytes() == before
+    assert (tmp_path / "mnist.idxmnist.npz").read_bytes() == before
     assert same(idxmnist.load_data(cache_dir=tmp_path), want)
 
 
