@@ -21,7 +21,8 @@ or ``tests/test_<stem>.py`` where there is one. No table names them: a test that
 or a contract or CLI test that reaches the module in-process, is found by the next
 coverage run. The map is kept in ``.mutation/coverage-map.json`` (git-ignored) and made
 again when a file of the test folders or a file name of the package changes, or on
-``--refresh-coverage``. Code reached only in a child process is not seen by it.
+``--refresh-coverage`` (after an edit of the package that changes which code calls
+which). Code reached only in a child process is not seen by it.
 
 Runs: for each module a scratch copy of the checkout is made in ``.mutation/<stem>/``
 with a ``[tool.mutmut]`` section that mutates only that module and runs only its test
