@@ -468,12 +468,12 @@ def _statuses(work: Path) -> dict[str, str]:
     return result
 
 
-def summarise(module: str, work: Path, equivalents: Equivalents) -> dict:
+def summarise(module: str, work: Path, equivalents: Equivalents) -> dict | None:
     """The figures of the last run of ``module`` (in ``work``), its survivors matched
-    against ``tools/equivalent.toml`` by their change."""
+    against ``tools/equivalent.toml`` by their change; None if mutmut has no verdicts."""
     statuses = _statuses(work)
     if not statuses:
-        sys.exit(f"{module}: mutmut reported no mutants; see {work / 'mutmut.log'}")
+        return None
     rechecked = work / "rechecked.json"
     if rechecked.exists():
         for name, verdict in json.loads(rechecked.read_text()).items():
@@ -542,7 +542,7 @@ def pytest_sessionfinish(session):
 """
 
 
-def recheck(module: str, work: Path, tests: list[str], equivalents: Equivalents) -> dict:
+def recheck(module: str, work: Path, tests: list[str], equivalents: Equivalents) -> dict | None:
     """Run each survivor of the last run of ``module`` against ``tests`` (new test files).
 
     mutmut throws away every verdict of a module when its test selection changes,
@@ -579,7 +579,10 @@ def recheck(module: str, work: Path, tests: list[str], equivalents: Equivalents)
     reach: dict[str, list[str]] = json.loads(reach_file.read_text())
     path = work / "rechecked.json"
     done = json.loads(path.read_text()) if path.exists() else {}
-    for name in summarise(module, work, equivalents)["survived"]:
+    last = summarise(module, work, equivalents)
+    if last is None:
+        sys.exit(f"{module}: no verdicts of a last run to recheck; see {work / 'mutmut.log'}")
+    for name in last["survived"]:
         if done.get(name) == "killed":
             continue
         function = name.rsplit("__mutmut_", 1)[0]
@@ -700,6 +703,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   tests: {' '.join(tests)}", flush=True)
                 run(module, work, tests, files, args.jobs)
                 r = summarise(module, work, equivalents)
+        if r is None:
+            print(f"   mutmut has no verdicts (yet?): see {work / 'mutmut.log'}")
+            continue
         results.append(r)
         for name in r["survived"]:
             _show_survivor(r, name, equivalents, args.entries)
