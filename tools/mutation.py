@@ -186,7 +186,10 @@ def build_coverage_map(files: list[str]) -> dict:
             stderr=subprocess.STDOUT,
         ).returncode
     if status not in (0, 1):
-        sys.exit(f"the coverage run failed (pytest exit status {status}): see {log}")
+        sys.exit(
+            f"the coverage run failed (pytest exit status {status}): see {log}; it needs "
+            "pytest-cov (pip install -e '.[dev,mutation]')"
+        )
     if status == 1:
         print(f"coverage map: some tests failed (see {log}); what they ran counts all the same")
     data = coverage.CoverageData(basename=str(data_file))
