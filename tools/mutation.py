@@ -674,9 +674,9 @@ def main(argv: list[str] | None = None) -> int:
         if state != "current":
             why = "none made yet" if state == "missing" else "the tests changed since it was made"
             print(f"(coverage map {state}: {why}; a run or --refresh-coverage makes it)")
+        none = "(no test reaches it)" if state == "current" else "(no mirrored test file)"
         for module in chosen:
-            tests = selection(module, files, reach)
-            print(module, "<-", " ".join(tests) or "(no test reaches it)")
+            print(module, "<-", " ".join(selection(module, files, reach)) or none)
         return 0
     reach: dict = {}
     if not args.report and not args.recheck:
