@@ -2,788 +2,83 @@
 """Mutation testing of the modules that guard data, one module at a time (mutmut).
 
     pip install -e '.[dev,mutation]'
-    python tools/mutation.py                  # every module in MODULES (about an hour here)
-    python tools/mutation.py npzfile atomic   # some of them (a name matches the file stem)
-    python tools/mutation.py --list           # the modules, their tests, known equivalents
+    python tools/mutation.py --list           # the modules and the test files each one runs
+    python tools/mutation.py npzfile atomic   # some modules (by file stem or path)
+    python tools/mutation.py                  # every module but the CLI's (hours here)
     python tools/mutation.py --report download               # the last run's figures again
-    python tools/mutation.py download --recheck tests/fetch/test_whole.py
+    python tools/mutation.py download --recheck tests/test_mutants_download.py
                                               # its survivors against new tests only
+    python tools/mutation.py --stale          # equivalents that match no mutant any more
 
-For each module a scratch copy of the checkout is made in ``.mutation/<stem>/``
-(git-ignored) with a ``[tool.mutmut]`` section that mutates only that module
-and runs only its test files, minus the ``realdata`` tests: a mutant must be
-killed by a test that needs no downloaded data. mutmut first runs those tests
-once to learn which test reaches which function, then runs each mutant
-against the tests that reach it. The summary gives, per module, killed /
-survived / other, the survivors judged equivalent (``EQUIVALENT`` below) and
-the kill rate over the rest; ``docs/testing.md`` records the last figures.
-To look at a survivor: ``cd .mutation/<stem> && mutmut show NAME``.
+Modules: every ``.py`` file of the package, found on disk, but the command line and
+the presentation code (``PRESENTATION``: a file or folder of that name). A module with
+no function mutmut mutates has no mutants and is skipped.
 
-Not run in CI: it takes far too long for two cores. To cover a new module,
-add it to ``MODULES`` with the test files that exercise it.
+Tests: a module's mutants run against the test files that execute a line of one of its
+functions, learnt from one coverage run of the whole suite (minus the ``realdata``
+tests) with one context per test, plus its mirrored file ``tests/<stage>/test_<stem>.py``
+or ``tests/test_<stem>.py`` where there is one. No table names them: a test that moves,
+or a contract or CLI test that reaches the module in-process, is found by the next
+coverage run. The map is kept in ``.mutation/coverage-map.json`` (git-ignored) and made
+again when a file of the test folders or a file name of the package changes, or on
+``--refresh-coverage`` (after an edit of the package that changes which code calls
+which). Code reached only in a child process is not seen by it.
+
+Runs: for each module a scratch copy of the checkout is made in ``.mutation/<stem>/``
+with a ``[tool.mutmut]`` section that mutates only that module and runs only its test
+files, minus the ``realdata`` tests: a mutant must be killed by a test that needs no
+downloaded data. mutmut first runs those tests once to learn which test reaches which
+function, then runs each mutant against the tests that reach it.
+
+Equivalents: ``tools/equivalent.toml`` names, by its text (the function, the original
+line, the mutated line), each change that no test can tell from the original; a
+survivor whose change is listed there counts as equivalent, whatever its mutant number
+or file. The summary gives, per module, killed / survived / equivalent and the kill rate
+over the non-equivalent ones; ``docs/testing.md`` records the last figures. To look at a
+survivor: ``cd .mutation/<stem> && mutmut show NAME``.
+
+Not run in CI: it takes far too long for two cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import textwrap
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / ".mutation"
+PACKAGE = "idxmnist"
+EQUIVALENT_FILE = ROOT / "tools" / "equivalent.toml"
+COVERAGE_MAP = SCRATCH / "coverage-map.json"
 
-#: module -> the test files that exercise it (the only ones run against its mutants)
-MODULES: dict[str, list[str]] = {
-    "idxmnist/idx/format.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_format.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_bad_input.py",
-        "tests/contracts/test_messages.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/idx/reader.py": [
-        "tests/idx/test_compression.py",
-        "tests/idx/test_decode.py",
-        "tests/idx/test_format.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",  # transpose=True and read_idx_from (zip members)
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_bad_input.py",
-        "tests/contracts/test_messages.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/idx/compression.py": [
-        "tests/idx/test_compression.py",
-        "tests/idx/test_decode.py",
-        "tests/idx/test_format.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_bad_input.py",
-        "tests/contracts/test_messages.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/datasets/npzfile.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_bad_input.py",
-        "tests/contracts/test_imports.py",
-        "tests/test_config.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/datasets/assemble.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_format.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_bad_input.py",
-        "tests/contracts/test_imports.py",
-        "tests/contracts/test_messages.py",
-        "tests/test_config.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-        # the family: find_sources, read_arrays, archive members, Kuzushiji-49's npz files
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_emnist.py",
-        "tests/test_k49.py",
-        "tests/test_qmnist.py",
-    ],
-    "idxmnist/datasets/download.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_digest.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_npzfile.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_transfer.py",
-        "tests/fetch/test_whole.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/datasets/test_spec.py",
-        "tests/cli/test_info.py",
-        "tests/cli/test_main.py",
-        "tests/contracts/test_imports.py",
-        "tests/contracts/test_offline.py",
-        "tests/test_config.py",
-        "tests/test_emnist.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/datasets/transfer.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_transfer.py",
-        "tests/fetch/test_whole.py",
-        "tests/load/test_loader.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_spec.py",
-        "tests/cli/test_main.py",
-        "tests/contracts/test_imports.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/datasets/partial.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_transfer.py",
-        "tests/fetch/test_whole.py",
-        "tests/load/test_loader.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_spec.py",
-        "tests/cli/test_main.py",
-        "tests/contracts/test_imports.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/datasets/content.py": [
-        "tests/idx/test_digest.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_unpack.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/manage/test_diagnose.py",
-        "tests/manage/test_export.py",
-        "tests/manage/test_importer.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/datasets/checksum.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_digest.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_npzfile.py",
-        "tests/store/test_unpack.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_transfer.py",
-        "tests/fetch/test_whole.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/test_config.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/datasets/identify.py": [
-        "tests/idx/test_digest.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_unpack.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/manage/test_diagnose.py",
-        "tests/manage/test_export.py",
-        "tests/manage/test_importer.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/atomic.py": [
-        "tests/idx/test_decode.py",
-        "tests/idx/test_reader.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_writer.py",
-        "tests/store/test_npzfile.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_transfer.py",
-        "tests/load/test_assemble.py",
-        "tests/load/test_loader.py",
-        "tests/contracts/test_crash_safety.py",
-        "tests/contracts/test_imports.py",
-        "tests/test_config.py",
-        "tests/test_files.py",
-        "tests/test_mnist.py",
-    ],
-    "idxmnist/idx/ziparchive.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_ziparchive.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_config.py",
-        "tests/test_emnist.py",
-    ],
-    "idxmnist/idx/zipdirectory.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_ziparchive.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/datasets/ranged.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/test_config.py",
-    ],
-    "idxmnist/idx/transpose.py": [
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_ziparchive.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_emnist.py",
-    ],
-    "idxmnist/emnist.py": [
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_ziparchive.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_emnist.py",
-    ],
-    "idxmnist/datasets/archive.py": [
-        "tests/idx/test_digest.py",
-        "tests/idx/test_transpose.py",
-        "tests/idx/test_ziparchive.py",
-        "tests/idx/test_zipdirectory.py",
-        "tests/store/test_identify.py",
-        "tests/store/test_verify.py",
-        "tests/fetch/test_download.py",
-        "tests/fetch/test_partial.py",
-        "tests/fetch/test_ranged.py",
-        "tests/fetch/test_session.py",
-        "tests/fetch/test_single.py",
-        "tests/fetch/test_whole.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_config.py",
-        "tests/test_emnist.py",
-    ],
-    "idxmnist/datasets/classes.py": [
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_classes.py",
-        "tests/cli/test_info.py",
-        "tests/test_emnist.py",
-        "tests/test_k49.py",
-    ],
-    "idxmnist/datasets/labels.py": [
-        "tests/load/test_loader.py",
-        "tests/datasets/test_catalog.py",
-        "tests/datasets/test_registry.py",
-        "tests/datasets/test_spec.py",
-        "tests/test_qmnist.py",
-    ],
-}
-
-#: mutant name -> why no test can tell it from the original (listed in docs/testing.md)
-EQUIVALENT: dict[str, str] = {
-    "idxmnist.idx.format.x_parse_header__mutmut_17": "buf[4 : 5 + 4 * ndim]: the slice differs "
-    "only when buf holds all 4 * ndim bytes, and parse_dims reads just those",
-    "idxmnist.idx.format.x_parse_header__mutmut_19": "buf[4 : 4 + 5 * ndim]: the slice differs "
-    "only when buf holds all 4 * ndim bytes, and parse_dims reads just those",
-    "idxmnist.idx.reader.xǁ_Prefixedǁreadinto__mutmut_12": "_lead = None, not _lead[n:]: "
-    "only io.BufferedReader reads it, never fewer bytes than the <= 6-byte lead, so the "
-    "lead is always used up and b'' and None are both false",
-    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_10": "peek 133 bytes, not 132: the lead "
-    "is longer only when it holds the largest header, and parse_header reads no further",
-    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_12": "peek 164 bytes, not 132: the lead "
-    "is longer only when it holds the largest header, and parse_header reads no further",
-    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_66": "frombuffer without count: the "
-    "inflated buffer is exactly total_size bytes, so what follows the header is count items",
-    "idxmnist.idx.reader.x__read_whole_gzip__mutmut_78": "reshape(-2): NumPy takes any "
-    "negative size as 'the rest'",
-    "idxmnist.idx.reader.x__read_stream__mutmut_34": "reshape(-2): NumPy takes any negative "
-    "size as 'the rest'",
-    "idxmnist.idx.reader.x__read_stream__mutmut_44": "swap = itemsize > 1 or NEEDS_SWAP: "
-    "decode.swap_inplace does nothing for 1-byte items (nor on a big-endian host)",
-    "idxmnist.idx.reader.x__read_stream__mutmut_45": "swap = itemsize >= 1 and NEEDS_SWAP: "
-    "decode.swap_inplace does nothing for 1-byte items",
-    "idxmnist.idx.reader.x__read_stream__mutmut_48": "done = 1: only a callback that saw a "
-    "single byte is skipped; the next reports every landed byte, and a 1-byte payload is one "
-    "1x1 image, its own transpose",
-    "idxmnist.idx.reader.x_inspect_idx__mutmut_4": "_sniff(f, None): the sniffed bytes are "
-    "chained in front of the stream instead of sought back over; the same header bytes are "
-    "read, and the size returned is measured before",
-    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_2": "cut = n even for n < 0: the "
-    "reader never reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
-    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_4": "n <= 0 for n < 0: the reader never "
-    "reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
-    "idxmnist.idx.reader.xǁ_Chainedǁread__mutmut_5": "n < 1 for n < 0: the reader never "
-    "reads with n <= 0 (it asks for CHUNK or the header bytes still missing)",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_5": "resolve_backend(backend, None, 1): "
-    "with 1-byte items nbytes is never looked at; the call only checks the name",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_10": "resolve_backend(backend, 1, 1): the "
-    "call only checks the name; 1 byte is never worth Numba",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_11": "resolve_backend(backend, 0, 2): the "
-    "call only checks the name; 0 bytes are never worth Numba",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_14": "len(lead) <= 6: one more read of "
-    "6 - 6 = 0 bytes, which returns b'' and ends the loop",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_15": "a lead of up to 7 bytes: sniff looks "
-    "at 6, and _Chained hands the whole lead back first",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_18": "read(6 + len(lead)) may gather a longer "
-    "lead: sniff looks at 6, and _Chained hands the whole lead back first",
-    "idxmnist.idx.reader.x_read_idx_from__mutmut_19": "read(7 - len(lead)) may gather a "
-    "7-byte lead: sniff looks at 6, and _Chained hands the whole lead back first",
-    "idxmnist.idx.reader.x__read_stream__mutmut_67": "end >= done: an empty slice is "
-    "swapped and the same count handed to landed() again, which does nothing",
-    "idxmnist.idx.reader.x__read_stream__mutmut_80": "the callback on every chunk: with "
-    "neither swap nor transpose it only counts the landed bytes",
-    "idxmnist.idx.reader.x__sniff__mutmut_7": "pos = 1 when the size is unknown: pos is "
-    "used only to seek back, which happens only when the size is known",
-    "idxmnist.idx.reader.x__sniff__mutmut_8": "len(lead) <= 6: one more read of 0 bytes, "
-    "which returns b'' and ends the loop",
-    "idxmnist.idx.reader.x__sniff__mutmut_9": "a lead of up to 7 bytes: sniff looks at 6, "
-    "and the whole lead is sought back over or put back in front",
-    "idxmnist.idx.reader.x__sniff__mutmut_12": "read(6 + len(lead)) may gather a longer "
-    "lead: sniff looks at 6, and the whole lead is sought back over or put back in front",
-    "idxmnist.idx.reader.x__sniff__mutmut_13": "read(7 - len(lead)) may gather a 7-byte "
-    "lead: sniff looks at 6, and the whole lead is sought back over or put back in front",
-    "idxmnist.idx.reader.x_read_idx__mutmut_5": "resolve_backend(backend, None, 1): with "
-    "1-byte items nbytes is never looked at; the call only checks the name",
-    "idxmnist.idx.reader.x_read_idx__mutmut_10": "resolve_backend(backend, 1, 1): the call "
-    "only checks the name; 1 byte is never worth Numba",
-    "idxmnist.idx.reader.x_read_idx__mutmut_11": "resolve_backend(backend, 0, 2): the call "
-    "only checks the name; 0 bytes are never worth Numba",
-    "idxmnist.datasets.assemble.x__candidates__mutmut_7": "replace() without its count 1: "
-    "an upstream stem holds '-idx' once",
-    "idxmnist.datasets.assemble.x__candidates__mutmut_12": "replace() with count 2: an "
-    "upstream stem holds '-idx' once",
-    "idxmnist.datasets.assemble.x_find_idx_files__mutmut_11": "found = None before the loop: "
-    "the loop (over SUBDIRS, never empty) sets it before it is read",
-    "idxmnist.datasets.assemble.x__size__mutmut_2": "sizes only order the jobs (largest "
-    "first); every job runs and its result is kept under its key",
-    "idxmnist.datasets.assemble.x__read_npz_array__mutmut_27": "kind in 'XXiuXX': it "
-    "still holds 'i' and 'u', and no NumPy dtype has kind 'X'",
-    "idxmnist.atomic.x__umask__mutmut_3": "os.umask(1) for os.umask(0): the old mask is "
-    "returned and restored either way",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_7": "compression= dropped: "
-    "ZipFile's default is ZIP_STORED, and each ZipInfo sets its compress_type itself",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_8": "allowZip64= dropped: "
-    "ZipFile's default is True",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_20": "ZipInfo's default "
-    "date_time is the same (1980, 1, 1, 0, 0, 0)",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_29": "- len(header) for "
-    "+ len(header): NumPy pads a .npy header to a multiple of 64 bytes, so the padding "
-    "(-fixed % 64) is the same",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_70": "reshape(-2): NumPy takes "
-    "any negative size as 'the rest'",
-    "idxmnist.datasets.npzfile.x__write_stored_aligned__mutmut_72": "cast('b') for cast('B'): "
-    "the same bytes are written",
-    "idxmnist.datasets.npzfile.x_load_npz__mutmut_60": "NumPy reads order='f' as 'F'",
-    "idxmnist.datasets.npzfile.x_load_npz__mutmut_62": "NumPy reads order='c' as 'C'",
-    "idxmnist.datasets.npzfile.x_load_npz__mutmut_66": "allow_pickle=None: NumPy only tests "
-    "it for truth, and None is false like False",
-    "idxmnist.datasets.npzfile.x_load_npz__mutmut_68": "allow_pickle= dropped: NumPy's "
-    "default is False",
-    "idxmnist.datasets.npzfile.x_load_npz__mutmut_69": "allow_pickle=True: npz_members has "
-    "already refused any member whose .npy header declares objects, so np.load never meets one",
-    "idxmnist.datasets.content.x_idx_digest__mutmut_11": "sniff(read(None)): sniff looks at "
-    "the first 6 bytes at most, and the file is rewound",
-    "idxmnist.datasets.content.x_idx_digest__mutmut_12": "sniff(read(7)): sniff looks at the "
-    "first 6 bytes at most, and the file is rewound",
-    "idxmnist.datasets.content.x_idx_digest__mutmut_68": "a 2-byte buffer for a 0- or 1-byte "
-    "payload: each read is capped by the bytes left",
-    "idxmnist.datasets.checksum.x_hash_file__mutmut_3": "usedforsecurity=None: hashlib reads it "
-    "as a bool, so it is False",
-    "idxmnist.datasets.checksum.x_verdict__mutmut_9": "sniff(read(None)): sniff looks at the "
-    "first 6 bytes at most",
-    "idxmnist.datasets.checksum.x_verdict__mutmut_10": "sniff(read(7)): sniff looks at the "
-    "first 6 bytes at most",
-    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_21": "get(size, None): None and [] "
-    "are both falsy, and only tested for truth",
-    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_23": "get(size): None and [] are "
-    "both falsy, and only tested for truth",
-    "idxmnist.datasets.identify.xǁCatalogǁidentify__mutmut_62": "_by_content.get(None) is None: "
-    "its keys are hex digests",
-    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_3": "encoding=None: json.dump writes "
-    "ASCII only (ensure_ascii), the same bytes in any locale",
-    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_6": "no encoding: json.dump writes "
-    "ASCII only (ensure_ascii), the same bytes in any locale",
-    "idxmnist.datasets.partial.xǁPartialǁsave__mutmut_10": "encoding='UTF-8': Python reads "
-    "encoding names case-insensitively",
-    "idxmnist.datasets.partial.x__load__mutmut_3": "encoding=None: a record is written ASCII "
-    "only (ensure_ascii), read alike in any locale",
-    "idxmnist.datasets.partial.x__load__mutmut_5": "encoding='UTF-8': Python reads encoding "
-    "names case-insensitively",
-    "idxmnist.datasets.partial.xǁPartialǁresume_point__mutmut_6": "size = -2 for -1 when there "
-    "is no .part: only size <= 0 is asked",
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_1": (
-        "lib = None: zlib-ng's (or zlib's) CRC-32 instead of libdeflate's; both compute the "
-        "same CRC-32"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_3": (
-        "module = None: getattr(None, 'crc32', zlib.crc32) is zlib.crc32, the same CRC-32"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_4": (
-        "getattr(None, ...): falls back to zlib.crc32, the same CRC-32"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_6": (
-        "getattr default None: zlib-ng, isal and zlib all define crc32, so the default is "
-        "never used"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_9": (
-        "getattr without a default: every gzip_backend module (zlib-ng, isal, zlib) has crc32"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_10": (
-        "looks up 'XXcrc32XX', which no module has: falls back to zlib.crc32, the same CRC-32"
-    ),
-    "idxmnist.idx.ziparchive.x__crc32__mutmut_11": (
-        "looks up 'CRC32', which no module has: falls back to zlib.crc32, the same CRC-32"
-    ),
-    "idxmnist.idx.ziparchive.x_local_data_offset__mutmut_20": (
-        "encode('UTF-8'): Python reads codec names case-insensitively"
-    ),
-    "idxmnist.idx.ziparchive.x_local_data_offset__mutmut_27": (
-        "encode('CP437'): Python reads codec names case-insensitively"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁ__init____mutmut_21": (
-        "_done = None, not False: it is only tested for truth"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁ__init____mutmut_23": (
-        "_tail = None, not b'': read as `_tail or ...` (both false), and _next sets it to "
-        "bytes before _finish takes its len()"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁreadall__mutmut_2": (
-        "read(None) for read(CHUNK): read() turns None into CHUNK"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_stored__mutmut_8": (
-        "read(0) when nothing is left: the unbuffered file returns b'', like the literal"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_finish__mutmut_17": (
-        "_done = None after a clean end: the next read finds the same state, passes the same "
-        "checks and returns b'' again"
-    ),
-    "idxmnist.idx.ziparchive.xǁMemberReaderǁ_finish__mutmut_18": (
-        "_done = False after a clean end: the next read finds the same state, passes the same "
-        "checks and returns b'' again"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_2": (
-        "the first search from len(tail) + 22: signatures in the last 21 bytes cannot hold a "
-        "whole record, are skipped, and the same record is found"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_7": (
-        "rfind(sig, None, ...): a start of None is 0"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_19": (
-        "return -2 for -1 on no match: the only caller tests < 0"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_20": (
-        "at - 22 <= len(tail): every at found is <= len(tail) - 22, so this and at + 22 <= "
-        "len(tail) are both always true"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_34": (
-        "at -= 2: skips only the byte before a rejected signature, where a signature cannot "
-        "start (PK\\x05\\x06 cannot overlap itself)"
-    ),
-    "idxmnist.idx.zipdirectory.x__eocd_at__mutmut_36": (
-        "return -2 for -1 after the loop: the only caller tests < 0"
-    ),
-    "idxmnist.idx.zipdirectory.xǁDirectoryǁ__init____mutmut_40": (
-        "zip(strict=None): false like False"
-    ),
-    "idxmnist.idx.zipdirectory.xǁDirectoryǁ__init____mutmut_43": (
-        "zip() without strict=: the default is False"
-    ),
-    "idxmnist.idx.zipdirectory.xǁDirectoryǁopen__mutmut_12": (
-        "entry_at(offset=None): the default, info.header_offset - start, is 0 because start "
-        "is that header offset"
-    ),
-    "idxmnist.idx.zipdirectory.xǁDirectoryǁopen__mutmut_17": (
-        "entry_at without offset=: the default, info.header_offset - start, is 0 because "
-        "start is that header offset"
-    ),
-    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_6": "_tail = None, not b'': _tail "
-    "is only tested for truth",
-    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_27": "_zlib_api = None, not False, "
-    "for xz: it is only tested for truth",
-    "idxmnist.idx.compression.xǁStreamǁ__init____mutmut_33": "_zlib_api = None, not False, "
-    "for bz2: it is only tested for truth",
-    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_6": "getattr default None: every "
-    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so the default is never used",
-    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_9": "getattr with no default: every "
-    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so it never raises",
-    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_12": "getattr default b'XXXX': every "
-    "decompressor (zlib, zlib-ng, isal, lzma, bz2) has unused_data, so the default is never used",
-    "idxmnist.idx.compression.xǁStreamǁ_check_end__mutmut_14": "read(2), not read(1): only "
-    "the truth of the read is used; b'' at the end either way, any byte the same error",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_10": "find(trailer, None, ...): "
-    "a start of None is 0",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_15": "rfind, not find: only "
-    "whether some hit exists (>= 0) is used",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_16": "search from 1: a hit at 0 "
-    "is never the member's own trailer (at len(member) - 8 >= 10); a spurious hit only sends "
-    "a good file to the streaming path, which gives the same array",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_19": "> 0, not >= 0: misses only "
-    "a hit at index 0, never the member's own trailer; a spurious hit only sends a good file "
-    "to the streaming path, same array",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_20": ">= 1, not >= 0: misses only "
-    "a hit at index 0, never the member's own trailer; a spurious hit only sends a good file "
-    "to the streaming path, same array",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_22": "> THREADED_SEARCH_MIN: a "
-    "file of exactly 1 MiB is searched inline after the inflate, not on the helper thread; "
-    "same result",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_25": "daemon=None: the thread is "
-    "always joined in the finally, and cannot block (inflating is set before the try)",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_27": "no daemon argument: the "
-    "thread is always joined in the finally, and cannot block (inflating is set before the try)",
-    "idxmnist.idx.compression.x_inflate_gzip_whole__mutmut_28": "daemon=False: the thread is "
-    "always joined in the finally, and cannot block (inflating is set before the try)",
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_9": (
-        "the message of an unreachable raise: without a content pin only the registry name is "
-        "fetched, with Expect.size set, so transfer returns exactly remote.size bytes or fails"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_10": (
-        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
-        "remote.size"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_11": (
-        "an unreachable raise: without a content pin transfer already enforces remote.size"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_12": (
-        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
-        "remote.size"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_13": (
-        "wrong_bytes of an unreachable raise: without a content pin transfer already enforces "
-        "remote.size"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_25": (
-        "kept_name(remote, None, ...): kept_name only asks whether how == 'container'"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_30": (
-        "kept_name(remote, 'XXcontentXX', ...): kept_name only asks whether how == 'container'"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_judge__mutmut_31": (
-        "kept_name(remote, 'CONTENT', ...): kept_name only asks whether how == 'container'"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_21": (
-        "range(3): after the second attempt the loop has returned or raised"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_57": (
-        "the message of an unreachable AssertionError (the loop always returns or raises)"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_58": (
-        "the message of an unreachable AssertionError (the loop always returns or raises)"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_variant__mutmut_59": (
-        "the message of an unreachable AssertionError (the loop always returns or raises)"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_file__mutmut_6": (
-        "first = '' for None: '' is falsy like None, so first or exc sets it before it is read"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ_file__mutmut_20": (
-        "len(variants) > 2 for > 1: there is one variant (no content pin) or at least four "
-        "(names_for: stem, .gz, .xz, .bz2)"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁfetch_whole__mutmut_8": (
-        "'SHA256' when nothing is pinned: hashlib takes the name in any case, and without a pin "
-        "the digest is never compared"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁfetch_whole__mutmut_22": (
-        "max(limit, 1) for max(limit, 0): every caller's limit is at least 1 MiB"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_78": (
-        "unlink(missing_ok=None) of a bad file when the download fails: it is still there (only a"
-        " verified copy replaces one)"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_79": (
-        "unlink(missing_ok=False) of a bad file when the download fails: it is still there"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_81": (
-        "unlink(missing_ok=None) of a bad file other than the verified copy: nothing removed it"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_82": (
-        "unlink(missing_ok=False) of a bad file other than the verified copy: nothing removed it"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_87": (
-        "zip(..., strict=None): a DatasetSpec has two files per split, checked when it is built"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_90": (
-        "zip(...) without strict: a DatasetSpec has two files per split, checked when it is built"
-    ),
-    "idxmnist.datasets.download.x_fetch_dataset__mutmut_91": (
-        "zip(..., strict=False): a DatasetSpec has two files per split, checked when it is built"
-    ),
-    "idxmnist.datasets.download.x_timeout__mutmut_12": (
-        "seconds = -2.0 for -1.0 on a non-number: either is refused by not seconds > 0"
-    ),
-    "idxmnist.datasets.download.x_timeout__mutmut_20": "float('INF') is float('inf')",
-    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_10": (
-        "zip(..., strict=None): zip runs only when there are as many keys as files"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_13": (
-        "zip(..., strict=dropped): zip runs only when there are as many keys as files"
-    ),
-    "idxmnist.datasets.download.xǁSessionǁ__init____mutmut_14": (
-        "zip(..., strict=True): zip runs only when there are as many keys as files"
-    ),
-    "idxmnist.datasets.download.x__whole_name__mutmut_6": "rsplit('/') for rsplit('/', 1): the "
-    "last piece is the same",
-    "idxmnist.datasets.download.x__whole_name__mutmut_10": "rsplit('/', 2) for rsplit('/', 1): "
-    "the last piece is the same",
-    "idxmnist.datasets.download.x__whole_name__mutmut_11": "[+1] for [-1]: a whole-file URL's "
-    "path always has a '/', so rsplit('/', 1) has exactly two pieces",
-    "idxmnist.datasets.download.xǁSessionǁ_intended__mutmut_11": "rsplit('/') for "
-    "rsplit('/', 1): the last piece is the same",
-    "idxmnist.datasets.download.xǁSessionǁ_intended__mutmut_20": "rsplit('/', 2) for "
-    "rsplit('/', 1): the last piece is the same",
-    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_42": "pop(None): a problem left "
-    "for a file kept is never read (get() returns the kept file first)",
-    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_45": "kept = 1: kept is only "
-    "tested for zero",
-    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_46": "kept -= 1: kept is only "
-    "tested for zero, and never comes back to it",
-    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_47": "kept += 2: kept is only "
-    "tested for zero",
-    "idxmnist.datasets.download.xǁSessionǁ_unpack__mutmut_49": "problems['XXXX']: only the "
-    "values of that entry are read, never its key",
-    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_23": "range(3): after the second "
-    "attempt the loop has returned or raised",
-    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_39": "the message of an "
-    "unreachable AssertionError (the loop always returns or raises)",
-    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_40": "the message of an "
-    "unreachable AssertionError (the loop always returns or raises)",
-    "idxmnist.datasets.download.xǁSessionǁ_whole__mutmut_41": "the message of an "
-    "unreachable AssertionError (the loop always returns or raises)",
-}
-
-# check_arrays builds a default spec for plain MNIST-style data: these mutants change
-# one of its fields that check_arrays never reads
-EQUIVALENT.update(
-    {
-        f"idxmnist.datasets.assemble.x_check_arrays__mutmut_{n}": "a field of the default "
-        "spec that is never read: its splits have no published count, so no message names "
-        "the dataset, and of its classes only the number counts"
-        for n in (4, 5, 6, 8, 16, 17, 18, 19, 20, 21, 25)
-    }
-)
-
-# spec.keys and spec.files always pair up: DatasetSpec refuses, when it is built, a
-# spec without two files per split
-EQUIVALENT.update(
-    {
-        f"idxmnist.datasets.assemble.{name}": "zip(..., strict=) changed or dropped: a "
-        "DatasetSpec has two files per split, checked when it is built"
-        for name in (
-            "x_find_sources__mutmut_20",
-            "x_find_sources__mutmut_23",
-            "x_find_sources__mutmut_24",
-            "x_read_arrays__mutmut_22",
-            "x_read_arrays__mutmut_25",
-            "x_read_arrays__mutmut_26",
-        )
-    }
-)
-# read_arrays: `serial` only chooses whether the reads run on threads (scheduling)
-EQUIVALENT.update(
-    {
-        f"idxmnist.datasets.assemble.x_read_arrays__mutmut_{n}": "only whether the reads "
-        "run on threads or one after the other (a speed choice): every read runs, its "
-        "errors are re-raised in the dataset's order, and the arrays are the same"
-        for n in (27, 28, 29, 34, 37, 38)
-    }
-)
-EQUIVALENT.update(
-    {
-        f"idxmnist.datasets.assemble.x__run_all__mutmut_{n}": "only how the reads are "
-        "scheduled (their order, how many threads, daemon or not: all are joined): every "
-        "read runs, its errors are re-raised in the dataset's order, the arrays are the same"
-        for n in (1, 4, 7, 8, 10, 16, 17, 18, 19, 20, 21, 22, 23, 38, 39, 40, 41, 42, 44, 45)
-    }
-)
+#: files and folders of the package whose code shows things or reads the command line:
+#: not mutated unless named
+PRESENTATION = {"cli", "__main__", "info", "preview", "bench"}
 
 #: files outside the package that the tests read
 ALSO_COPY = ["README.md", "docs/", "benchmarks/", "conftest.py"]
+
+#: mutmut's verdicts that mean a test run noticed the mutant: a failure, a run stopped
+#: at its time budget (a hang), or a run that crashed (SIGSEGV, or SIGKILL one second
+#: after the CPU limit: mutmut calls both "segfault")
+CAUGHT = ("killed", "timeout", "segfault", "killed by recheck")
+
+
+# -- the modules ----------------------------------------------------------------------------
 
 
 def _files() -> list[str]:
@@ -796,16 +91,183 @@ def _files() -> list[str]:
     return [f for f in out.decode().split("\0") if f and (ROOT / f).is_file()]
 
 
-def _prepare(module: str, tests: list[str]) -> Path:
-    work = SCRATCH / Path(module).stem
-    shutil.rmtree(work, ignore_errors=True)
-    for name in _files():
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, work / name)
-    config = {
-        "source_paths": ["idxmnist/"],
+def package_modules(files: list[str]) -> list[str]:
+    """Every module of the package, as a path from the checkout's root."""
+    return sorted(f for f in files if f.startswith(f"{PACKAGE}/") and f.endswith(".py"))
+
+
+def presentation(module: str) -> bool:
+    return any(part in PRESENTATION for part in Path(module).with_suffix("").parts[1:])
+
+
+def label(module: str, everything: list[str]) -> str:
+    """The module's name on the command line and in ``.mutation/``: its stem, or its
+    dotted path in the package where another module has the same stem."""
+    stem = Path(module).stem
+    if sum(Path(m).stem == stem for m in everything) == 1:
+        return stem
+    return ".".join(Path(module).with_suffix("").parts[1:])
+
+
+def choose(names: list[str], everything: list[str]) -> list[str]:
+    """The modules named (by path, stem or label), or by default all but the presentation."""
+    if not names:
+        return [m for m in everything if not presentation(m)]
+    chosen = []
+    for name in names:
+        hits = [
+            m
+            for m in everything
+            if name in (m, m.removeprefix(f"{PACKAGE}/"), Path(m).stem, label(m, everything))
+        ]
+        if len(hits) != 1:
+            found = f"ambiguous: {', '.join(hits)}" if hits else "no such module"
+            sys.exit(f"{name}: {found}")
+        chosen += [m for m in hits if m not in chosen]
+    return chosen
+
+
+# -- the tests that reach a module ----------------------------------------------------------
+
+
+def _pytest_config() -> dict:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return config.get("tool", {}).get("pytest", {}).get("ini_options", {})
+
+
+def test_roots() -> list[str]:
+    return [r.rstrip("/") for r in _pytest_config().get("testpaths", ["tests"])]
+
+
+def tests_key(files: list[str]) -> str:
+    """What the coverage map depends on: every file of the test folders and the root
+    conftest.py (their contents), and the names of the package's modules."""
+    roots = tuple(f"{r}/" for r in test_roots())
+    digest = hashlib.sha256()
+    for name in sorted(f for f in files if f.startswith(roots) or f == "conftest.py"):
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+    digest.update("\n".join(package_modules(files)).encode())
+    return digest.hexdigest()
+
+
+def function_lines(source: str) -> set[int]:
+    """The lines inside the functions and methods mutmut mutates (top-level functions and
+    the methods of top-level classes): a test that runs none of them reaches no mutant,
+    whatever it imports."""
+    lines: set[int] = set()
+    for node in ast.parse(source).body:
+        defs = node.body if isinstance(node, ast.ClassDef) else [node]
+        for f in defs:
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines.update(range(f.body[0].lineno, (f.end_lineno or f.lineno) + 1))
+    return lines
+
+
+def build_coverage_map(files: list[str]) -> dict:
+    """Run the whole suite (minus ``realdata``) once under coverage, one context per test,
+    and keep which test files run a line of each module's functions."""
+    import coverage
+
+    out = SCRATCH / "coverage"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    data_file = out / ".coverage"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["--benchmark-disable", "-m", "not realdata"]
+    command += [f"--cov={PACKAGE}", "--cov-context=test", "--cov-report=", *test_roots()]
+    log = out / "pytest.log"
+    print(f"coverage map: running the suite once (minus realdata); log in {log}", flush=True)
+    with open(log, "w") as f:
+        status = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**_clean_env(), "COVERAGE_FILE": str(data_file)},
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        ).returncode
+    if status not in (0, 1):
+        sys.exit(
+            f"the coverage run failed (pytest exit status {status}): see {log}; it needs "
+            "pytest-cov (pip install -e '.[dev,mutation]')"
+        )
+    if status == 1:
+        print(f"coverage map: some tests failed (see {log}); what they ran counts all the same")
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    reach: dict[str, list[str]] = {}
+    for measured in data.measured_files():
+        try:
+            module = Path(measured).resolve().relative_to(ROOT).as_posix()
+        except ValueError:
+            continue
+        inside = function_lines((ROOT / module).read_text())
+        tests = {
+            context.split("::")[0]
+            for lineno, contexts in (data.contexts_by_lineno(measured) or {}).items()
+            if lineno in inside
+            for context in contexts
+            if "::" in context
+        }
+        reach[module] = sorted(tests)
+    if not reach:
+        sys.exit(f"the coverage run measured no file of {ROOT / PACKAGE}: is it the one imported?")
+    made = {
+        "key": tests_key(files),
+        "made": datetime.now(UTC).isoformat(timespec="seconds"),
+        "pytest_exit_status": status,
+        "reach": dict(sorted(reach.items())),
+    }
+    COVERAGE_MAP.write_text(json.dumps(made, indent=1) + "\n")
+    return made
+
+
+def coverage_map(files: list[str], *, refresh: bool, build: bool = True) -> tuple[dict, str]:
+    """The map and how current it is ("current", "stale" or "missing"); made again when
+    asked, or when it is not current and ``build`` is true."""
+    cached = json.loads(COVERAGE_MAP.read_text()) if COVERAGE_MAP.exists() else None
+    state = "missing" if cached is None else "stale"
+    if cached is not None and cached.get("key") == tests_key(files):
+        state = "current"
+    if refresh or (build and state != "current"):
+        return build_coverage_map(files), "current"
+    return cached or {"reach": {}}, state
+
+
+def mirrored(module: str, files: list[str]) -> list[str]:
+    """``tests/<stage>/test_<stem>.py`` or ``tests/test_<stem>.py`` (in each test folder)."""
+    name = f"test_{Path(module).stem}.py"
+    found = []
+    for f in files:
+        path = Path(f)
+        if path.name == name and any(
+            root in (path.parent.as_posix(), path.parent.parent.as_posix()) for root in test_roots()
+        ):
+            found.append(f)
+    return sorted(found)
+
+
+def selection(module: str, files: list[str], reach: dict) -> list[str]:
+    return sorted(set(mirrored(module, files)) | set(reach["reach"].get(module, [])))
+
+
+# -- the mutants and their changes ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One mutant's change: where, the original line(s) and the mutated line(s), stripped."""
+
+    function: str  # "name" or "Class.name"
+    line: str
+    mutant: str
+    lineno: int
+
+
+def _mutmut_section(module: str, tests: list[str]) -> dict:
+    return {
+        "source_paths": [f"{PACKAGE}/"],
         "only_mutate": [module],
-        "also_copy": ALSO_COPY,
+        "also_copy": [p for p in ALSO_COPY if (ROOT / p).exists()],
         # Fork each mutant's run from a server that has run no test: mutmut's default
         # ("fork") forks from the process that ran the clean suite, where numba's
         # OpenMP threads are already running, and OpenMP kills a forked child that
@@ -813,54 +275,251 @@ def _prepare(module: str, tests: list[str]) -> Path:
         # OpenMP"), which mutmut reports as "suspicious" whatever the mutant did.
         "process_isolation": "forkserver",
         "pytest_add_cli_args": ["--benchmark-disable", "-p", "no:cacheprovider"],
-        "pytest_add_cli_args_test_selection": [
-            *[t for t in tests if (work / t).is_file()],
-            "-m",
-            "not realdata",
-        ],
+        "pytest_add_cli_args_test_selection": [*tests, "-m", "not realdata"],
     }
-    lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
-    with open(work / "pyproject.toml", "a") as f:
-        f.write("\n".join(lines) + "\n")
-    return work
 
 
-def _statuses(work: Path) -> dict[str, str]:
-    out = subprocess.run(
-        ["mutmut", "results", "--all", "true"], cwd=work, capture_output=True, text=True
-    ).stdout
-    result = {}
-    for line in out.splitlines():
-        name, sep, status = line.strip().rpartition(": ")
-        if sep and name.startswith("idxmnist."):
-            result[name] = status.strip()
-    return result
+def _toml_section(config: dict) -> str:
+    return "\n".join(["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()])
 
 
-#: mutmut's verdicts that mean a test run noticed the mutant: a failure, a run stopped
-#: at its time budget (a hang), or a run that crashed (SIGSEGV, or SIGKILL one second
-#: after the CPU limit: mutmut calls both "segfault")
-CAUGHT = ("killed", "timeout", "segfault", "killed by recheck")
+def _use_mutmut_config(where: Path) -> None:
+    """Load mutmut's configuration from ``where``'s pyproject.toml, as ``mutmut run`` does
+    (it reads its ``do_not_mutate_patterns`` while it makes the mutants)."""
+    import mutmut.configuration
+
+    here = os.getcwd()
+    os.chdir(where)
+    try:
+        mutmut.configuration.reset_config()
+        mutmut.configuration.config()
+    finally:
+        os.chdir(here)
 
 
-def run(module: str, jobs: int) -> dict:
-    work = _prepare(module, MODULES[module])
-    env = _clean_env()
-    with open(work / "mutmut.log", "w") as f:
-        subprocess.run(
-            ["mutmut", "run", "--max-children", str(jobs)],
-            cwd=work,
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    return summarise(module)
+def _use_default_mutmut_config() -> None:
+    with tempfile.TemporaryDirectory() as where:
+        section = _toml_section(_mutmut_section(f"{PACKAGE}/__init__.py", []))
+        (Path(where) / "pyproject.toml").write_text(section + "\n")
+        _use_mutmut_config(Path(where))
+
+
+def changes(module: str, source: str) -> dict[str, Change]:
+    """Every mutant mutmut makes of ``module`` (a path from the root), named as mutmut names
+    it, with its change. This is mutmut's own code, as ``mutmut run`` calls it: the
+    mutations of each function, numbered in order, each applied to a copy of the function
+    and told apart from the original line by line."""
+    import libcst as cst
+    from mutmut.mutation.file_mutation import create_mutations, deep_replace
+    from mutmut.mutation.trampoline_templates import mangle_function_name
+    from mutmut.utils.format_utils import get_mutant_name
+
+    tree, mutations, _, _ = create_mutations(module, source)
+    owner: dict[cst.FunctionDef, str | None] = {}
+    for statement in tree.body:
+        if isinstance(statement, cst.FunctionDef):
+            owner[statement] = None
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for method in statement.body.body:
+                if isinstance(method, cst.FunctionDef):
+                    owner[method] = statement.name.value
+    def_lines: dict[tuple[str | None, str], int] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            def_lines.setdefault((None, node.name), node.lineno)
+        elif isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                    def_lines.setdefault((node.name, method.name), method.lineno)
+    numbers: dict[cst.FunctionDef, int] = {}
+    originals: dict[cst.FunctionDef, list[str]] = {}
+    out: dict[str, Change] = {}
+    for mutation in mutations:
+        function = mutation.contained_by_top_level_function
+        if not isinstance(function, cst.FunctionDef) or function not in owner:
+            continue  # mutmut makes no mutant of these either
+        cls, name = owner[function], function.name.value
+        numbers[function] = numbers.get(function, 0) + 1
+        mangled = mangle_function_name(name=name, class_name=cls)
+        mutant_name = get_mutant_name(Path(module), f"{mangled}__mutmut_{numbers[function]}")
+        before = originals.setdefault(function, tree.code_for_node(function).splitlines())
+        mutated = deep_replace(function, mutation.original_node, mutation.mutated_node)
+        after = tree.code_for_node(mutated).splitlines()
+        removed: list[str] = []
+        added: list[str] = []
+        first = None
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op != "equal":
+                first = i1 if first is None else first
+                removed += [text.strip() for text in before[i1:i2]]
+                added += [text.strip() for text in after[j1:j2]]
+        # the rendered function starts with its comments and decorators: count from `def`
+        at_def = next(i for i, t in enumerate(before) if t.lstrip().startswith(("def ", "async ")))
+        lineno = def_lines.get((cls, name), 0) + (first or at_def) - at_def
+        qualified = f"{cls}.{name}" if cls else name
+        out[mutant_name] = Change(qualified, "\n".join(removed), "\n".join(added), lineno)
+    return out
+
+
+# -- the equivalent mutants ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    function: str
+    line: str
+    mutant: str
+    why: str
+
+
+class Equivalents:
+    """The changes of ``tools/equivalent.toml``, looked up by their text."""
+
+    def __init__(self, path: Path = EQUIVALENT_FILE) -> None:
+        self.path = path
+        raw = tomllib.loads(path.read_text()).get("equivalent", [])
+        self.entries = [Equivalent(**entry) for entry in raw]
+        self._by_text: dict[tuple[str, str], list[Equivalent]] = defaultdict(list)
+        for entry in self.entries:
+            self._by_text[entry.line, entry.mutant].append(entry)
+
+    def match(self, change: Change) -> Equivalent | None:
+        """The entry for this change: the same line, mutated the same way, in the same
+        function, or in a function of the same name in another class (a class renamed or
+        a method moved). The same change elsewhere is not enough: it may be equivalent in
+        one function and not in another."""
+        same = self._by_text.get((change.line, change.mutant), [])
+        for entry in same:
+            if entry.function == change.function:
+                return entry
+        bare = change.function.rsplit(".", 1)[-1]
+        moved = [e for e in same if e.function.rsplit(".", 1)[-1] == bare]
+        return moved[0] if len(moved) == 1 else None
+
+    def elsewhere(self, change: Change) -> list[str]:
+        """The functions where the same change is listed as equivalent."""
+        return sorted({e.function for e in self._by_text.get((change.line, change.mutant), [])})
+
+
+def _toml_string(text: str, wrap: bool = False) -> str:
+    if wrap and len(text) > 90:
+        pieces = textwrap.wrap(text, 92, break_long_words=False, break_on_hyphens=False)
+        escaped = [json.dumps(p, ensure_ascii=False)[1:-1] for p in pieces]
+        return '"""\n' + " \\\n".join(escaped) + '"""'
+    if "\n" not in text and "'" not in text and text.isprintable():
+        return f"'{text}'"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def toml_entry(change: Change, why: str) -> str:
+    """An entry of ``tools/equivalent.toml`` for this change."""
+    return "\n".join(
+        [
+            "[[equivalent]]",
+            f"function = {_toml_string(change.function)}",
+            f"line = {_toml_string(change.line)}",
+            f"mutant = {_toml_string(change.mutant)}",
+            f"why = {_toml_string(why, wrap=True)}",
+        ]
+    )
+
+
+# -- runs ------------------------------------------------------------------------------------
 
 
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
     env.pop("CI", None)
     return env
+
+
+def _prepare(module: str, work: Path, tests: list[str], files: list[str]) -> None:
+    shutil.rmtree(work, ignore_errors=True)
+    for name in files:
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, work / name)
+    with open(work / "pyproject.toml", "a") as f:
+        f.write(_toml_section(_mutmut_section(module, tests)) + "\n")
+    (work / "selection.json").write_text(json.dumps({"module": module, "tests": tests}, indent=1))
+
+
+def run(module: str, work: Path, tests: list[str], files: list[str], jobs: int) -> None:
+    _prepare(module, work, tests, files)
+    with open(work / "mutmut.log", "w") as f:
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+            cwd=work,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=_clean_env(),
+        )
+
+
+def _statuses(work: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = {}
+    for line in out.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name.startswith(f"{PACKAGE}."):
+            result[name] = status.strip()
+    return result
+
+
+def summarise(module: str, work: Path, equivalents: Equivalents) -> dict | None:
+    """The figures of the last run of ``module`` (in ``work``), its survivors matched
+    against ``tools/equivalent.toml`` by their change; None if mutmut has no verdicts."""
+    statuses = _statuses(work)
+    if not statuses:
+        return None
+    rechecked = work / "rechecked.json"
+    if rechecked.exists():
+        for name, verdict in json.loads(rechecked.read_text()).items():
+            if verdict == "killed" and statuses.get(name) not in CAUGHT:
+                statuses[name] = "killed by recheck"
+    # the changes of the copy that was mutated, made as that run made them
+    _use_mutmut_config(work)
+    made = changes(module, (work / module).read_text())
+    if unknown := sorted(set(statuses) - set(made)):
+        print(f"   warning: {len(unknown)} mutants unlike any mutmut makes of the file now, e.g.")
+        print(f"   {unknown[0]}: is the installed mutmut the one that ran?")
+    killed, equivalent, survived = [], [], []
+    for name, status in statuses.items():
+        if status in CAUGHT:
+            killed.append(name)
+        elif name in made and equivalents.match(made[name]):
+            equivalent.append(name)
+        else:
+            survived.append(name)
+    return _figures(module, statuses, killed, equivalent, survived, made)
+
+
+def _figures(module, statuses, killed, equivalent, survived, made) -> dict:
+    counted = len(killed) + len(survived)
+    return {
+        "module": module,
+        "total": len(statuses),
+        "killed": len(killed),
+        "equivalent": equivalent,
+        "survived": survived,
+        "rate": len(killed) / counted if counted else 1.0,
+        "rechecked": sum(statuses[n] == "killed by recheck" for n in killed),
+        "statuses": {n: statuses[n] for n in survived},
+        "changes": {n: made[n] for n in survived if n in made},
+    }
+
+
+def unreached(module: str) -> dict:
+    """A module that no test reaches: every mutant counts as a survivor, none is run."""
+    _use_default_mutmut_config()
+    made = changes(module, (ROOT / module).read_text())
+    statuses = {name: "not run: no test reaches the module" for name in made}
+    return _figures(module, statuses, [], [], list(made), made)
 
 
 #: a pytest plugin for recheck(): which functions of the mutated module each test reaches
@@ -886,7 +545,7 @@ def pytest_sessionfinish(session):
 """
 
 
-def recheck(module: str, tests: list[str], extra: tuple[str, ...] = ()) -> dict:
+def recheck(module: str, work: Path, tests: list[str], equivalents: Equivalents) -> dict | None:
     """Run each survivor of the last run of ``module`` against ``tests`` (new test files).
 
     mutmut throws away every verdict of a module when its test selection changes,
@@ -898,15 +557,15 @@ def recheck(module: str, tests: list[str], extra: tuple[str, ...] = ()) -> dict:
     exit status 1) kills it. The verdicts go to ``.mutation/<stem>/rechecked.json``;
     :func:`summarise` counts them as killed ("killed by recheck").
     """
-    work = SCRATCH / Path(module).stem
     tree = work / "mutants"
     for t in tests:
+        (tree / t).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / t, tree / t)
     (tree / "_recheck_reach.py").write_text(_REACH_PLUGIN)
     base = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     # a mutant that makes a test hang fails it after a minute (pytest-timeout): killed, as
     # mutmut counts its own timeouts
-    base += ["--benchmark-disable", "-m", "not realdata", "--timeout", "60", *extra]
+    base += ["--benchmark-disable", "-m", "not realdata", "--timeout", "60"]
 
     def status(mutant: str, selected: list[str], *more: str, **env: str) -> int:
         env = {**_clean_env(), "MUTANT_UNDER_TEST": mutant, **env}
@@ -923,7 +582,10 @@ def recheck(module: str, tests: list[str], extra: tuple[str, ...] = ()) -> dict:
     reach: dict[str, list[str]] = json.loads(reach_file.read_text())
     path = work / "rechecked.json"
     done = json.loads(path.read_text()) if path.exists() else {}
-    for name in summarise(module)["survived"]:
+    last = summarise(module, work, equivalents)
+    if last is None:
+        sys.exit(f"{module}: no verdicts of a last run to recheck; see {work / 'mutmut.log'}")
+    for name in last["survived"]:
         if done.get(name) == "killed":
             continue
         function = name.rsplit("__mutmut_", 1)[0]
@@ -932,41 +594,51 @@ def recheck(module: str, tests: list[str], extra: tuple[str, ...] = ()) -> dict:
         done[name] = "killed" if killed else "survived"
         print(f"   {name}: {done[name]} ({len(selected)} tests reach it)", flush=True)
         path.write_text(json.dumps(done, indent=1, sort_keys=True))
-    return summarise(module)
+    return summarise(module, work, equivalents)
 
 
-def summarise(module: str) -> dict:
-    """The figures of the last run of ``module`` (in ``.mutation/<stem>/``)."""
-    work = SCRATCH / Path(module).stem
-    statuses = _statuses(work)
-    if not statuses:
-        sys.exit(f"{module}: mutmut reported no mutants; see {work / 'mutmut.log'}")
-    rechecked = work / "rechecked.json"
-    if rechecked.exists():
-        for name, verdict in json.loads(rechecked.read_text()).items():
-            if verdict == "killed" and statuses.get(name) not in CAUGHT:
-                statuses[name] = "killed by recheck"
-    killed = [n for n, s in statuses.items() if s in CAUGHT]
-    equivalent = [n for n, s in statuses.items() if s not in CAUGHT and n in EQUIVALENT]
-    survived = [n for n, s in statuses.items() if s not in CAUGHT and n not in EQUIVALENT]
-    counted = len(killed) + len(survived)
-    return {
-        "module": module,
-        "total": len(statuses),
-        "killed": len(killed),
-        "equivalent": equivalent,
-        "survived": survived,
-        "rate": len(killed) / counted if counted else 1.0,
-        "rechecked": sum(statuses[n] == "killed by recheck" for n in killed),
-        "statuses": {n: statuses[n] for n in survived},
-    }
+def stale(everything: list[str], equivalents: Equivalents) -> list[Equivalent]:
+    """The entries of ``tools/equivalent.toml`` that match no mutant of today's code."""
+    _use_default_mutmut_config()
+    used: set[Equivalent] = set()
+    for module in everything:
+        for change in changes(module, (ROOT / module).read_text()).values():
+            entry = equivalents.match(change)
+            if entry is not None:
+                used.add(entry)
+    return [e for e in equivalents.entries if e not in used]
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def _show_survivor(r: dict, name: str, equivalents: Equivalents, entries: bool) -> None:
+    print(f"   survived: {name} ({r['statuses'][name]})")
+    change = r["changes"].get(name)
+    if change is None:
+        return
+    print(f"      {r['module']}:{change.lineno} in {change.function}")
+    for sign, text in (("-", change.line), ("+", change.mutant)):
+        for part in text.split("\n"):
+            print(f"      {sign} {part}")
+    if others := equivalents.elsewhere(change):
+        print(f"      (listed as equivalent in {', '.join(others)}: add an entry if it holds here)")
+    if entries:
+        print(textwrap.indent(toml_entry(change, "TODO: why no test can tell it"), "      "))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="module stems or paths (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at once")
-    parser.add_argument("--list", action="store_true", help="show the modules and exit")
+    parser.add_argument(
+        "--list", action="store_true", help="show each module and its test files, and exit"
+    )
+    parser.add_argument(
+        "--refresh-coverage",
+        action="store_true",
+        help="make the coverage map again (which tests reach which module) before anything",
+    )
     parser.add_argument(
         "--recheck",
         nargs="+",
@@ -976,34 +648,79 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", action="store_true", help="summarise the last runs again, without running"
     )
+    parser.add_argument(
+        "--entries",
+        action="store_true",
+        help="print each survivor as an entry for tools/equivalent.toml (to fill in)",
+    )
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="list the entries of tools/equivalent.toml that match no mutant, and exit",
+    )
     args = parser.parse_args(argv)
+    files = _files()
+    everything = package_modules(files)
+    equivalents = Equivalents()
+    if args.stale:
+        gone = stale(everything, equivalents)
+        for entry in gone:
+            print(f"stale: {entry.function}: {entry.line!r} -> {entry.mutant!r}")
+        print(f"{len(gone)} of {len(equivalents.entries)} entries match no mutant")
+        return 1 if gone else 0
+    chosen = choose(args.modules, everything)
     if args.list:
-        for module, tests in MODULES.items():
-            print(module, "<-", " ".join(tests))
-        for name, why in EQUIVALENT.items():
-            print(f"equivalent: {name}: {why}")
+        reach, state = coverage_map(files, refresh=args.refresh_coverage, build=False)
+        if state != "current":
+            why = "none made yet" if state == "missing" else "the tests changed since it was made"
+            print(f"(coverage map {state}: {why}; a run or --refresh-coverage makes it)")
+        none = "(no test reaches it)" if state == "current" else "(no mirrored test file)"
+        for module in chosen:
+            print(module, "<-", " ".join(selection(module, files, reach)) or none)
         return 0
-    chosen = [
-        m for m in MODULES if not args.modules or any(a in (m, Path(m).stem) for a in args.modules)
-    ]
-    if not chosen:
-        parser.error(f"no such module: {' '.join(args.modules)}")
+    reach: dict = {}
+    if not args.report and not args.recheck:
+        reach, _ = coverage_map(files, refresh=args.refresh_coverage)
     results = []
     for module in chosen:
+        work = SCRATCH / label(module, everything)
+        if (args.report or args.recheck) and not (work / "selection.json").exists():
+            if args.modules:
+                sys.exit(f"{module}: no run to report on in {work}")
+            continue
         print(f"== {module}", flush=True)
         if args.recheck:
-            r = recheck(module, args.recheck)
+            r = recheck(module, work, args.recheck, equivalents)
+        elif args.report:
+            r = summarise(module, work, equivalents)
         else:
-            r = summarise(module) if args.report else run(module, args.jobs)
+            _use_default_mutmut_config()
+            if not changes(module, (ROOT / module).read_text()):
+                print("   no mutants (no function mutmut mutates)")
+                continue
+            tests = selection(module, files, reach)
+            if not tests:
+                print("   no test reaches it: its mutants count as survivors")
+                r = unreached(module)
+            else:
+                print(f"   tests: {' '.join(tests)}", flush=True)
+                run(module, work, tests, files, args.jobs)
+                r = summarise(module, work, equivalents)
+        if r is None:
+            print(f"   mutmut has no verdicts (yet?): see {work / 'mutmut.log'}")
+            continue
         results.append(r)
         for name in r["survived"]:
-            print(f"   survived: {name} ({r['statuses'][name]})")
+            _show_survivor(r, name, equivalents, args.entries)
         print(
             f"   {r['killed']} killed ({r['rechecked']} of them by --recheck), "
             f"{len(r['survived'])} survived, "
             f"{len(r['equivalent'])} equivalent, of {r['total']}: {r['rate']:.1%}",
             flush=True,
         )
+    if not results:
+        print("no module to report on")
+        return 0
     killed = sum(r["killed"] for r in results)
     counted = killed + sum(len(r["survived"]) for r in results)
     print("\n| module | mutants | killed | survived | equivalent | kill rate |")
