@@ -19,8 +19,9 @@ from idxmnist.fetch import download
 from idxmnist.load.loader import load_dataset
 
 from .support.httpserver import FaultServer
-from .support.pinned import pinned_spec
+from .support.pinned import synth_spec
 from .support.synth import make_dataset, same
+from .support.synthetic import pinned_spec
 
 # -- the cache directory -----------------------------------------------------------------------
 
@@ -76,7 +77,7 @@ def test_mirrors_env_replaces_the_builtin_list_in_order(synth, tmp_path, monkeyp
 def test_mirrors_for_without_the_environment_is_the_registry_s_list(monkeypatch):
     monkeypatch.delenv("IDXMNIST_MIRRORS", raising=False)
     spec = dataclasses.replace(
-        pinned_spec(), mirrors=("https://a.example/mnist", "https://b.example/x/synth.npz")
+        synth_spec(), mirrors=("https://a.example/mnist", "https://b.example/x/synth.npz")
     )
     assert download.mirrors_for(spec) == (
         "https://a.example/mnist/",

@@ -219,7 +219,7 @@ def test_every_documented_command_runs_as_written(machine):
                 assert "| keras-style gzip.open().read() + frombuffer |" in r.stdout
                 assert "| **idxmnist load_data, cache hit** |" in r.stdout
                 assert not re.search(r"PASS|FAIL|targets", r.stdout), r.stdout
-                assert r.stderr.startswith("idxmnist: idxmnist bench:"), r.stderr
+                assert r.stderr.startswith("idxmnist: bench:"), r.stderr
             if "print(x.shape, y[:10])" in text:
                 assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]", where
         ran.append(where)

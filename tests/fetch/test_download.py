@@ -42,7 +42,7 @@ from idxmnist.load.loader import load_dataset
 from ..support.helpers import MNIST_STEMS, child_env, listing
 from ..support.httpserver import FaultServer
 from ..support.packings import arrays_of, npz_bytes
-from ..support.pinned import IDX, KEYS, NPZ, STEMS, UPSTREAM, pinned_spec
+from ..support.pinned import IDX, KEYS, NPZ, STEMS, UPSTREAM, synth_spec
 from ..support.synth import NAMES, child_config, closed_port_url, same, with_files
 
 # -- one test per fault mode: fallback to the next mirror, and failure when alone --------------
@@ -170,7 +170,7 @@ MNIST_HINT = (
 
 
 def test_wrong_bytes_from_every_mirror_is_a_checksum_error(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = dataclasses.replace(spec.files[1], content=None, content_size=None)
     with FaultServer(UPSTREAM) as server:
         for mirrors in ([server.url("wrong")], [server.url("wrong"), server.url("wrong")]):
@@ -199,7 +199,7 @@ def test_a_mirror_that_is_not_a_url_is_a_download_error(tmp_path, monkeypatch, m
 
 
 def test_a_mirror_that_is_not_a_url_is_refused_word_for_word(tmp_path, monkeypatch):
-    remote = pinned_spec().files[0]
+    remote = synth_spec().files[0]
     why = (
         " is not a URL to download from (http://, https:// or file://; "
         "a base URL, or the URL of one .npz, .zip or .tar file)"
@@ -209,13 +209,13 @@ def test_a_mirror_that_is_not_a_url_is_refused_word_for_word(tmp_path, monkeypat
     assert str(info.value) == "mirror: 'ftp://example.org/mnist/'" + why
     monkeypatch.setenv("IDXMNIST_MIRRORS", "https://example.org/a/, mnist")
     with pytest.raises(DownloadError) as info:
-        download.mirrors_for(pinned_spec())
+        download.mirrors_for(synth_spec())
     assert str(info.value) == "IDXMNIST_MIRRORS: 'mnist'" + why
     assert listing(tmp_path) == set()
 
 
 def test_fetch_file_without_mirrors_says_so(tmp_path):
-    remote = pinned_spec().files[0]
+    remote = synth_spec().files[0]
     with pytest.raises(DownloadError) as info:
         download.fetch_file(remote, tmp_path, [])
     assert type(info.value) is DownloadError
@@ -233,7 +233,7 @@ MNIST_WHAT = (
 
 def shared_labels_spec():
     """A spec whose two splits share their labels file: three distinct files."""
-    base = pinned_spec()
+    base = synth_spec()
     files = (base.files[0], base.files[1], base.files[2], base.files[1])
     return dataclasses.replace(base, files=files, whole_files=())
 
@@ -307,7 +307,7 @@ def test_without_mirrors_the_error_says_so_and_how_to_load_from_local_files(name
 
 
 def test_a_complete_folder_needs_no_mirror(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     for s in STEMS:
         (tmp_path / s).write_bytes(IDX[s])  # raw IDX files: they verify by content
     got = download.fetch_dataset(spec, tmp_path, [], offline=False)
@@ -319,7 +319,7 @@ def test_a_complete_folder_needs_no_mirror(tmp_path):
 
 
 def test_fetch_file_failure_lists_the_mirrors_and_only_the_hint_given(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[0]
     with FaultServer(UPSTREAM) as server:
         url = server.url("500")
@@ -335,7 +335,7 @@ def test_fetch_file_failure_lists_the_mirrors_and_only_the_hint_given(tmp_path):
 
 
 def test_fetch_file_reads_its_timeout_from_the_environment_unless_given(tmp_path, monkeypatch):
-    remote = pinned_spec().files[0]
+    remote = synth_spec().files[0]
     monkeypatch.setenv("IDXMNIST_TIMEOUT", "soon")
     with FaultServer(UPSTREAM) as server:
         with pytest.raises(ValueError, match=r"^IDXMNIST_TIMEOUT='soon': expected a positive"):
@@ -345,7 +345,7 @@ def test_fetch_file_reads_its_timeout_from_the_environment_unless_given(tmp_path
 
 
 def test_fetch_file_gives_up_on_a_stalled_mirror_after_its_timeout(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[0]
     big = {remote.name: UPSTREAM[remote.name]}
     with FaultServer(big) as server:
@@ -363,7 +363,7 @@ def test_fetch_file_gives_up_on_a_stalled_mirror_after_its_timeout(tmp_path):
 
 
 def test_fetch_dataset_makes_its_folder_and_the_folders_above_it(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     dest = tmp_path / "a" / "b" / "synth"
     with FaultServer({"synth.npz": NPZ}) as server:
         got = download.fetch_dataset(spec, dest, [server.url() + "synth.npz"], offline=False)

@@ -22,7 +22,7 @@ from idxmnist.load.loader import load_dataset
 
 from ..support.helpers import listing
 from ..support.httpserver import FaultServer
-from ..support.pinned import ARRAYS, IDX, KEYS, NPZ, STEMS, cut_whole_download, pinned_spec
+from ..support.pinned import ARRAYS, IDX, KEYS, NPZ, STEMS, cut_whole_download, synth_spec
 from ..support.resume import BIG, N, flipped, ranges
 from ..support.synth import NAMES, same, with_files
 
@@ -80,7 +80,7 @@ def test_a_spliced_file_that_fails_again_says_so_word_for_word(tmp_path):
 
 
 def test_a_resumed_whole_file_that_fails_is_fetched_once_more_from_the_start(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         url = cut_whole_download(server, spec, tmp_path)
         # the resume is damaged in transit (its end-of-directory record): no member can
@@ -98,7 +98,7 @@ def test_a_resumed_whole_file_that_fails_is_fetched_once_more_from_the_start(tmp
 
 
 def test_a_whole_file_changed_before_its_resume_is_fetched_again_whole(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         url = cut_whole_download(server, spec, tmp_path)
         # the file changes upstream, and the server answers the resume regardless

@@ -24,13 +24,13 @@ from idxmnist.fetch import download
 
 from ..support.helpers import listing
 from ..support.httpserver import FaultServer
-from ..support.pinned import IDX, RNG, STEMS, idx_of, pinned_spec
+from ..support.pinned import IDX, RNG, STEMS, idx_of, synth_spec
 
 # -- the name a copy is kept under -------------------------------------------------------------
 
 
 def test_a_repacked_copy_from_a_base_mirror_is_kept_by_content_as_its_raw_idx_bytes(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[0]  # train-images-idx3-ubyte.gz, its content pinned
     stem = STEMS[0]
     raw = IDX[stem]
@@ -81,7 +81,7 @@ def test_exact_upstream_bytes_served_under_the_raw_name_keep_the_registry_name(t
 
 
 def test_a_file_under_none_of_its_names_lists_the_names_asked_for(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[1]
     with FaultServer({"other": b"x"}) as server:
         url = server.url()
@@ -110,7 +110,7 @@ def test_a_file_under_none_of_its_names_lists_the_names_asked_for(tmp_path):
 
 
 def test_a_copy_whose_content_is_wrong_is_a_checksum_error_naming_both_checks(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[0]
     bad = bytearray(IDX[STEMS[0]])
     bad[-1] ^= 1
@@ -129,7 +129,7 @@ def test_a_copy_whose_content_is_wrong_is_a_checksum_error_naming_both_checks(tm
 
 
 def test_a_copy_without_content_length_is_kept_by_content_or_refused_past_its_bound(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     remote = spec.files[0]
     raw = IDX[STEMS[0]]
     bound = len(raw) + len(raw) // 64 + 65536  # the content size, a 64th more, and 64 KiB

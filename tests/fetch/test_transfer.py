@@ -35,7 +35,7 @@ from idxmnist.store import verify as checksum
 
 from ..support.helpers import listing
 from ..support.httpserver import FaultServer
-from ..support.pinned import NPZ, UPSTREAM, pinned_spec
+from ..support.pinned import NPZ, UPSTREAM, synth_spec
 from ..support.resume import BIG, N, flipped, ranges
 from ..support.synth import NAMES, same, with_files
 
@@ -276,7 +276,7 @@ def terminal(monkeypatch):
 
 def test_the_progress_bar_of_a_file_names_it_not_its_url(tmp_path, monkeypatch):
     pytest.importorskip("tqdm")
-    remote = pinned_spec().files[0]
+    remote = synth_spec().files[0]
     with FaultServer(UPSTREAM) as server, terminal(monkeypatch) as shown:
         got = download.fetch_file(remote, tmp_path, [server.url()], seconds=10)
         out = shown()
@@ -287,7 +287,7 @@ def test_the_progress_bar_of_a_file_names_it_not_its_url(tmp_path, monkeypatch):
 
 def test_the_progress_bar_of_a_whole_file_names_it_not_its_url(tmp_path, monkeypatch):
     pytest.importorskip("tqdm")
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server, terminal(monkeypatch) as shown:
         download.fetch_file(spec.files[0], tmp_path, [server.url() + "synth.npz"], spec=spec)
         out = shown()

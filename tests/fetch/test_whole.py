@@ -30,14 +30,14 @@ from idxmnist.fetch import download
 from ..support.helpers import MNIST_STEMS, listing
 from ..support.httpserver import FaultServer
 from ..support.packings import arrays_of, npz_bytes
-from ..support.pinned import ARRAYS, IDX, KEYS, NPZ, STEMS, UPSTREAM, idx_of, npz_of, pinned_spec
+from ..support.pinned import ARRAYS, IDX, KEYS, NPZ, STEMS, UPSTREAM, idx_of, npz_of, synth_spec
 from ..support.synth import NAMES
 
 # -- an npz or a zip of the dataset: fetched once, each member kept by its own check -----------
 
 
 def test_a_whole_npz_mirror_is_fetched_once_and_each_array_kept_by_content(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         got = download.fetch_dataset(spec, tmp_path, [server.url() + "synth.npz"], offline=False)
         assert server.gets() == {"/ok/synth.npz": 1}
@@ -57,7 +57,7 @@ def zip_of(members: dict[str, bytes]) -> bytes:
 
 
 def test_a_zip_mirror_of_the_upstream_files_keeps_them_under_their_names(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     folders = ["synth/", "MNIST/raw/", "synth\\", ""]  # one member packed on Windows
     members = {f"{d}{n}": b for d, (n, b) in zip(folders, UPSTREAM.items(), strict=True)}
     body = zip_of(members | {"README": b"hello"})
@@ -70,7 +70,7 @@ def test_a_zip_mirror_of_the_upstream_files_keeps_them_under_their_names(tmp_pat
 
 
 def test_a_zip_member_under_a_dotted_raw_name_is_kept_by_content(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     body = zip_of({"data/train-labels.idx1-ubyte": IDX[STEMS[1]]})
     with FaultServer({"synth.zip": body}) as server:
         got = download.fetch_file(spec.files[1], tmp_path, [server.url() + "synth.zip"], spec=spec)
@@ -89,7 +89,7 @@ def test_a_file_verified_by_its_exact_bytes_keeps_the_registry_name_whatever_it_
         hashlib.sha256(raw).hexdigest(),
         len(raw),
     )
-    base = pinned_spec()
+    base = synth_spec()
     spec = dataclasses.replace(base, files=(base.files[0], labels, *base.files[2:]))
     body = zip_of({labels.name: raw})
     with FaultServer({"synth.zip": body}) as server:
@@ -99,7 +99,7 @@ def test_a_file_verified_by_its_exact_bytes_keeps_the_registry_name_whatever_it_
 
 
 def test_fetch_file_with_its_spec_takes_just_that_file_from_a_whole_file(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     dest = tmp_path / "a" / "b"  # parents are made
     body = zip_of(UPSTREAM)
     with FaultServer({"synth.zip": body}) as server:
@@ -111,7 +111,7 @@ def test_fetch_file_with_its_spec_takes_just_that_file_from_a_whole_file(tmp_pat
 
 
 def test_fetch_file_with_its_spec_keeps_only_its_own_array_from_an_npz(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         got = download.fetch_file(spec.files[3], tmp_path, [server.url() + "synth.npz"], spec=spec)
     assert got == tmp_path / STEMS[3]
@@ -122,7 +122,7 @@ def test_fetch_file_with_its_spec_keeps_only_its_own_array_from_an_npz(tmp_path)
 
 
 def test_a_whole_file_with_one_bad_member_keeps_the_others_and_names_the_bad_one(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     bad = bytearray(IDX[STEMS[2]])
     bad[-1] ^= 1
     members = dict(UPSTREAM)
@@ -149,7 +149,7 @@ def test_a_whole_file_with_one_bad_member_keeps_the_others_and_names_the_bad_one
 
 def test_a_whole_file_none_of_whose_members_verify_says_it_is_not_the_pinned_one(tmp_path):
     wrong = tuple(a ^ 1 for a in ARRAYS)
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": npz_of(wrong)}) as server:
         url = server.url() + "synth.npz"
         with pytest.raises(ChecksumError) as info:
@@ -168,8 +168,8 @@ def test_a_whole_file_none_of_whose_members_verify_says_it_is_not_the_pinned_one
 
 
 def md5_pinned_spec(whole: bytes):
-    """``pinned_spec`` with its whole-dataset file pinned by md5 instead of sha256."""
-    spec = pinned_spec(whole)
+    """``synth_spec`` with its whole-dataset file pinned by md5 instead of sha256."""
+    spec = synth_spec(whole)
     pin = RemoteFile("synth.npz", len(whole), "md5", hashlib.md5(whole).hexdigest())
     return dataclasses.replace(spec, whole_files=(pin,))
 
@@ -208,7 +208,7 @@ def test_a_whole_file_that_matches_its_md5_pin_is_not_called_another_file(tmp_pa
 
 
 def test_a_whole_file_that_lacks_a_file_is_a_download_error_not_a_checksum_error(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     members = {n: b for n, b in UPSTREAM.items() if not n.startswith("t10k-labels")}
     with FaultServer({"synth.zip": zip_of(members)}) as server:
         url = server.url() + "synth.zip"
@@ -223,13 +223,13 @@ def test_a_whole_file_that_lacks_a_file_is_a_download_error_not_a_checksum_error
     with FaultServer({"synth.zip": zip_of({"other.txt": b"x"})}) as server:
         url = server.url() + "synth.zip"
         with pytest.raises(DownloadError) as info:
-            download.fetch_dataset(pinned_spec(), tmp_path / "b", [url], offline=False)
+            download.fetch_dataset(synth_spec(), tmp_path / "b", [url], offline=False)
     assert type(info.value) is DownloadError
     assert str(info.value).split("\n")[1] == f"  {url} -> it holds none of the files"
 
 
 def test_an_unreadable_member_is_named_and_the_members_after_it_are_still_kept(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     arrays = (np.asfortranarray(ARRAYS[0]), *ARRAYS[1:])  # x_train, first in the npz
     with FaultServer({"synth.npz": npz_of(arrays)}) as server:
         url = server.url() + "synth.npz"
@@ -243,7 +243,7 @@ def test_an_unreadable_member_is_named_and_the_members_after_it_are_still_kept(t
 
 
 def test_a_whole_file_that_is_no_archive_says_so(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.zip": b"\x00not an archive at all" * 10}) as server:
         url = server.url() + "synth.zip"
         with pytest.raises(ChecksumError) as info:
@@ -258,7 +258,7 @@ def test_a_whole_file_that_is_no_archive_says_so(tmp_path):
 
 
 def test_a_whole_file_may_be_up_to_its_files_limits_plus_1_mib(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     limit = sum(max(r.size, r.content_size + r.content_size // 64 + 65536) for r in spec.files)
     limit += 1 << 20
     for size, refused in [(limit + 1, True), (limit, False)]:
@@ -283,7 +283,7 @@ def test_a_pinned_whole_file_may_be_larger_than_its_members_allow(tmp_path):
     # 1.5 MiB of padding: more than the members' bounds plus 1 MiB, but the pinned size
     padding = np.zeros(3 << 19, dtype=np.uint8)
     big = npz_with(ARRAYS, padding=padding)
-    spec = pinned_spec(big)
+    spec = synth_spec(big)
     bound = sum(max(r.size, r.content_size + r.content_size // 64 + 65536) for r in spec.files)
     assert len(big) > bound + (1 << 20)
     with FaultServer({"synth.npz": big}) as server:
@@ -296,7 +296,7 @@ def test_a_pinned_whole_file_may_be_larger_than_its_members_allow(tmp_path):
 
 
 def test_a_whole_file_url_whose_name_is_not_plain_downloads_under_a_fixed_name(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({".npz": NPZ}) as server:
         server.cut[".npz"] = 100
         server.down_after_cut = True
@@ -309,7 +309,7 @@ def test_a_whole_file_url_whose_name_is_not_plain_downloads_under_a_fixed_name(t
 
 
 def test_a_whole_file_on_a_stalled_mirror_times_out_after_the_seconds_given(tmp_path):
-    spec = pinned_spec()
+    spec = synth_spec()
     with FaultServer({"synth.npz": NPZ}) as server:
         server.stall_seconds = 10.0
         url = server.url("stall") + "synth.npz"

@@ -300,7 +300,7 @@ def test_read_arrays_hands_backend_and_size_to_archive_members(tmp_path):
 def _k49_bad_labels(tmp_path, registered, labels: np.ndarray) -> str:
     from idxmnist import k49
 
-    from .family import k49_release, k49_spec, npz_bytes
+    from ..support.family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
     path = tmp_path / "src" / "k49-test-labels.npz"
@@ -335,7 +335,7 @@ def test_k49_wide_labels_are_range_checked_before_narrowing(tmp_path, registered
 def test_k49_images_of_a_wrong_count_are_refused_word_for_word(tmp_path, registered):
     from idxmnist import k49
 
-    from .family import k49_release, k49_spec, npz_bytes
+    from ..support.family import k49_release, k49_spec, npz_bytes
 
     release = k49_release(tmp_path / "src")
     path = tmp_path / "src" / "k49-test-imgs.npz"

@@ -128,7 +128,7 @@ def test_idxmnists_own_cache_changed_in_place_is_rebuilt_from_the_store(
 
 CHILD = (
     "import json, idxmnist\n"
-    "from tests.family import is_mapped\n"
+    "from tests.support.family import is_mapped\n"
     "d = idxmnist.load_data()\n"
     "print(json.dumps({'sums': [int(a.sum()) for p in d for a in p],"
     " 'mapped': is_mapped(d[0][0])}))\n"

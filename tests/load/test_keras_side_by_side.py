@@ -47,7 +47,7 @@ import json, sys, warnings
 from pathlib import Path
 from idxmnist.datasets import registry
 from tests.support.synthetic import pinned_spec
-from tests.family import is_mapped
+from tests.support.family import is_mapped
 up = Path(sys.argv[1])
 # the test pin: the synthetic files' containers, and the test npz as keras's mnist.npz
 spec = pinned_spec(registry.get("mnist"), up, content=False, whole=(up / "mnist.npz",))

@@ -1,7 +1,7 @@
 """A synthetic dataset whose content is pinned, and whole-dataset files of it.
 
 Four tiny IDX files (``IDX``), their gzip copies (``UPSTREAM``), a keras-layout
-npz of their arrays (``NPZ``), and ``pinned_spec``: each file pinned by its
+npz of their arrays (``NPZ``), and ``synth_spec``: each file pinned by its
 container sha256 and by the sha256 and size of its IDX content, the npz as
 the whole-dataset file. Expected values come from ``hashlib``, ``gzip``,
 ``struct`` and ``zipfile``, never from the code under test.
@@ -61,7 +61,7 @@ def npz_of(arrays) -> bytes:
 NPZ = npz_of(ARRAYS)
 
 
-def pinned_spec(whole: bytes = NPZ) -> DatasetSpec:
+def synth_spec(whole: bytes = NPZ) -> DatasetSpec:
     files = tuple(
         RemoteFile(
             n,
