@@ -380,3 +380,47 @@ def test_a_member_the_directory_does_not_list_does_not_fetch_the_whole_archive(
     headers = server.headers_of("gzip.zip")
     assert len(headers) == 4 and all("Range" in h for h in headers)  # the tail, three members
     assert listing(tmp_path / "emnist") == {".idxmnist.lock", ".idxmnist-pins.json", *names[:3]}
+
+
+class ChangesAfterItsDirectoryIsRead(FaultServer):
+    """The archive on the server is replaced right after the first request (its tail)."""
+
+    def __init__(self, files: dict[str, bytes], replacement: bytes) -> None:
+        super().__init__(files)
+        self.replacement: bytes | None = replacement
+
+    def finish_request(self, request, client_address):
+        super().finish_request(request, client_address)
+        with self.lock:
+            replacement, self.replacement = self.replacement, None
+        if replacement is not None:
+            self.put("gzip.zip", replacement)
+
+
+def test_an_archive_changed_between_its_directory_and_a_member_is_fetched_whole(
+    release, registered, monkeypatch, tmp_path
+):
+    """If-Range answered with the whole (new) archive: that body is refused unread, never
+    mixed in, and the members come from the whole archive, each verified on its own pin."""
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    archive = release.files["gzip.zip"]
+    src = reference(archive)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:  # the same members, repacked: other bytes, new ETag
+        z.comment = b"repacked"
+        for info in src.infolist():
+            z.writestr(info, src.read(info))
+    changed = buf.getvalue()
+    assert changed != archive
+    with ChangesAfterItsDirectoryIsRead({"gzip.zip": archive}, changed) as server:
+        pin = RemoteFile("gzip.zip", len(archive), "sha256", hashlib.sha256(archive).hexdigest())
+        registered(*emnist_specs(release, (server.url(),), pin))
+        got = emnist.load_data("digits", cache_dir=tmp_path)
+        headers = server.headers_of("gzip.zip")
+    assert same(got, release.extra["upright"]["digits"])
+    assert "Range" in headers[0] and "If-Range" not in headers[0]  # the tail
+    assert "Range" in headers[1] and headers[1].get("If-Range")  # a member, by its range
+    assert "Range" not in headers[-1]  # then the whole archive, the new one
+    assert len(headers) == 3
+    for n in emnist_member_names("digits"):
+        assert (tmp_path / "emnist" / n).read_bytes() == release.files[n]

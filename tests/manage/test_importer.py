@@ -142,3 +142,43 @@ def test_import_gzip_zip_installs_every_split_which_then_loads_offline(releases,
         got = emnist.load_data(split, cache_dir=cache, offline=True)
         assert same_arrays(got, release.extra["upright"][split]), split
     assert served.connections == 0
+
+
+def _encrypt_in_place(archive: bytes, member: str) -> bytes:
+    """``archive`` with ``member`` flagged encrypted (bit 0 of the general purpose flags), in
+    its local header and its central directory entry: zipfile then asks for a password."""
+    data = bytearray(archive)
+    name = member.encode()
+    for sig, flags_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = data.find(sig)
+        while at >= 0:
+            if data[at + name_at : at + name_at + len(name)] == name:
+                data[at + flags_at] |= 0x01
+            at = data.find(sig, at + 4)
+    return bytes(data)
+
+
+def test_an_encrypted_member_is_skipped_and_the_others_are_still_imported(tmp_path):
+    from ..support.synth import NAMES, spec_for, synthetic
+
+    files, arrays = synthetic(tmp_path / "up")
+    spec = spec_for(files)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(f"secret/{NAMES[0]}", files[NAMES[0]])
+        for name in NAMES[1:]:
+            zf.writestr(name, files[name])
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(_encrypt_in_place(buf.getvalue(), f"secret/{NAMES[0]}"))
+    with zipfile.ZipFile(bundle) as zf:  # the archive really asks for a password there
+        with pytest.raises(RuntimeError, match="password required"):
+            zf.read(f"secret/{NAMES[0]}")
+    outcomes = importer.import_paths([bundle], cache_dir=tmp_path / "cache", specs=[spec])
+    by_source = {o.source: o for o in outcomes}
+    skipped = by_source[f"{bundle}:secret/{NAMES[0]}"]
+    assert skipped.known is None and skipped.reason == "encrypted"
+    for name in NAMES[1:]:  # the walk went on past it
+        got = by_source[f"{bundle}:{name}"]
+        assert got.known is not None and got.installed == tmp_path / "cache" / "synth" / name
+        assert got.installed.read_bytes() == files[name]
+    assert not (tmp_path / "cache" / "synth" / NAMES[0]).exists()
