@@ -224,7 +224,7 @@ def test_every_documented_command_runs_as_written(machine):
                 assert r.stdout.strip() == "(60000, 28, 28) [5 0 4 1 9 2 1 3 1 4]", where
         ran.append(where)
     # the quickstart downloaded for real, from the one mirror, once per file
-    assert server.gets() == {f"/ok/{name}": 1 for name in MNIST}
+    assert server.gets() == {f"/ok/{name}": 1 for name in (*MNIST, *QMNIST_LABEL_FILES)}
     datasets = work / "home" / ".keras" / "datasets"
     assert (datasets / "mnist.idxmnist.npz").is_file()  # idxmnist's own cache, stamped
     assert not (datasets / "mnist.npz").exists()  # never written: keras checks that name
