@@ -24,7 +24,6 @@ import os
 import struct
 import threading
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from numpy.lib import format as npy
 from ..errors import IdxError
 from ..files import atomic_write
 from ..idx.compression import DEFLATE_MAX_RATIO
+from ..idx.ziparchive import ZIP_ERRORS
 
 __all__ = ["write_npz", "load_npz", "npz_members", "corrupt_npz", "NpyMember", "ALIGN"]
 
@@ -145,18 +145,6 @@ def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tupl
     return dtype, tuple(shape), fortran
 
 
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    struct.error,
-    zlib.error,
-    RuntimeError,
-    NotImplementedError,
-)
-
-
 def _nbytes(shape: tuple[int, ...], dtype: np.dtype, path: str, key: str) -> int:
     if any(d < 0 for d in shape):
         raise corrupt_npz(path, f"member {key!r} has a negative dimension in shape {shape}")
@@ -224,7 +212,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
     try:
         zf = zipfile.ZipFile(f)
         infos = zf.infolist()
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise corrupt_npz(path, f"not a readable zip archive ({exc})") from None
     size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     members = {}
@@ -244,7 +232,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
                 _check_deflated(zf, member, path)
         except IdxError:
             raise
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise corrupt_npz(path, f"member {key!r} cannot be read ({exc})") from None
     return members
 
@@ -286,5 +274,5 @@ def load_npz(
         try:
             with np.load(f, allow_pickle=False) as z:
                 return {key: z[key] for key in keys}
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise corrupt_npz(name, f"could not read its arrays ({exc})") from None
