@@ -23,8 +23,7 @@ import os
 import shutil
 import tarfile
 import zipfile
-import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Literal
@@ -36,7 +35,8 @@ from ..datasets.layout import KEYS
 from ..errors import IdxError
 from ..files import CHUNK, temporary
 from ..idx import compression
-from ..idx.format import encode_header
+from ..idx.format import encode_header, unstorable
+from ..idx.ziparchive import ZIP_ERRORS
 from .npzfile import npz_members
 
 __all__ = ["Unpacked", "kind_of", "members", "Kind"]
@@ -70,7 +70,7 @@ def kind_of(path: str | os.PathLike[str]) -> Kind | None:
             try:
                 with zipfile.ZipFile(f) as zf:
                     names = zf.namelist()
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            except ZIP_ERRORS:
                 return None
             npy = [n[:-4] for n in names if n.endswith(".npy")]
             return "npz" if names and len(npy) == len(names) else "zip"
@@ -87,10 +87,14 @@ def kind_of(path: str | os.PathLike[str]) -> Kind | None:
         return "tar" if _is_tar_header(block) else None
 
 
+#: what opening or walking an archive can raise for bad bytes (or, with an errno, the disk)
+_ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (*ZIP_ERRORS, tarfile.TarError, lzma.LZMAError)
+
+
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What reading one member can raise: a bad CRC, corrupt data, a short file."""
 
-    return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
+    return (*ZIP_ERRORS, lzma.LZMAError)
 
 
 def _npy_as_idx(src: IO[bytes], out: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
@@ -140,6 +144,10 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
                     continue
                 if m.info.file_size > limit:
                     yield Unpacked(key, None, f"{m.info.file_size} bytes, larger than any file")
+                    continue
+                why = unstorable(m.dtype, m.shape)
+                if why:  # a bool or uint16 array, a 0-d one: no IDX file holds it
+                    yield Unpacked(key, None, f"a {m.dtype} array of shape {m.shape}: {why}")
                     continue
                 try:
                     with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
@@ -210,7 +218,7 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
 def members(
     path: str | os.PathLike[str], workdir: str | os.PathLike[str], *, limit: int
-) -> Iterator[Unpacked]:
+) -> Generator[Unpacked, None, None]:
     """Each file in the archive at ``path``, copied into ``workdir`` while it is looked at.
 
     Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
@@ -228,14 +236,9 @@ def members(
             yield from _tar_members(path, workdir, limit)
         else:
             raise IdxError(f"{name}: not an npz, zip or tar archive")
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        lzma.LZMAError,
-        EOFError,
-        OSError,
-    ) as exc:
+    except IdxError:
+        raise  # already says what is wrong (an IdxError is a ValueError, caught below)
+    except _ARCHIVE_ERRORS as exc:
         if not _unreadable(exc):  # the disk, not the archive
             raise
         raise IdxError(f"{name}: a damaged {kind} archive ({exc})") from None
