@@ -172,11 +172,16 @@ def _handed_over(member: Unpacked) -> Iterator[Unpacked]:
 def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     with zipfile.ZipFile(path) as zf:
+        size = os.fstat(zf.fp.fileno()).st_size if zf.fp is not None else 0
         for info in zf.infolist():
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
                 yield Unpacked(info.filename, None, "encrypted")
+                continue
+            if not 0 <= info.header_offset < size:  # a seek there fails like a disk (EINVAL)
+                where = f"its local header offset {info.header_offset}"
+                yield Unpacked(info.filename, None, f"{where} is outside the {size}-byte archive")
                 continue
             if info.file_size > limit:
                 yield Unpacked(info.filename, None, f"{info.file_size} bytes, larger than any file")

@@ -6,7 +6,8 @@ whose ``x_train`` is ``bool`` or ``uint16`` raised ``TypeError`` out of
 member is reported with why and the walk moves on. Found by the fuzzer (in
 ``fuzz/zip_directory.py``; the same bytes reach ``unpack``): a zip whose
 "version needed to extract" zipfile does not know raised
-``NotImplementedError`` from ``kind_of``.
+``NotImplementedError`` from ``kind_of``; by ``fuzz/unpack.py``: a member
+whose local header offset lies before the archive raised ``OSError``.
 """
 
 from __future__ import annotations
@@ -113,3 +114,29 @@ def test_a_zip_of_a_version_zipfile_does_not_know_is_a_damaged_archive(tmp_path)
     with pytest.raises(IdxError) as err:
         list(members(path, tmp_path, limit=1 << 20))
     assert str(err.value) == f"{path}: not an npz, zip or tar archive"
+
+
+def test_a_zip_member_whose_header_offset_is_before_the_archive_is_reported(tmp_path):
+    # the fuzzer's input (431 executions): zipfile adds the difference between where the
+    # directory is and where the end record says it is to every offset, here making one
+    # negative; the seek to it failed with EINVAL, an OSError with an errno, which the walk
+    # took for a disk error and let escape
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("train-labels-idx1-ubyte", DATE), b"\x00\x00\x08\x01")
+        z.writestr(zipfile.ZipInfo("t10k-labels-idx1-ubyte", DATE), b"\x00\x00\x08\x01")
+    data = bytearray(buf.getvalue())
+    eocd = data.rindex(b"PK\x05\x06")
+    first_at = int.from_bytes(data[eocd + 16 : eocd + 20], "little")
+    data[eocd + 16 : eocd + 20] = (first_at + 100).to_bytes(4, "little")  # 100 bytes later
+    path = tmp_path / "mnist.zip"
+    path.write_bytes(bytes(data))
+    infos = zipfile.ZipFile(path).infolist()
+    assert [i.header_offset for i in infos][0] == -100
+    seen = [(m.name, m.path is not None, m.problem) for m in members(path, tmp_path, limit=1 << 20)]
+    assert seen[0] == (
+        "train-labels-idx1-ubyte",
+        False,
+        f"its local header offset -100 is outside the {len(data)}-byte archive",
+    )
+    assert seen[1][0] == "t10k-labels-idx1-ubyte" and not seen[1][1]  # 100 bytes off: unreadable
