@@ -23,6 +23,7 @@ import mmap
 import os
 import struct
 import threading
+import tokenize
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,20 @@ def corrupt_npz(path: str, what: str) -> IdxError:
 _HEADER_LOCK = threading.Lock()
 
 
+#: what NumPy's ``.npy`` header parser raises for a header that is not one: most is
+#: ValueError, but a header it cannot tokenize (an unclosed bracket) raises
+#: tokenize.TokenError, and a ``descr`` of ``()`` IndexError
+_NPY_HEADER_ERRORS = (
+    ValueError,
+    SyntaxError,
+    tokenize.TokenError,
+    IndexError,
+    OSError,
+    EOFError,
+    struct.error,
+)
+
+
 def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     try:
         version = npy.read_magic(fp)
@@ -138,7 +153,7 @@ def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tupl
                 shape, fortran, dtype = npy.read_array_header_2_0(fp)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError, SyntaxError, struct.error) as exc:
+    except _NPY_HEADER_ERRORS as exc:
         raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:
         raise corrupt_npz(path, f"member {key!r} holds Python objects (refused: no pickle)")
