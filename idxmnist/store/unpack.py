@@ -174,7 +174,7 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
     with zipfile.ZipFile(path) as zf:
         size = os.fstat(zf.fp.fileno()).st_size if zf.fp is not None else 0
         for info in zf.infolist():
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
                 continue
             if info.flag_bits & 0x1:
                 yield Unpacked(info.filename, None, "encrypted")

@@ -7,7 +7,8 @@ member is reported with why and the walk moves on. Found by the fuzzer (in
 ``fuzz/zip_directory.py``; the same bytes reach ``unpack``): a zip whose
 "version needed to extract" zipfile does not know raised
 ``NotImplementedError`` from ``kind_of``; by ``fuzz/unpack.py``: a member
-whose local header offset lies before the archive raised ``OSError``.
+whose local header offset lies before the archive raised ``OSError``, one
+named ``""`` ``IndexError``.
 """
 
 from __future__ import annotations
@@ -140,3 +141,24 @@ def test_a_zip_member_whose_header_offset_is_before_the_archive_is_reported(tmp_
         f"its local header offset -100 is outside the {len(data)}-byte archive",
     )
     assert seen[1][0] == "t10k-labels-idx1-ubyte" and not seen[1][1]  # 100 bytes off: unreadable
+
+
+def test_a_zip_member_with_an_empty_name_is_copied_like_any_other(tmp_path):
+    # the fuzzer's input (2,086 executions): ZipInfo.is_dir() reads the name's last
+    # character, and IndexError escaped for a member named ""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("", DATE), b"\x00\x00\x08\x01\x00\x00\x00\x00")
+        z.writestr(zipfile.ZipInfo("folder/", DATE), b"")
+        z.writestr(zipfile.ZipInfo("t10k-labels-idx1-ubyte", DATE), b"\x00\x00\x08\x01")
+    path = tmp_path / "mnist.zip"
+    path.write_bytes(buf.getvalue())
+    work = tmp_path / "work"
+    work.mkdir()
+    seen = []
+    for m in members(path, work, limit=1 << 20):
+        seen.append((m.name, m.path.read_bytes() if m.path is not None else m.problem))
+    assert seen == [
+        ("", b"\x00\x00\x08\x01\x00\x00\x00\x00"),
+        ("t10k-labels-idx1-ubyte", b"\x00\x00\x08\x01"),
+    ]
