@@ -415,6 +415,39 @@ def huge_first_member(copies: int) -> bytes:
     return bz(head.tobuf(format=tarfile.USTAR_FORMAT)) + bz(bytes(45_000_000)) * copies + bz(rest)
 
 
+def tar_header(name: str, kind: bytes, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.mtime = kind, size, 0
+    return info.tobuf(format=tarfile.USTAR_FORMAT)
+
+
+def pax_bomb() -> bytes:
+    """A 590-byte tar.bz2 whose pax header declares 360 MB (tarfile reads it whole)."""
+    size = 45_000_000 * 8
+    rest = tar([("train-labels-idx1-ubyte", idx(arrays()["labels-u8"]))])
+    head = tar_header("././@PaxHeader", tarfile.XHDTYPE, size)
+    return bz(head) + bz(bytes(45_000_000)) * 8 + bz(rest)
+
+
+def pax_digits(count: int) -> bytes:
+    """A tar whose pax header is ``count`` digits (tarfile's search is quadratic in them)."""
+    head = tar_header("././@PaxHeader", tarfile.XHDTYPE, count) + b"1" * count
+    member = tar_header("x", tarfile.REGTYPE, 3) + b"abc" + bytes(509)
+    return head + bytes(-count % 512) + member + bytes(1024)
+
+
+def sparse_map(entries: int) -> bytes:
+    """A tar.bz2 of a GNU sparse 1.0 member whose map has ``entries`` entries (all read)."""
+    records = b"".join(
+        f"{len(r) + len(str(len(r) + 3)) + 1} {r}".encode()
+        for r in ("GNU.sparse.major=1\n", "GNU.sparse.minor=0\n", "GNU.sparse.name=x\n")
+    )
+    body = b"100000000\n" + b"0\n" * entries
+    data = tar_header("././@PaxHeader", tarfile.XHDTYPE, len(records)) + records
+    data += bytes(-len(records) % 512) + tar_header("x", tarfile.REGTYPE, len(body)) + body
+    return bz(data + bytes(1024))
+
+
 def unpack_files() -> dict[str, bytes]:
     a = arrays()
     files = [
@@ -468,6 +501,9 @@ def unpack_files() -> dict[str, bytes]:
         "bad-tar-cut.tar.gz": gz(plain)[: len(gz(plain)) // 2],
         "bad-encrypted.zip": set_flag(make_zip([(n, b, 0) for n, b in files[2:]]), 0x1),
         "bad-member-over-limit.tar": tar([("big", bytes((1 << 20) + 1)), files[3]])[:4096],
+        "bad-tar-pax-header-of-360-mb.tar.bz2": pax_bomb(),
+        "bad-tar-pax-header-of-digits.tar": pax_digits(20 << 10),
+        "bad-tar-gnu-sparse-map.tar.bz2": sparse_map(1 << 20),
         "bad-npz-fortran.npz": npz(
             {**npys, "x_train": npy_bytes(np.asfortranarray(keras["x_train"]))}
         ),

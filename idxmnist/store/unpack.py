@@ -197,10 +197,45 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
             yield from _handed_over(Unpacked(info.filename, tmp))
 
 
+#: the largest extended header (a pax record, a GNU long name) a tar member may have: real
+#: ones hold a path or two (PATH_MAX is 4096) and a few times. ``tarfile`` reads one whole
+#: into memory (a 590-byte tar.bz2 can declare 360 MB of them) and parses a pax one with a
+#: search quadratic in its length (before CPython 3.11.10: 32 KiB of digits take 6 s)
+MAX_EXTENDED_HEADER = 16 << 10
+_EXTENDED_TYPES = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header read with bounds: extended headers of at most :data:`MAX_EXTENDED_HEADER`
+    bytes, and no sparse members (no dataset file is one; ``tarfile`` reads GNU's sparse
+    maps into lists without a bound: 8 million entries from 10 KB of tar.bz2)."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED_TYPES and self.size > MAX_EXTENDED_HEADER:
+            raise tarfile.ReadError(
+                f"an extended header of {self.size} bytes, more than {MAX_EXTENDED_HEADER}"
+            )
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise tarfile.ReadError(f"{self.name!r} is a sparse file: not a dataset file")
+        processed: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return processed
+
+    def _sparse(self, *args: object) -> None:
+        raise tarfile.ReadError("a GNU sparse member (pax): not a dataset file")
+
+    _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
+
+
 def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
-    with tarfile.open(path, "r:*") as tf:
+    with tarfile.open(path, "r:*", tarinfo=_BoundedTarInfo) as tf:
         for info in tf:
             if not info.isfile():
                 continue
