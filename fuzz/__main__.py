@@ -4,6 +4,7 @@
     python -m fuzz run HARNESS [HARNESS ...] [--seconds N]   # or ``all``; 600 s each by default
     python -m fuzz ci [--runs 2000] [--seed 1]               # every harness, corpus + fixed runs
     python -m fuzz replay HARNESS FILE [FILE ...]            # inputs again, without atheris
+    python -m fuzz report                                    # the runs so far, per harness
 
 ``run`` keeps what it learns in ``.fuzz/HARNESS/`` (``--work``): ``corpus/``,
 the inputs libFuzzer found new coverage with (the seed corpus in
@@ -46,8 +47,6 @@ def _flags(harness: Harness, findings: Path | None, timeout: int = TIMEOUT) -> l
         f"-timeout={timeout}",
         f"-rss_limit_mb={RSS_LIMIT_MB}",
         "-print_final_stats=1",
-        # slow inputs (the 400 MB bz2 seed and its mutations) get less of the time
-        "-entropic_scale_per_exec_time=1",
     ]
     if findings is not None:
         flags.append(f"-artifact_prefix={findings}{os.sep}")
@@ -56,8 +55,10 @@ def _flags(harness: Harness, findings: Path | None, timeout: int = TIMEOUT) -> l
     return flags
 
 
-def _launch(harness: Harness, flags: list[str], dirs: list[Path], log: Path) -> tuple[int, float]:
-    """Run libFuzzer on ``harness`` until it stops; its output to the terminal and ``log``."""
+def _launch(
+    harness: Harness, flags: list[str], dirs: list[Path], log: Path, *, echo: bool = True
+) -> tuple[int, float]:
+    """Run libFuzzer on ``harness`` until it stops; its output to ``log`` (and the terminal)."""
     cmd = [sys.executable, "-m", "fuzz.target", harness.name, *flags, *map(str, dirs)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT.parent), env.get("PYTHONPATH")]))
@@ -75,7 +76,8 @@ def _launch(harness: Harness, flags: list[str], dirs: list[Path], log: Path) -> 
             )
             assert proc.stdout is not None
             for line in proc.stdout:
-                sys.stderr.write(line)
+                if echo:
+                    sys.stderr.write(line)
                 out.write(line)
             code = proc.wait()
         return code, time.monotonic() - started
@@ -105,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
         corpus.mkdir(parents=True, exist_ok=True)
         findings.mkdir(exist_ok=True)
         before = set(findings.iterdir())
-        flags = _flags(harness, findings, args.timeout) + [f"-max_total_time={args.seconds}"]
+        flags = _flags(harness, findings, args.timeout) + [
+            f"-max_total_time={args.seconds}",
+            # slow inputs (the 400 MB bz2 seed, its mutations) get less of the time; not
+            # in ci, where it would make the mutations depend on the machine's speed
+            "-entropic_scale_per_exec_time=1",
+        ]
         if args.seed is not None:
             flags.append(f"-seed={args.seed}")
         flags += args.libfuzzer
@@ -139,11 +146,12 @@ def ci(args: argparse.Namespace) -> int:
             findings.mkdir()
             flags = _flags(harness, findings) + [f"-runs={args.runs}", f"-seed={args.seed}"]
             log = Path(tmp) / "log.txt"
-            code, seconds = _launch(harness, flags, [fresh, harness.corpus], log)
+            code, seconds = _launch(harness, flags, [fresh, harness.corpus], log, echo=False)
             executions = _executions(log)
             kept = sorted(p for p in findings.iterdir() if not p.name.startswith(_SLOW))
             if code != 0 or kept:
                 failed.append(harness.name)
+                sys.stderr.write(log.read_text(encoding="utf-8", errors="replace")[-20000:])
                 if args.keep:
                     Path(args.keep).mkdir(parents=True, exist_ok=True)
                     for path in kept:
@@ -157,6 +165,28 @@ def ci(args: argparse.Namespace) -> int:
     if failed:
         print(f"fuzz ci: FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """The runs in ``--work``'s ``runs.jsonl``, summed per harness, as a Markdown table."""
+    totals: dict[str, list[float]] = {name: [0, 0.0, 0, 0] for name in HARNESSES}
+    with open(Path(args.work) / "runs.jsonl", encoding="utf-8") as f:
+        for line in f:
+            run = json.loads(line)
+            row = totals[run["harness"]]
+            row[0] += 1
+            row[1] += run["seconds"]
+            row[2] += run["executions"] or 0
+            row[3] += len(run["findings"])
+    print("| harness | runs | time | executions | inputs kept (crash, timeout, oom) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, (runs, seconds, executions, found) in totals.items():
+        print(
+            f"| `{name}` | {runs:.0f} | {seconds / 60:.0f} min | {executions:,.0f} | {found:.0f} |"
+        )
+    runs, seconds, executions, found = (sum(r[i] for r in totals.values()) for i in range(4))
+    print(f"| **all** | {runs:.0f} | {seconds / 3600:.2f} h | {executions:,.0f} | {found:.0f} |")
     return 0
 
 
@@ -223,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", default=None, help="copy any finding into this folder")
+    p = sub.add_parser("report", help="the runs recorded in --work, per harness")
+    p.add_argument("--work", default=".fuzz")
     p = sub.add_parser("replay", help="inputs through a harness again, without atheris")
     p.add_argument("harness")
     p.add_argument("files", nargs="+", help="input files, or folders of them")
@@ -233,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             size = sum(p.stat().st_size for p in files)
             print(f"{h.name}: {len(files)} seeds, {size} bytes, max_len {h.max_len}")
         return 0
-    return {"run": run, "ci": ci, "replay": replay}[args.command](args)
+    return {"run": run, "ci": ci, "replay": replay, "report": report}[args.command](args)
 
 
 if __name__ == "__main__":
