@@ -157,6 +157,10 @@ def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tupl
         raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:
         raise corrupt_npz(path, f"member {key!r} holds Python objects (refused: no pickle)")
+    if dtype.subdtype is not None:  # an array's dtype never is: NumPy folds it into the shape
+        raise corrupt_npz(path, f"member {key!r} declares the subarray dtype {dtype}")
+    if dtype.itemsize == 0:
+        raise corrupt_npz(path, f"member {key!r} declares items of no size ({dtype})")
     return dtype, tuple(shape), fortran
 
 

@@ -4,7 +4,10 @@ Found by ``fuzz/unpack.py`` (601 executions): a version 1.0 header with an
 unclosed bracket makes NumPy re-tokenize it (its Python 2 fallback), and
 ``tokenize.TokenError`` escaped ``npz_members``, so ``load_npz``,
 ``unpack.members`` and ``idxmnist import`` too. Found reading that parser
-after it: a ``descr`` of ``()`` or ``('u1',)`` raises ``IndexError``.
+after it: a ``descr`` of ``()`` or ``('u1',)`` raises ``IndexError``. Found by
+``fuzz/npz.py`` (113,338 executions): a subarray dtype (``('<i2', (1,))``)
+loaded as an array of another shape than declared, or raised ``ValueError``;
+probing after it, ``'S0'`` items of no size raised ``ValueError`` too.
 """
 
 from __future__ import annotations
@@ -62,3 +65,30 @@ def test_a_header_numpy_cannot_parse_is_a_corrupt_npz(header, tmp_path):
     assert message.endswith("); the npz file is corrupt or not a dataset cache")
     with pytest.raises(IdxError, match="member 'x_train' has a bad .npy header"):
         list(members(path, tmp_path, limit=1 << 20))
+
+
+def npy_v1_padded(text: str, payload: bytes) -> bytes:
+    body = text + " " * (-(10 + len(text) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body.encode() + payload
+
+
+@pytest.mark.parametrize(
+    ("descr", "shape", "payload", "why"),
+    [
+        # the fuzzer's input (113,338 executions): the mapped array came back int16 (2, 3, 4),
+        # not the (2, 3, 4, 1) the header means; with (2,), reshape raised ValueError
+        ("('<i2', (1,))", (2, 3, 4), bytes(48), "declares the subarray dtype ('<i2', (1,))"),
+        ("('<i2', (2,))", (3,), bytes(12), "declares the subarray dtype ('<i2', (2,))"),
+        ("'S0'", (5,), b"", "declares items of no size (|S0)"),
+        ("'|V0'", (2,), b"", "declares items of no size (|V0)"),
+    ],
+)
+def test_a_dtype_no_array_has_is_a_corrupt_npz(descr, shape, payload, why, tmp_path):
+    header = f"{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}"
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_with_x_train(npy_v1_padded(header, payload)))
+    with pytest.raises(IdxError) as err:
+        load_npz(path, KEYS)
+    assert str(err.value) == (
+        f"{path}: member 'x_train' {why}; the npz file is corrupt or not a dataset cache"
+    )
