@@ -143,16 +143,39 @@ _NPY_HEADER_ERRORS = (
 )
 
 
+#: the longest ``.npy`` header read (NumPy's own ``max_header_size``). NumPy checks it only
+#: after reading the header, whose length a 2.0 header gives in 32 bits: reading it first
+#: is a 4 GiB ``read()`` from a 400-byte file
+NPY_HEADER_MAX = 10000
+_LENGTH_FIELD = {
+    (1, 0): struct.Struct("<H"),
+    (2, 0): struct.Struct("<I"),
+    (3, 0): struct.Struct("<I"),
+}
+
+
 def _read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     try:
         version = npy.read_magic(fp)
+        field = _LENGTH_FIELD.get(version)
+        if field is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        raw = fp.read(field.size)
+        (length,) = field.unpack(raw)  # struct.error if it is cut short
+        if length > NPY_HEADER_MAX:
+            raise corrupt_npz(
+                path,
+                f"member {key!r} has a .npy header of {length} bytes, more than the "
+                f"{NPY_HEADER_MAX} an array's header takes",
+            )
+        header = raw + fp.read(length)  # NumPy parses it from memory: a short one is EOF
         with _HEADER_LOCK:
             if version == (1, 0):
-                shape, fortran, dtype = npy.read_array_header_1_0(fp)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = npy.read_array_header_2_0(fp)
+                shape, fortran, dtype = npy.read_array_header_1_0(io.BytesIO(header))
             else:
-                raise ValueError(f"unsupported .npy version {version}")
+                shape, fortran, dtype = npy.read_array_header_2_0(io.BytesIO(header))
+    except IdxError:
+        raise  # said already (an IdxError is a ValueError)
     except _NPY_HEADER_ERRORS as exc:
         raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:

@@ -7,20 +7,23 @@ unclosed bracket makes NumPy re-tokenize it (its Python 2 fallback), and
 after it: a ``descr`` of ``()`` or ``('u1',)`` raises ``IndexError``. Found by
 ``fuzz/npz.py`` (113,338 executions): a subarray dtype (``('<i2', (1,))``)
 loaded as an array of another shape than declared, or raised ``ValueError``;
-probing after it, ``'S0'`` items of no size raised ``ValueError`` too.
+probing after it, ``'S0'`` items of no size raised ``ValueError`` too. And
+(7,293 executions) a 2.0 header declaring 4 GiB was read before NumPy's size
+check: the header is now read by idxmnist, at most ``NPY_HEADER_MAX`` bytes.
 """
 
 from __future__ import annotations
 
 import io
 import struct
+import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 
 from idxmnist import IdxError
-from idxmnist.store.npzfile import load_npz
+from idxmnist.store.npzfile import NPY_HEADER_MAX, load_npz
 from idxmnist.store.unpack import members
 
 DATE = (2020, 1, 1, 0, 0, 0)
@@ -92,3 +95,40 @@ def test_a_dtype_no_array_has_is_a_corrupt_npz(descr, shape, payload, why, tmp_p
     assert str(err.value) == (
         f"{path}: member 'x_train' {why}; the npz file is corrupt or not a dataset cache"
     )
+
+
+def test_a_header_length_of_4_gib_is_refused_before_it_is_read(tmp_path):
+    # the fuzzer's input (7,293 executions): a 2.0 header whose 32-bit length says 4 GiB;
+    # NumPy read() that many bytes before its own size check, a 4 GiB allocation from a
+    # file of a few hundred bytes (MemoryError under the fuzzer's address-space bound)
+    member = b"\x93NUMPY\x02\x00" + struct.pack("<I", 4143906932) + b"{'descr': '|u1'" + bytes(64)
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_with_x_train(member))
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxError) as err:
+            load_npz(path, KEYS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(err.value) == (
+        f"{path}: member 'x_train' has a .npy header of 4143906932 bytes, more than the "
+        "10000 an array's header takes; the npz file is corrupt or not a dataset cache"
+    )
+    assert peak < 1 << 20, peak
+
+
+def test_a_header_over_numpys_limit_is_refused_in_idxmnists_words(tmp_path):
+    text = "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }"
+    member = npy_v1(text + " " * (20000 - len(text)))
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_with_x_train(member))
+    with pytest.raises(IdxError) as err:
+        load_npz(path, KEYS)
+    assert str(err.value) == (
+        f"{path}: member 'x_train' has a .npy header of 20001 bytes, more than the "
+        "10000 an array's header takes; the npz file is corrupt or not a dataset cache"
+    )  # not NumPy's advice to load it with allow_pickle=True
+    at_limit = npy_v1(text + " " * (NPY_HEADER_MAX - 1 - len(text)))
+    path.write_bytes(npz_with_x_train(at_limit))
+    assert load_npz(path, KEYS)["x_train"].tolist() == [1, 2, 3]
