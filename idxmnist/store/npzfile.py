@@ -203,6 +203,13 @@ def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
             f"member {key!r} uses zip compression method {info.compress_type}; "
             "only stored and deflate members are read",
         )
+    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+        # zipfile reads compress_size bytes, the mapping file_size: they must be the same
+        raise corrupt_npz(
+            path,
+            f"member {key!r} is stored, {info.file_size} bytes, but declares "
+            f"{info.compress_size} stored bytes",
+        )
     if (
         info.compress_type == zipfile.ZIP_DEFLATED
         and info.file_size > DEFLATE_MAX_RATIO * info.compress_size + 1024

@@ -10,6 +10,8 @@ loaded as an array of another shape than declared, or raised ``ValueError``;
 probing after it, ``'S0'`` items of no size raised ``ValueError`` too. And
 (7,293 executions) a 2.0 header declaring 4 GiB was read before NumPy's size
 check: the header is now read by idxmnist, at most ``NPY_HEADER_MAX`` bytes.
+And (203,967 executions) a stored member whose two sizes disagree loaded other
+bytes than ``numpy.load`` reads.
 """
 
 from __future__ import annotations
@@ -132,3 +134,23 @@ def test_a_header_over_numpys_limit_is_refused_in_idxmnists_words(tmp_path):
     at_limit = npy_v1(text + " " * (NPY_HEADER_MAX - 1 - len(text)))
     path.write_bytes(npz_with_x_train(at_limit))
     assert load_npz(path, KEYS)["x_train"].tolist() == [1, 2, 3]
+
+
+def test_a_stored_member_whose_sizes_disagree_is_a_corrupt_npz(tmp_path):
+    # the fuzzer's input (203,967 executions): a stored member whose directory entry says
+    # 131 bytes but 0 stored ones; zipfile (so numpy.load) reads it as b"" (its CRC-32
+    # field is 0), the mapping read the 131 bytes after its local header as the array
+    path = tmp_path / "mnist.npz"
+    data = bytearray(
+        npz_with_x_train(npy_v1("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }"))
+    )
+    at = data.index(b"PK\x01\x02")  # x_train's central directory entry
+    struct.pack_into("<L", data, at + 20, 0)  # its compressed size
+    path.write_bytes(bytes(data))
+    with pytest.raises(IdxError) as err:
+        load_npz(path, KEYS)
+    size = struct.unpack_from("<L", data, at + 24)[0]
+    assert str(err.value) == (
+        f"{path}: member 'x_train' is stored, {size} bytes, but declares 0 stored bytes; "
+        "the npz file is corrupt or not a dataset cache"
+    )
