@@ -60,7 +60,9 @@ __all__ = ["MirrorError", "Expect", "Result", "fetch", "MAX_RESUMES"]
 SYNC_EVERY = 1 << 20
 #: immediate resumes after a cut connection, each needing progress
 MAX_RESUMES = 3
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.I)
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+([0-9]+)-([0-9]+)/([0-9]+|\*)\s*$", re.I)
+#: a byte count of more digits than this is past any file (and past int()'s 4300 digits)
+_COUNT_DIGITS = 19
 
 
 class MirrorError(Exception):
@@ -216,6 +218,24 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
         raise MirrorError(f"bad URL ({exc})") from None
 
 
+def _count(text: str) -> int | None:
+    """A byte count as HTTP writes it (ASCII digits); None for anything else, or one past any file.
+
+    ``str.isdigit`` is not enough: it takes ``"\u00b2"`` (a superscript two, a
+    Latin-1 header byte), which ``int()`` refuses, and ``int()`` refuses more
+    than 4300 digits.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _COUNT_DIGITS else None
+
+
+def _content_length(headers: HTTPMessage) -> int | None:
+    """The body's length an answer announces (``Content-Length``), None if it gives none."""
+    return _count((headers.get("Content-Length") or "").strip())
+
+
 def _misfit(
     headers: HTTPMessage,
     offset: int,
@@ -228,12 +248,16 @@ def _misfit(
     m = _CONTENT_RANGE.match(value)
     if m is None:
         return f"a 206 answer with Content-Range {value!r}"
-    start, end = int(m[1]), int(m[2])
-    whole = None if m[3] == "*" else int(m[3])
+    start, end = _count(m[1]), _count(m[2])
+    whole = None if m[3] == "*" else _count(m[3])
+    if start is None or end is None or (whole is None and m[3] != "*"):
+        return f"Content-Range {value!r} counts past any file's length"
     if start != offset:
         return f"asked for bytes from {offset}, got Content-Range {value!r}"
     if last is not None and end != last:
         return f"asked for bytes {offset}-{last}, got Content-Range {value!r}"
+    if whole is not None and end >= whole:  # RFC 9110 14.4: such a field is invalid
+        return f"Content-Range {value!r} ends past the end of the file"
     if end < start or (last is None and whole is not None and end != whole - 1):
         return f"Content-Range {value!r} does not run to the end of the file"
     if length is not None and length != end - start + 1:
@@ -280,8 +304,7 @@ def _attempt(
         if "html" in (h.get("Content-Type") or "").lower():
             part.discard()
             raise MirrorError("an HTML page, not data")
-        length_text = (h.get("Content-Length") or "").strip()
-        length = int(length_text) if length_text.isdigit() else None
+        length = _content_length(h)
         ranged = status == 206
         if expect.span is not None:
             first, stop = expect.span
