@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from .errors import IdxError
+from .errors import IdxError, describe
 
 __all__ = [
     "CHUNK",
@@ -236,12 +236,12 @@ def open_regular(
     """
     why = not_regular(path)
     if why is not None:
-        raise IdxError(f"{os.fspath(path)}: {why}")
+        raise IdxError(f"{describe(path)}: {why}")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IdxError(f"{os.fspath(path)}: replaced by something else while it was opened")
+            raise IdxError(f"{describe(path)}: replaced by something else while it was opened")
         if buffering == 0:
             return io.FileIO(fd, "rb")
         size = buffering if buffering > 0 else io.DEFAULT_BUFFER_SIZE

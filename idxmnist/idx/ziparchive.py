@@ -37,7 +37,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ..errors import IdxError, TruncatedError
+from ..errors import IdxError, TruncatedError, printable
 from ..files import CHUNK, open_regular
 from .compression import DEFLATE_MAX_RATIO, gzip_backend, libdeflate
 
@@ -121,7 +121,7 @@ class Listing:
     """
 
     def __init__(self, name: str, infos: list[Any]) -> None:
-        self.name = name
+        self.name = printable(name)
         self._infos: dict[str, Any] = {}
         self._twice: set[str] = set()
         for info in infos:
@@ -134,8 +134,9 @@ class Listing:
         return list(self._infos)
 
     def where(self, name: str) -> str:
-        """How errors name a member: ``archive[member]``."""
-        return f"{self.name}[{name}]"
+        """How errors name a member: ``archive[member]``, the member's name
+        :func:`~idxmnist.errors.printable` (it comes from the archive)."""
+        return f"{self.name}[{printable(name)}]"
 
     def __contains__(self, name: object) -> bool:
         return name in self._infos

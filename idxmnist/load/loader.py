@@ -39,7 +39,7 @@ from .. import config
 from ..datasets import labels, registry
 from ..datasets.layout import SPLITS, Arrays, as_tuple, pair_of
 from ..datasets.spec import DatasetSpec
-from ..errors import DownloadError, IdxError, warn
+from ..errors import DownloadError, IdxError, shown_url, warn
 from ..files import file_lock, not_regular, sweep, writable_by_others
 from ..store.kept import LOCK_NAME, find_verified, keep_copy
 from ..store.npzfile import load_npz, write_npz
@@ -168,7 +168,7 @@ def _build(
         source = _env_source(spec)
     if isinstance(source, str) and "://" in source and not download.is_url(source):
         raise DownloadError(
-            f"source: {source!r} is not a directory, a file nor a URL to download from "
+            f"source: '{shown_url(source)}' is not a directory, a file nor a URL to download from "
             "(http://, https:// or file://)"
         )
     store = config.cache_dir(cache_dir) / spec.subdir
