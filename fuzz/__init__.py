@@ -30,6 +30,7 @@ seed corpus (``fuzz/corpus/<harness>/``, written by ``fuzz/make_corpus.py``).
     python -m fuzz run idx_reader --seconds 3600
     python -m fuzz ci                          # what .ci/run runs: corpus + 2000 runs, seed 1
     python -m fuzz replay unpack crash-1234    # an input again, without atheris
+    python -m fuzz report                      # the runs recorded in .fuzz/, per harness
 """
 
 from __future__ import annotations
