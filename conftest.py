@@ -6,11 +6,14 @@
 * With ``IDXMNIST_NO_SKIPS=1`` (set by ``.ci/run``, where every optional
   backend and the data are installed) a skipped test is a failure: a run
   that skipped something has not tested it.
+* The header names the idxmnist under test: the checkout's, or the installed
+  wheel's when ``.ci/run`` runs the unpacked sdist's tests against it.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,12 @@ NO_SKIPS = "IDXMNIST_NO_SKIPS"
 
 def _no_skips() -> bool:
     return os.environ.get(NO_SKIPS, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def pytest_report_header(config):
+    import idxmnist
+
+    return f"idxmnist {idxmnist.__version__} from {Path(idxmnist.__file__).parent}"
 
 
 def pytest_collection_modifyitems(config, items):
