@@ -7,7 +7,10 @@ versions ``.ci/lowest.txt`` names. These tests keep those inputs true.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -98,3 +101,37 @@ def test_the_sdist_carries_what_the_tests_read():
     for line in ("graft tests", "graft benchmarks", "graft docs", "graft tools", "graft .ci"):
         assert line in manifest, line
     assert any(line.split()[:1] == ["include"] and "conftest.py" in line for line in manifest)
+
+
+def test_without_the_data_not_realdata_passes_with_ci_set(tmp_path):
+    """A packager's build (conda-forge's sets CI) has the sdist but none of the three folders:
+    ``-m "not realdata"`` must leave out every test that reads one (MNIST's files, QMNIST's
+    labels, the registry facts), or those fail there instead of being left out."""
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "facts").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDXMNIST_")}
+    env.update(
+        CI="true",
+        IDXMNIST_NO_SKIPS="1",
+        IDXMNIST_TEST_DATA=str(tmp_path / "mnist"),  # empty, and no qmnist/ beside it
+        IDXMNIST_REGISTRY_FACTS=str(tmp_path / "facts"),
+    )
+    files = [  # each reads the registry facts or QMNIST's labels in some tests, not in others
+        "tests/test_k49.py",
+        "tests/test_emnist.py",
+        "tests/datasets/test_review.py",
+        "tests/datasets/test_catalog.py",
+        "tests/cli/test_preview_reviewed.py",
+    ]
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not realdata"]
+        + files,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    last = r.stdout.strip().splitlines()[-1]
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert re.fullmatch(r"\d+ passed, \d+ deselected in .*", last), last
