@@ -119,15 +119,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from ..fetch.download import fetch_dataset  # each command imports only what it runs
+    from ..load.loader import stock  # each command imports only what it runs
 
     spec = registry.get(args.dataset)
     dest = args.dir if args.dir is not None else config.cache_dir() / spec.subdir
-    fetched = fetch_dataset(spec, dest)
-    status(
-        f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
-        f"({len(fetched.downloaded)} downloaded)"
-    )
+    before = {r.name for r in spec.remote_files if (dest / r.name).is_file()}
+    files = stock(spec, store=args.dir)
+    new = len({path for path in files.values() if path.name not in before})
+    status(f"{spec.name}: {len(spec.remote_files)} files verified in {dest} ({new} new)")
     say(dest)
     return 0
 
@@ -369,6 +368,11 @@ def parser() -> argparse.ArgumentParser:
     p = add("fetch", "download and verify a dataset's IDX files, print where they are", cmd_fetch)
     dataset_option(p, "mnist", "which dataset (default: mnist)")
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to put them (default: the cache)")
+    p.epilog = (
+        "Files already there are verified and kept; with $IDXMNIST_SOURCE (a folder,\n"
+        "an .npz/.zip/.tar, or a base URL) they come from there before the mirrors.\n\n"
+        + (p.epilog or "")
+    )
 
     p = add(
         "verify",
