@@ -223,6 +223,7 @@ def _check_lock(path: str) -> None:
 def _flock(path: str) -> int:
     """An open descriptor of ``path``, locked, that ``path`` still names."""
     import fcntl  # POSIX only
+
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     while True:
         _check_lock(path)
