@@ -5,6 +5,8 @@ module          its job
 ==============  ===============================================================
 ``transfer``    one URL into one resumable ``.part``: HTTP(S) with ``Range``,
                 or ``file://``; hashed while it streams
+``pace``        the time rules of one request, kept on its socket: the answer
+                within ``IDXMNIST_TIMEOUT``, then 16 KiB in every such span
 ``partial``     the ``.part`` files and their resume records
 ``tls``         which certificates https trusts, and what to say when that fails
 ``session``     the ``Session`` protocol the strategies receive; the steps they

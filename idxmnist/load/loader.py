@@ -184,22 +184,31 @@ def _stock(
     offline: bool | None,
     found: tuple[Path, ...],
 ) -> dict[str, Location]:
-    """Make ``store`` hold every verified file (see :func:`_build`); where each key's is."""
+    """Make ``store`` hold every verified file (see :func:`_build`); where each key's is.
+
+    A call that fails leaves no lock-only folder behind (:func:`files.untidy`).
+    """
     from ..fetch import download  # the fetch stage: only a cache miss needs it
 
-    mirrors, refused = _take_source(spec, store, source)
-    for path in found:
-        refused += _adopt(spec, store, path)
+    created = not store.exists()
     try:
-        fetched = download.fetch_dataset(spec, store, mirrors, offline=offline)
-    except DownloadError as exc:
-        if not refused:
-            raise
-        raise IdxError(
-            f"{'; '.join(refused)}: not used (not {spec.name}'s data, or damaged: fetch it "
-            f"again, or use its upstream file), and {store} holds no verified copy to stand "
-            f"in ({str(exc).splitlines()[0]})"
-        ) from exc
+        store.mkdir(parents=True, exist_ok=True)
+        mirrors, refused = _take_source(spec, store, source)
+        for path in found:
+            refused += _adopt(spec, store, path)
+        try:
+            fetched = download.fetch_dataset(spec, store, mirrors, offline=offline)
+        except DownloadError as exc:
+            if not refused:
+                raise
+            raise IdxError(
+                f"{'; '.join(refused)}: not used (not {spec.name}'s data, or damaged: fetch it "
+                f"again, or use its upstream file), and {store} holds no verified copy to stand "
+                f"in ({str(exc).splitlines()[0]})"
+            ) from exc
+    except BaseException:
+        untidy(store, LOCK_NAME, remove_folder=created)
+        raise
     return dict(fetched.files)
 
 
@@ -231,17 +240,12 @@ def stock(
         folder = config.cache_dir(cache_dir) / spec.subdir
         named = config.cache_path(spec.npz_name, cache_dir)
         found = (named,) if spec.transposed else (named, cache_file(named))
-    created = not folder.exists()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         locations = _stock(spec, folder, source, offline, found)
     except PermissionError:
         from ..fetch import download  # the fetch stage: only a cache miss needs it
 
         locations = dict(download.fetch_dataset(spec, folder, read_only=True).files)
-    except BaseException:
-        untidy(folder, LOCK_NAME, remove_folder=created)  # a failed call leaves no lock-only folder
-        raise
     return {key: loc for key, loc in locations.items() if isinstance(loc, Path)}
 
 
