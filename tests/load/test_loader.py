@@ -19,7 +19,7 @@ from idxmnist.load.loader import cached_name, load_arrays
 
 from ..support.arrays import KEYS, arrays, write_set
 from ..support.arrays import same as same_dict
-from ..support.helpers import listing
+from ..support.helpers import MNIST_FILES, listing
 from ..support.httpserver import FaultServer
 from ..support.readonly import run_on_readonly
 from ..support.synth import NAMES, make_dataset, same, with_files
@@ -238,6 +238,25 @@ def test_a_fifo_in_a_source_folder_is_skipped_with_why(call, mnist_dir, tmp_path
     fifo = folder / "train-labels-idx1-ubyte.gz"
     os.mkfifo(fifo)
     out = load_in_child(call, folder, tmp_path / "cache")  # never opened: no hang
-    why = f"{fifo}: a FIFO (named pipe), not a regular file"
-    assert out["error"] is not None and why in out["error"], out
+    why = f"(skipped {fifo}: a FIFO (named pipe), not a regular file"
+    assert out["error"] is not None and out["error"].startswith("FileNotFoundError: "), out
+    assert why in out["error"], out
     assert fifo.is_fifo()
+
+
+@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
+def test_a_fifo_under_a_preferred_name_is_skipped_for_the_real_file(call, mnist_dir, tmp_path):
+    import os
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in MNIST_FILES:
+        (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    fifo = folder / "train-labels-idx1-ubyte"  # the raw name, looked for before the .gz
+    os.mkfifo(fifo)
+    out = load_in_child(call, folder, tmp_path / "cache")
+    assert out["error"] is None, out
+    assert out["warnings"] == [
+        f"{fifo}: a FIFO (named pipe), not a regular file: idxmnist reads only regular files; "
+        "skipped"
+    ]
