@@ -194,6 +194,6 @@ def summary(
         state = "loads offline now" if have == len(remotes) else "not complete yet"
         lines.append(
             f"{spec.name}: {have} of {len(remotes)} files verified in "
-            f"{cache / spec.subdir} ({state})"
+            f"{printable(str(cache / spec.subdir))} ({state})"
         )
     return lines
