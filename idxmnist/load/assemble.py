@@ -128,15 +128,21 @@ def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[
             raise
         missing = exc
     root = Path(source_dir)
+    passed = ""
     for sub in SUBDIRS:
         archive = root / sub / spec.archive.file.name
-        if archive.is_file():
+        try:
+            why = not_regular(archive)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if why is None:
             return {
                 key: MemberRef(archive, spec.archive.member(f))
                 for key, f in zip(spec.keys, spec.files, strict=True)
             }
+        passed += f" (skipped {printable(str(archive))}: {why})"
     raise FileNotFoundError(
-        f"{missing}; or {spec.archive.file.name}, the archive that holds them"
+        f"{missing}; or {spec.archive.file.name}, the archive that holds them{passed}"
     ) from None
 
 
