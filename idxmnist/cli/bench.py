@@ -35,7 +35,7 @@ import numpy as np
 
 from ..datasets.layout import KEYS, as_dict
 from ..datasets.registry import DATASETS
-from ..errors import IdxError
+from ..errors import IdxError, describe
 from ..idx import compression, decode
 from ..mnist import build_npz, load_data, load_idx_dataset
 
@@ -381,7 +381,7 @@ def measure(
     """
     source = check_source(source)
     rounds = max(1, rounds)
-    log(f"bench: {source}, median of {rounds} rounds")
+    log(f"bench: {describe(source)}, median of {rounds} rounds")
     reference = keras_style(source)
     ours = as_dict(load_idx_dataset(source))
     if not same_arrays(ours, reference):

@@ -28,6 +28,7 @@ from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
 from ..errors import printable
 from ..files import open_regular
+from ..idx.digest import idx_digest
 from ..idx.reader import inspect_idx, read_idx
 from ..idx.ziparchive import ZipArchive
 from ..store.npzfile import NpyMember, corrupt_npz, npz_members, read_member
@@ -117,10 +118,16 @@ def describe_columns(labels: np.ndarray, spec: DatasetSpec) -> list[str]:
 def describe_idx(path: str | os.PathLike[str]) -> str:
     """One IDX file: type, shape, compression, sizes; label counts for labels.
 
+    The file is checked as :func:`~idxmnist.read_idx` checks it (its header
+    against its size, a compressed stream read through, in bounded chunks,
+    to its end): :class:`IdxError` for one that does not hold what it declares.
+
     A label matrix (QMNIST's ``(N, 8)`` int32) gets its columns named, with
     the range of values each holds, and the count of each class.
     """
-    info = inspect_idx(path)
+    info = inspect_idx(path)  # the header against the file's size, as read_idx checks it
+    if info.compression != "raw":  # and, as read_idx, that the stream holds all it declares
+        idx_digest(path)
     h = info.header
     text = (
         f"{printable(os.fspath(path))}: IDX {h.dtype.name} (type 0x{h.type_code:02X}) "

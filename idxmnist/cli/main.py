@@ -22,12 +22,12 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import config
 from ..datasets import registry
 from ..datasets.spec import Split
-from ..errors import DownloadError, IdxError, printable_lines
+from ..errors import DownloadError, IdxError, describe, printable, printable_lines
 
 __all__ = ["main", "parser", "status", "say", "error"]
 
@@ -89,7 +89,7 @@ def dataset_name(text: str) -> str:
 def directory(text: str) -> Path:
     path = Path(text).expanduser()
     if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: no such directory")
+        raise argparse.ArgumentTypeError(f"{printable(text)}: no such directory")
     return path
 
 
@@ -100,8 +100,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..mnist import build_npz  # each command imports only what it runs
 
     out = build_npz(args.source, args.out, compress=args.compress)
-    status(f"built {out} from {args.source}")
-    say(out)
+    status(f"built {describe(out)} from {describe(args.source)}")
+    say(describe(out))
     return 0
 
 
@@ -126,8 +126,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     before = {r.name for r in spec.remote_files if (dest / r.name).is_file()}
     files = stock(spec, store=args.dir)
     new = len({path for path in files.values() if path.name not in before})
-    status(f"{spec.name}: {len(spec.remote_files)} files verified in {dest} ({new} new)")
-    say(dest)
+    status(f"{spec.name}: {len(spec.remote_files)} files verified in {describe(dest)} ({new} new)")
+    say(describe(dest))
     return 0
 
 
@@ -144,10 +144,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         found, how = diagnose.expected_spec(folder, specs, catalog)
         if found is None:
             spec = registry.get("mnist")
-            status(f"no file in {folder} is a known dataset's; checking it as {spec.name}")
+            status(
+                f"no file in {describe(folder)} is a known dataset's; checking it as {spec.name}"
+            )
         else:
             spec = found
-            status(f"{folder} should hold {spec.name} ({how})")
+            status(f"{describe(folder)} should hold {spec.name} ({how})")
     findings = diagnose.check_dir(folder, spec, catalog)
     if args.repair:
         for line in diagnose.repair(folder, spec, findings, specs):
@@ -159,12 +161,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     bad = [f for f in findings if f.status == "bad"]
     missing = [f for f in findings if f.status == "missing"]
     if not present:
-        error(f"none of the {spec.name} files is in {folder}")
+        error(f"none of the {spec.name} files is in {describe(folder)}")
         return 1
     if bad or missing:
         what = ", ".join(f"{n} {w}" for n, w in ((len(bad), "bad"), (len(missing), "missing")) if n)
         fix = "" if args.repair else ": idxmnist verify --repair fixes what it can"
-        error(f"{spec.name} in {folder}: {what}{fix}")
+        error(f"{spec.name} in {describe(folder)}: {what}{fix}")
         return 1
     return 0
 
@@ -202,8 +204,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
     for spec in specs:
         for path, what in export_dataset(spec, args.layout, args.dir, cache_dir=args.cache_dir):
-            say(path)
-            status(f"{spec.name}: wrote {path} ({what})")
+            say(describe(path))
+            status(f"{spec.name}: wrote {describe(path)} ({what})")
     return 0
 
 
@@ -263,7 +265,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         out = preview.render_png(images, labels, rows, args.out)
         count = sum(len(r) for r in rows)
         status(f"wrote {count} {split} images, one row per class")
-        say(out)
+        say(describe(out))
         return 0
     classes = spec.class_names
     digits = all(name == str(label) for label, name in classes.items())
@@ -290,7 +292,7 @@ def _preview_reviewed(args: argparse.Namespace, images: Any, labels: Any) -> int
     )
     if args.out is not None:
         rows = [indices[i : i + 5] for i in range(0, len(indices), 5)]
-        say(preview.render_png(images, labels, rows, args.out, captions=captions))
+        say(describe(preview.render_png(images, labels, rows, args.out, captions=captions)))
         return 0
     width = shutil.get_terminal_size((80, 24)).columns
     print(preview.REVIEW_LEGEND)
@@ -301,9 +303,17 @@ def _preview_reviewed(args: argparse.Namespace, images: Any, labels: Any) -> int
 # -- the parser ---------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors made :func:`~idxmnist.errors.printable_lines`
+    (they quote what was typed). Its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable_lines(message))
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``idxmnist`` argument parser, with every subcommand."""
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="idxmnist",
         description="Load MNIST-style IDX datasets into NumPy; build and inspect mnist.npz.",
         epilog="examples:\n"
@@ -482,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args, extra = parser().parse_known_args(argv)
     if extra:  # reported by the subcommand, like its other usage errors
-        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.parser.error(f"unrecognized arguments: {' '.join(map(printable, extra))}")
     try:
         return int(args.func(args))
     except (IdxError, DownloadError, OSError) as exc:

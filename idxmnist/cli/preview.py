@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import describe
+
 if TYPE_CHECKING:
     from PIL import ImageFont  # Pillow: imported only when a PNG is written
 
@@ -330,7 +332,7 @@ def image_format(out: str | os.PathLike[str]) -> str:
     fmt = Image.registered_extensions().get(suffix)
     if fmt is None or fmt not in Image.SAVE:
         raise ValueError(
-            f"{os.fspath(out)}: cannot write a {suffix or 'suffix-less'} picture; "
+            f"{describe(out)}: cannot write a {suffix or 'suffix-less'} picture; "
             "name it .png (or .jpg, .webp, .gif, .bmp, .tiff)"
         )
     return fmt

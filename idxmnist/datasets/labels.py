@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import IdxError
 from .spec import DatasetSpec
 
-__all__ = ["record_dtype", "records", "named", "classes", "check_labels"]
+__all__ = ["record_dtype", "records", "named", "classes", "check_labels", "check_label_layout"]
 
 
 def record_dtype(spec: DatasetSpec) -> np.dtype:
@@ -73,6 +73,27 @@ def _span(lo: int, hi: int | None) -> str:
     return f"{lo}..{hi}" if hi is not None else f"{lo} or more"
 
 
+def check_label_layout(
+    dtype: np.dtype, shape: tuple[int, ...], spec: DatasetSpec, name: str
+) -> None:
+    """Raise :class:`IdxError` naming ``name`` unless labels of this dtype and shape can be
+    ``spec``'s: ``(N,)`` uint8, or its ``(N, len(columns))`` int32 label matrix.
+
+    Needs no values: it checks what a header declares, before anything is allocated.
+    """
+    if not spec.columns:
+        if dtype != np.uint8 or len(shape) != 1:
+            raise IdxError(f"{name}: expected 1-D uint8 labels, got {dtype} {shape}")
+        return
+    width = len(spec.columns)
+    if dtype != np.int32 or len(shape) != 2 or shape[1] != width:
+        raise IdxError(
+            f"{name}: expected an (N, {width}) int32 label matrix (columns "
+            f"{', '.join(c.name for c in spec.columns)}), got {dtype} {shape}; "
+            "the file holds other labels than this dataset's"
+        )
+
+
 def check_labels(y: np.ndarray, spec: DatasetSpec, name: str) -> None:
     """Raise :class:`IdxError` naming ``name`` unless ``y`` holds valid labels for ``spec``.
 
@@ -80,10 +101,9 @@ def check_labels(y: np.ndarray, spec: DatasetSpec, name: str) -> None:
     ``(N, len(columns))`` int32, each column within its range, the class
     column within the classes' range.
     """
+    check_label_layout(y.dtype, y.shape, spec, name)
     lo, hi = spec.label_range
     if not spec.columns:
-        if y.dtype != np.uint8 or y.ndim != 1:
-            raise IdxError(f"{name}: expected 1-D uint8 labels, got {y.dtype} {y.shape}")
         bad = _out_of_range(y, lo, hi)
         if bad is not None:
             raise IdxError(
@@ -91,13 +111,6 @@ def check_labels(y: np.ndarray, spec: DatasetSpec, name: str) -> None:
                 "this dataset's, or the file is damaged"
             )
         return
-    width = len(spec.columns)
-    if y.dtype != np.int32 or y.ndim != 2 or y.shape[1] != width:
-        raise IdxError(
-            f"{name}: expected an (N, {width}) int32 label matrix (columns "
-            f"{', '.join(c.name for c in spec.columns)}), got {y.dtype} {y.shape}; "
-            "the file holds other labels than this dataset's"
-        )
     for i, column in enumerate(spec.columns):
         clo, chi = column.lo, column.hi
         if i == 0:  # the class column: also within the classes

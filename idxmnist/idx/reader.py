@@ -409,9 +409,18 @@ def read_idx_header(source: Source) -> IdxHeader:
     return inspect_idx(source).header
 
 
-def inspect_idx(source: Source) -> IdxInfo:
-    """Header, container and stored size of an IDX file, reading only its start."""
-    with _opened(source) as (f, name, size):
-        kind, f = _sniff(f, size)
+def inspect_idx(source: Source, *, size: int | None = None) -> IdxInfo:
+    """Header, container and stored size of an IDX file, reading only its start.
+
+    The header is checked against the file's size as :func:`read_idx` checks
+    it (a raw file of another length, a compressed one too small to hold
+    it): an :class:`IdxError` (``TruncatedError`` when it is cut), never a
+    description of data that is not there. ``size``: the length of a stream
+    that cannot tell it (an archive member: its directory's size).
+    """
+    with _opened(source) as (f, name, known):
+        size = known if size is None else size
+        kind, f = _sniff(f, known)
         header = read_header(compression.Stream(f, kind, name))
+        _check_fits(header, kind, size, name)
         return IdxInfo(header, kind, size)

@@ -17,16 +17,18 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import numpy as np
 
-from ..datasets.labels import check_labels
+from ..datasets.labels import check_label_layout, check_labels
 from ..datasets.layout import KEYS, pair_of
 from ..datasets.spec import DatasetSpec, RemoteFile
-from ..errors import IdxError, in_words, printable
+from ..errors import IdxError, in_words, printable, warn
+from ..files import not_regular
 from ..idx import compression
-from ..idx.decode import Backend
-from ..idx.reader import read_idx, read_idx_from
+from ..idx.decode import Backend, resolve_backend
+from ..idx.reader import inspect_idx, read_idx, read_idx_from
 from ..idx.ziparchive import ZipArchive
 from ..store.kept import candidate_names
 from ..store.npzfile import NpyMember, load_npz
@@ -36,6 +38,7 @@ __all__ = [
     "find_sources",
     "read_arrays",
     "check_arrays",
+    "check_declared",
     "MemberRef",
     "Location",
 ]
@@ -65,22 +68,35 @@ def find_idx_files(source_dir: str | os.PathLike[str], stems: Mapping[str, str])
 
     ``stems`` maps each key to its file name without compression suffix (a
     registry entry's ``stems``). Raises ``FileNotFoundError`` naming what is
-    missing and what was looked for.
+    missing and what was looked for. A file under one of those names that is
+    not a regular file (a FIFO, a device, a folder) is never opened: it is
+    skipped, with a warning saying why, and named in the error if nothing
+    stands in for it.
     """
     root = Path(source_dir)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such directory (expected the dataset's files)")
+        raise FileNotFoundError(
+            f"{printable(str(root))}: no such directory (expected the dataset's files)"
+        )
     found: dict[str, Path] = {}
+    skipped: dict[Path, str] = {}
     where = root  # the directory the error names: the one holding a partial set, if any
     for sub in SUBDIRS:
         base = root / sub
         found = {}
         for key in stems:
             for name in candidate_names(stems[key]):
-                if (base / name).is_file():
+                try:
+                    why = not_regular(base / name)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if why is None:
                     found[key] = base / name
                     break
+                skipped[base / name] = why
         if len(found) == len(stems):
+            for path, why in skipped.items():
+                warn(f"{printable(str(path))}: {why}; skipped")
             return found
         if found:
             where = base
@@ -89,9 +105,11 @@ def find_idx_files(source_dir: str | os.PathLike[str], stems: Mapping[str, str])
     looked = "; ".join(
         f"{k}: {' or '.join(candidate_names(stems[k])[:2])} (.gz/.xz/.bz2 too)" for k in missing
     )
+    passed = "".join(f" (skipped {printable(str(p))}: {why})" for p, why in skipped.items())
     raise FileNotFoundError(
-        f"{where}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: {looked}. Put the "
-        f"{in_words(len(stems))} upstream files there (as downloaded, .gz is fine)"
+        f"{printable(str(where))}: missing {'IDX ' if len(stems) == len(KEYS) else ''}files: "
+        f"{looked}{passed}. Put the {in_words(len(stems))} upstream files there (as downloaded, "
+        ".gz is fine)"
     )
 
 
@@ -110,19 +128,73 @@ def find_sources(source_dir: str | os.PathLike[str], spec: DatasetSpec) -> dict[
             raise
         missing = exc
     root = Path(source_dir)
+    passed = ""
     for sub in SUBDIRS:
         archive = root / sub / spec.archive.file.name
-        if archive.is_file():
+        try:
+            why = not_regular(archive)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if why is None:
             return {
                 key: MemberRef(archive, spec.archive.member(f))
                 for key, f in zip(spec.keys, spec.files, strict=True)
             }
+        passed += f" (skipped {printable(str(archive))}: {why})"
     raise FileNotFoundError(
-        f"{missing}; or {spec.archive.file.name}, the archive that holds them"
+        f"{missing}; or {spec.archive.file.name}, the archive that holds them{passed}"
     ) from None
 
 
 # -- checks -------------------------------------------------------------------------------
+
+
+#: what is known of an array before it is read: its shape and dtype (from its file's header)
+Declared = tuple[tuple[int, ...], np.dtype]
+
+
+def check_declared(
+    declared: Mapping[str, Declared], names: Mapping[str, str], spec: DatasetSpec
+) -> None:
+    """Check that arrays of these shapes and dtypes can form ``spec``; raise IdxError if not.
+
+    What needs no values: images ``(N, h, w)`` uint8, labels of the entry's
+    layout, as many labels as images, each split's published size, images
+    of one shape. Checked on the headers before anything is allocated (so a
+    header declaring 400 million labels is refused at once), and again on
+    the arrays read. ``declared`` holds the keys to check (a key of a file
+    whose header is not read up front is left out).
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    for split in spec.splits:
+        xr, yr = pair_of(split.name)
+        if xr in declared:
+            (xs, xd) = declared[xr]
+            if xd != np.uint8 or len(xs) != 3:
+                raise IdxError(f"{names[xr]}: expected 3-D uint8 images, got {xd} {xs}")
+            shapes[xr] = xs[1:]
+        if yr in declared:
+            check_label_layout(declared[yr][1], declared[yr][0], spec, names[yr])
+        if xr in declared and yr in declared:
+            nx, ny = declared[xr][0][0], declared[yr][0][0]
+            if nx != ny:
+                raise IdxError(
+                    f"{names[xr]} holds {nx} images but {names[yr]} holds {ny} "
+                    "labels; the files do not belong together"
+                )
+        for key, what in ((xr, "images"), (yr, "labels")):
+            if split.count is not None and key in declared and declared[key][0][0] != split.count:
+                raise IdxError(
+                    f"{names[key]}: holds {declared[key][0][0]} {what}; {spec.name}'s "
+                    f"{split.name} split has {split.count}: the files are not {spec.name}'s "
+                    "(another split?) or are cut short; fetch them again"
+                )
+    if len(set(shapes.values())) > 1:
+        (xa, sa), *rest = shapes.items()
+        xb, sb = next((x, s) for x, s in rest if s != sa)  # the first that disagrees
+        raise IdxError(
+            f"{names[xa]} holds {sa} images but {names[xb]} holds {sb}; they do not belong together"
+        )
 
 
 def check_arrays(
@@ -132,33 +204,13 @@ def check_arrays(
 
     ``names`` maps each key to the file (or npz member) it came from. Everything
     the entry says is checked: each split's published size, labels in its range
-    or its label matrix's columns, images of one shape.
+    or its label matrix's columns, images of one shape (:func:`check_declared`,
+    then the labels' values).
     """
-    shapes: dict[str, tuple[int, ...]] = {}
+    check_declared({k: (a.shape, a.dtype) for k, a in arrays.items()}, names, spec)
     for split in spec.splits:
-        xr, yr = pair_of(split.name)
-        x, y = arrays[xr], arrays[yr]
-        if x.dtype != np.uint8 or x.ndim != 3:
-            raise IdxError(f"{names[xr]}: expected 3-D uint8 images, got {x.dtype} {x.shape}")
-        check_labels(y, spec, names[yr])
-        if len(x) != len(y):
-            raise IdxError(
-                f"{names[xr]} holds {len(x)} images but {names[yr]} holds {len(y)} "
-                "labels; the files do not belong together"
-            )
-        if split.count is not None and len(x) != split.count:
-            raise IdxError(
-                f"{names[xr]}: holds {len(x)} images; {spec.name}'s {split.name} split has "
-                f"{split.count}: the files are not {spec.name}'s (another split?) or are cut "
-                "short; fetch them again"
-            )
-        shapes[xr] = x.shape[1:]
-    if len(set(shapes.values())) > 1:
-        (xa, sa), *rest = shapes.items()
-        xb, sb = next((x, s) for x, s in rest if s != sa)  # the first that disagrees
-        raise IdxError(
-            f"{names[xa]} holds {sa} images but {names[xb]} holds {sb}; they do not belong together"
-        )
+        _, yr = pair_of(split.name)
+        check_labels(arrays[yr], spec, names[yr])
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -203,6 +255,20 @@ def _read_npz_array(path: Path, spec: DatasetSpec, key: str) -> np.ndarray:
 def _read_member(ref: MemberRef, backend: Backend, transpose: bool) -> np.ndarray:
     with ZipArchive(ref.archive).open(ref.member) as f:
         return read_idx_from(f, f.name, f.size, backend=backend, transpose=transpose)
+
+
+def _declared(spec: DatasetSpec, source: Location) -> Declared | None:
+    """The shape and dtype an IDX file's header declares (checked against the file's size,
+    as :func:`~idxmnist.read_idx` checks it); None for a Kuzushiji-style npz, whose
+    reader checks its member's header itself."""
+    if isinstance(source, MemberRef):
+        with ZipArchive(source.archive).open(source.member) as f:
+            header = inspect_idx(cast(BinaryIO, f), size=f.size).header  # unseekable
+    elif spec.container == "npz":
+        return None
+    else:
+        header = inspect_idx(source).header
+    return header.shape, header.dtype
 
 
 def _reader(
@@ -277,11 +343,15 @@ def read_arrays(
     whole (a split's ``rows`` are applied by the loader). Raises
     :class:`IdxError` naming the file (and member) that is wrong.
     """
+    resolve_backend(backend, 0, 1)  # a bad name is refused before any file is opened
+    names = {k: str(sources[k]) for k in spec.keys}
+    declared = {k: d for k in spec.keys if (d := _declared(spec, sources[k])) is not None}
+    check_declared(declared, names, spec)  # before anything is allocated
     jobs = {k: _reader(spec, k, sources[k], upright, backend) for k in spec.keys}
     sizes = {k: _size(sources[k], f) for k, f in zip(spec.keys, spec.files, strict=True)}
     # members of an archive stream (never libdeflate's whole-buffer path), and
     # images turned upright keep the second core for their transpose: one at a time
     serial = upright and spec.transposed or any(isinstance(s, MemberRef) for s in sources.values())
     arrays = _run_all(jobs, sizes, parallel=not serial)
-    check_arrays(arrays, {k: str(sources[k]) for k in spec.keys}, spec)
+    check_arrays(arrays, names, spec)
     return arrays

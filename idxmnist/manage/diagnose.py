@@ -30,7 +30,7 @@ from typing import Literal
 
 from .. import config
 from ..datasets.spec import DatasetSpec, RemoteFile
-from ..errors import DownloadError, printable
+from ..errors import DownloadError, describe, printable
 from ..fetch import download
 from ..files import file_lock
 from ..store.identify import EMPTY, HTML, Catalog, Known
@@ -166,19 +166,20 @@ def _move_to_its_folder(f: Finding, folder: Path, specs: Iterable[DatasetSpec]) 
     assert f.other is not None
     other = f.other
     if folder.name not in {s.subdir for s in specs}:
-        return f"kept {f.path}: it is {other.describe()}; move it yourself"
+        return f"kept {describe(f.path)}: it is {other.describe()}; move it yourself"
     home = folder.parent / other.spec.subdir
     home.mkdir(exist_ok=True)
     with file_lock(home / LOCK_NAME):
         have, _ = find_verified(home, other.remote, Learnt(home))
         if have is not None:
             return (
-                f"kept {f.path}: {other.describe()}, which {have} already holds, verified "
+                f"kept {describe(f.path)}: {other.describe()}, which {describe(have)} already "
+                "holds, verified "
                 "(a duplicate: idxmnist removes no file that verifies; remove it yourself)"
             )
         target = home / other.install_name
         os.replace(f.path, target)
-    return f"moved {f.path} -> {target}: it is {other.describe()}"
+    return f"moved {describe(f.path)} -> {describe(target)}: it is {other.describe()}"
 
 
 def repair(
@@ -204,11 +205,15 @@ def repair(
         target = folder / f.other.install_name
         if slot is None and not target.exists():
             os.replace(f.path, target)
-            actions.append(f"renamed {f.path} -> {target}: it is {f.other.describe()}")
+            actions.append(
+                f"renamed {describe(f.path)} -> {describe(target)}: it is {f.other.describe()}"
+            )
     for f in findings:
         if f.status == "ok" and f.rename and not (folder / f.rename).exists():
             os.replace(f.path, folder / f.rename)
-            actions.append(f"renamed {f.path} -> {folder / f.rename} (valid by content)")
+            actions.append(
+                f"renamed {describe(f.path)} -> {describe(folder / f.rename)} (valid by content)"
+            )
     urls = download.mirrors_for(spec) if mirrors is None else mirrors
     if config.offline(offline):
         urls = tuple(u for u in urls if u.lower().startswith("file:"))
@@ -223,7 +228,9 @@ def repair(
                 for path, why in dict(bad).items():
                     if path.exists() and path != have:
                         path.unlink()
-                        actions.append(f"removed {path}: {why}; {have.name} is the verified copy")
+                        actions.append(
+                            f"removed {describe(path)}: {why}; {have.name} is the verified copy"
+                        )
                 continue
             try:
                 if not urls:
@@ -236,16 +243,18 @@ def repair(
                     if path in nodata or path.stat().st_size == 0:
                         path.unlink()
                         why = nodata.get(path, "empty")
-                        actions.append(f"removed {path}: it held no data ({why})")
+                        actions.append(f"removed {describe(path)}: it held no data ({why})")
                     else:
-                        actions.append(f"kept {path}: no verified copy to replace it ({first})")
+                        actions.append(
+                            f"kept {describe(path)}: no verified copy to replace it ({first})"
+                        )
                 if not bad:
-                    actions.append(f"still missing {folder / remote.name}: {first}")
+                    actions.append(f"still missing {describe(folder / remote.name)}: {first}")
                 continue
             replaced = " (replacing the bad file of that name)" if got in dict(bad) else ""
-            actions.append(f"fetched {got}, verified{replaced}")
+            actions.append(f"fetched {describe(got)}, verified{replaced}")
             for path, _ in bad:
                 if path != got and path.exists():
                     path.unlink()
-                    actions.append(f"removed {path}: replaced by {got.name}")
+                    actions.append(f"removed {describe(path)}: replaced by {got.name}")
     return actions

@@ -34,7 +34,7 @@ from pathlib import Path
 from .. import config
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
-from ..errors import IdxError, printable
+from ..errors import IdxError, printable, reason_of
 from ..files import CHUNK, file_lock, open_regular, sweep, temporary, work_dir
 from ..store import unpack
 from ..store.identify import Catalog, Known, Unknown
@@ -120,6 +120,8 @@ class _Importer:
             kind = None if isinstance(first, Known) else unpack.kind_of(path)
         except OSError as exc:
             return [Outcome(source, reason=f"cannot be read ({exc.strerror or exc})")]
+        except IdxError as exc:  # not a regular file (a FIFO, a device): never opened
+            return [Outcome(source, reason=reason_of(exc, source))]
         if kind is not None:  # an archive that is not itself a registered file: its members
             return self.archive(path, kind)
         if isinstance(first, Unknown):
@@ -192,6 +194,6 @@ def summary(
         state = "loads offline now" if have == len(remotes) else "not complete yet"
         lines.append(
             f"{spec.name}: {have} of {len(remotes)} files verified in "
-            f"{cache / spec.subdir} ({state})"
+            f"{printable(str(cache / spec.subdir))} ({state})"
         )
     return lines

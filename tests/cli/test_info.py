@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -131,3 +132,92 @@ def test_info_lists_the_archive_and_what_pins_each_member(tmp_path, registered, 
             rf"gzip/{name}\s+{part}\s+{size:,} B  emnist_letters, its pinned size", out
         ), name
     assert re.search(r"gzip/emnist-letters-mapping\.txt\s+deflated\s+[\d,]+ B\n", out + "\n")
+
+
+# -- hostile input (issue 19, rows 1 and 8) ----------------------------------------------------
+
+INJECTED = "recognised  mnist t10k-labels-idx1-ubyte (by container sha256) -> /etc/passwd"
+HOSTILE = f"evil\x1b[31m\n{INJECTED}"
+
+
+def run_info(*paths):
+    from ..support.helpers import run_cli_from_repo
+
+    return run_cli_from_repo("info", *paths)
+
+
+def idx_header(code: int, *dims: int) -> bytes:
+    """An IDX header, by ``struct`` alone."""
+    import struct
+
+    return struct.pack(f">HBB{len(dims)}I", 0, code, len(dims), *dims)
+
+
+def test_info_shows_hostile_names_escaped_one_line_each(tmp_path):
+    import zipfile
+
+    idx = idx_header(0x08, 3) + bytes([0, 2, 2])
+    named = tmp_path / f"y\x1b[31m\n{INJECTED.split('/')[0]}"
+    named.write_bytes(idx)
+    bad = tmp_path / "bad\x1b[2J\nrecognised  it all"
+    bad.write_bytes(b"not IDX at all")
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(HOSTILE, idx)
+        zf.writestr("fine.txt", b"hello")
+    npz = tmp_path / "m.npz"
+    with zipfile.ZipFile(npz, "w") as zf:  # an npz member named to inject a line
+        buf = io.BytesIO()
+        np.save(buf, np.array([0, 2, 2], dtype=np.uint8))
+        zf.writestr(f"y_\x1b[31m\n{INJECTED}.npy", buf.getvalue())
+    r = run_info(named, bad, archive, npz)
+    assert r.returncode == 1  # the bad file
+    for out in (r.stdout, r.stderr):
+        assert "\x1b" not in out
+        assert not any(line.startswith(("recognised", INJECTED)) for line in out.splitlines())
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"{tmp_path}/y\\x1b[31m\\nrecognised  mnist t10k-labels-idx1")
+    assert lines[0].endswith(": IDX uint8 (type 0x08) shape (3,), raw, 11 B stored, 11 B raw")
+    assert lines[1] == "  label counts  0:1 1:0 2:2"
+    assert lines[2].startswith(f"{archive}: zip archive, 2 members, ")
+    assert lines[3].startswith("  evil\\x1b[31m\\nrecognised  mnist t10k-labels-idx1-ubyte ")
+    assert lines[4].startswith("  fine.txt ")
+    assert lines[5].startswith(f"{npz}: npz, 1 members, ")
+    assert lines[6].startswith("  y_\\x1b[31m\\nrecognised  mnist t10k-labels-idx1-ubyte ")
+    assert lines[7].strip() == "label counts  0:1 1:0 2:2"
+    assert len(lines) == 8
+    (error,) = r.stderr.splitlines()
+    assert error.startswith(f"idxmnist: error: {tmp_path}/bad\\x1b[2J\\nrecognised  it all: ")
+
+
+def hostile_headers(tmp_path):
+    """info's three liars: a raw file claiming 3 TB, raw images cut in half, an xz claiming 4 GB."""
+    import gzip
+    import lzma
+
+    claims = tmp_path / "claims-3tb-idx3-ubyte"
+    claims.write_bytes(idx_header(0x08, 60000, 28, 28 * 65536) + bytes(64))
+    assert len(claims.read_bytes()) == 80
+    images = idx_header(0x08, 100, 28, 28) + bytes(range(256)) * 306 + bytes(64)
+    assert len(images) == 16 + 100 * 28 * 28
+    cut = tmp_path / "cut-idx3-ubyte"
+    cut.write_bytes(images[: len(images) // 2])
+    xz = tmp_path / "claims-4gb-idx3-ubyte.xz"
+    xz.write_bytes(lzma.compress(idx_header(0x08, 1 << 16, 256, 256)))
+    assert len(xz.read_bytes()) < 100
+    packed = gzip.compress(images)
+    cut_gz = tmp_path / "cut-idx3-ubyte.gz"
+    cut_gz.write_bytes(packed[: len(packed) // 2])
+    return {"3 TB": claims, "cut in half": cut, "4 GB xz": xz, "gzip cut in half": cut_gz}
+
+
+@pytest.mark.parametrize("case", ["3 TB", "cut in half", "4 GB xz", "gzip cut in half"])
+def test_info_refuses_a_header_that_declares_more_than_the_file_holds(case, tmp_path):
+    path = hostile_headers(tmp_path)[case]
+    with pytest.raises(IdxError) as read:  # what read_idx says of it: info says the same
+        idxmnist.read_idx(path)
+    r = run_info(path)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout == ""
+    assert r.stderr == f"idxmnist: error: {read.value}\n"
+    assert str(path) in r.stderr

@@ -252,3 +252,41 @@ def test_fetch_takes_the_files_from_idxmnist_source_offline(mnist_dir, tmp_path,
         again = run(*argv, env=env)
         assert again.returncode == 0 and "(0 new)" in again.stderr, again.stderr
     assert {p.name for p in mnist_dir.iterdir()} >= set(NAMES)  # the source is left as it was
+
+
+# -- names from outside stay on their own line (issue 19, row 1) -------------------------------
+
+#: a folder name that would colour the terminal and, printed raw, add a line of its own
+HOSTILE = "mnist\x1b[31m\nrecognised  mnist t10k-labels-idx1-ubyte (by container sha256) -> "
+
+
+def shown_safely(*results) -> None:
+    for r in results:
+        for out in (r.stdout, r.stderr):
+            assert "\x1b" not in out, out
+            assert not any(line.startswith("recognised") for line in out.splitlines()), out
+
+
+def test_folder_names_are_escaped_in_every_line_of_build_and_verify(src, tmp_path, env):
+    hostile = tmp_path / HOSTILE
+    hostile.mkdir()
+    (hostile / NAMES[1]).write_bytes(b"")  # an empty leftover: --repair removes it
+    (hostile / NAMES[3]).write_bytes(b"<!DOCTYPE html><html>Forbidden</html>")
+    shown = f"{tmp_path}/mnist\\x1b[31m\\nrecognised  mnist t10k-labels-idx1-ubyte"
+    verify = run("verify", hostile, "--dataset", "mnist", "--repair", env=env)
+    assert verify.returncode == 1
+    lines = verify.stdout.splitlines() + verify.stderr.splitlines()
+    assert len([line for line in lines if shown in line]) >= 6, lines  # each on its own line
+    assert any(line.startswith(f"idxmnist: removed {shown}") for line in lines), lines
+    assert any(line.startswith(f"idxmnist: still missing {shown}") for line in lines), lines
+    build = run("build", "--source", src, "--out", hostile / "out.npz", env=env)
+    assert build.returncode == 0, build.stderr
+    assert build.stdout.startswith(shown) and build.stdout.count("\n") == 1
+    assert build.stderr.startswith(f"idxmnist: built {shown}") and build.stderr.count("\n") == 1
+    missing = run("verify", tmp_path / "gone\x1b[31m\nrecognised  it all", env=env)
+    usage_error(missing, "verify")
+    assert missing.stderr.splitlines()[-1] == (
+        f"idxmnist verify: error: argument DIR: {tmp_path}/gone\\x1b[31m\\nrecognised  it all: "
+        "no such directory"
+    )
+    shown_safely(verify, build, missing)

@@ -251,6 +251,21 @@ def test_find_sources_names_the_files_and_the_archive_when_neither_is_there(tmp_
     )
 
 
+def test_a_fifo_in_the_archives_place_is_named_never_opened(tmp_path):
+    import os
+
+    spec = registry.get("emnist_letters")
+    fifo = tmp_path / "gzip.zip"
+    os.mkfifo(fifo)
+    with pytest.raises(FileNotFoundError) as info:
+        find_sources(tmp_path, spec)
+    assert str(info.value).endswith(
+        f"or gzip.zip, the archive that holds them (skipped {fifo}: a FIFO (named pipe), not "
+        "a regular file: idxmnist reads only regular files)"
+    )
+    assert fifo.is_fifo()
+
+
 # -- reading: the backend and the sizes handed on ----------------------------------------------
 
 

@@ -19,7 +19,7 @@ from idxmnist.load.loader import cached_name, load_arrays
 
 from ..support.arrays import KEYS, arrays, write_set
 from ..support.arrays import same as same_dict
-from ..support.helpers import listing
+from ..support.helpers import MNIST_FILES, listing
 from ..support.httpserver import FaultServer
 from ..support.readonly import run_on_readonly
 from ..support.synth import NAMES, make_dataset, same, with_files
@@ -149,3 +149,114 @@ def test_an_unlockable_cache_directory_warns_and_still_works(tmp_path, registere
         data = idxmnist.load_data(source=tmp_path / "src", cache_dir=tmp_path / "cache")
     assert same_dict(data, want)
     assert same_dict(idxmnist.load_data(cache_dir=tmp_path / "cache"), want)  # and it was cached
+
+
+# -- a hostile source folder (issue 19, rows 4 and 7): each load in its own process, with a deadline
+
+SOURCE_CHILD = """
+import json, sys, tracemalloc, warnings
+import idxmnist
+call, folder, cache = sys.argv[1:4]
+tracemalloc.start()  # NumPy reports its arrays to it: an allocation counts untouched pages too
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        if call == "load_data":
+            idxmnist.load_data(source=folder, cache_dir=cache, offline=True)
+        else:
+            idxmnist.load_idx_dataset(folder)
+        out = {"error": None}
+    except Exception as exc:
+        out = {"error": f"{type(exc).__name__}: {exc}"}
+out["warnings"] = [str(w.message) for w in caught]
+out["peak_kb"] = tracemalloc.get_traced_memory()[1] // 1024
+print(json.dumps(out))
+"""
+
+
+def load_in_child(call: str, folder, cache) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    from ..support.helpers import child_env
+
+    env = {k: v for k, v in child_env().items() if not k.startswith("IDXMNIST_")}
+    env["PYTHONPATH"] = child_env()["PYTHONPATH"]
+    r = subprocess.run(
+        [sys.executable, "-c", SOURCE_CHILD, call, str(folder), str(cache)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a FIFO opened for reading would block here for ever
+    )
+    assert r.stdout, r.stderr
+    return json.loads(r.stdout)
+
+
+def label_bomb() -> bytes:
+    """A bz2 IDX labels file of a few hundred bytes whose header declares 400 million labels."""
+    import bz2
+    import random
+    import struct
+
+    rng = random.Random(19)
+    labels = bytes(rng.randrange(10) for _ in range(400))
+    data = bz2.compress(struct.pack(">HBBI", 0, 0x08, 1, 400_000_000) + labels)
+    # too large for the container bound alone (bz2: 4 Mi times its size) to refuse
+    assert 100 < len(data) < 400 and data[:3] == b"BZh", len(data)
+    return data
+
+
+@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
+def test_a_label_header_declaring_400_million_is_refused_before_allocating(
+    call, mnist_dir, tmp_path
+):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):  # fmt: skip
+        (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    bomb = folder / "train-labels-idx1-ubyte.bz2"
+    bomb.write_bytes(label_bomb())
+    out = load_in_child(call, folder, tmp_path / "cache")
+    # the 400 MB array is never allocated (474 MB peak before), nor anything read
+    assert out["peak_kb"] < 20_000, out
+    assert out["error"] is not None and out["error"].startswith("IdxError: "), out
+    assert str(bomb) in out["error"] and "400000000" in out["error"]
+
+
+@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
+def test_a_fifo_in_a_source_folder_is_skipped_with_why(call, mnist_dir, tmp_path):
+    import os
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):  # fmt: skip
+        (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    fifo = folder / "train-labels-idx1-ubyte.gz"
+    os.mkfifo(fifo)
+    out = load_in_child(call, folder, tmp_path / "cache")  # never opened: no hang
+    why = f"(skipped {fifo}: a FIFO (named pipe), not a regular file"
+    assert out["error"] is not None and out["error"].startswith("FileNotFoundError: "), out
+    assert why in out["error"], out
+    assert fifo.is_fifo()
+
+
+@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
+def test_a_fifo_under_a_preferred_name_is_skipped_for_the_real_file(call, mnist_dir, tmp_path):
+    import os
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in MNIST_FILES:
+        (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    fifo = folder / "train-labels-idx1-ubyte"  # the raw name, looked for before the .gz
+    os.mkfifo(fifo)
+    out = load_in_child(call, folder, tmp_path / "cache")
+    assert out["error"] is None, out
+    assert out["warnings"] == [
+        f"{fifo}: a FIFO (named pipe), not a regular file: idxmnist reads only regular files; "
+        "skipped"
+    ]

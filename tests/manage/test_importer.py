@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import tarfile
 import zipfile
 
@@ -182,3 +183,58 @@ def test_an_encrypted_member_is_skipped_and_the_others_are_still_imported(tmp_pa
         assert got.known is not None and got.installed == tmp_path / "cache" / "synth" / name
         assert got.installed.read_bytes() == files[name]
     assert not (tmp_path / "cache" / "synth" / NAMES[0]).exists()
+
+
+# -- hostile names and special files (issue 19, rows 1 and 7) ----------------------------------
+
+#: a name that would colour the terminal and, printed raw, add a line of its own
+INJECTED = "recognised  mnist t10k-labels-idx1-ubyte (by container sha256) -> /etc/passwd"
+HOSTILE = f"evil\x1b[31m\n{INJECTED}"
+
+
+def test_hostile_names_are_shown_escaped_one_line_each(mnist_dir, tmp_path):
+    src, cache = tmp_path / "src", tmp_path / "cache"
+    labels = (mnist_dir / MNIST_FILES[3]).read_bytes()
+    # a file name cannot hold "/", so the folders on the way spell the injected line
+    *dirs, last = HOSTILE.split("/")
+    deep = src.joinpath(*dirs)
+    deep.mkdir(parents=True)
+    (deep / last).write_bytes(labels)  # the real file: recognised, under its hostile name
+    (src / "junk\x1b]0;title\x07\rskipped").write_bytes(b"hello")
+    with zipfile.ZipFile(src / "a.zip", "w") as zf:
+        zf.writestr(HOSTILE, labels)
+        zf.writestr(f"note\x1b[2J\n{INJECTED}.txt", b"hello")
+    with tarfile.open(src / "b.tar", "w", format=tarfile.PAX_FORMAT) as tf:
+        info = tarfile.TarInfo(HOSTILE)
+        info.size = len(labels)
+        tf.addfile(info, io.BytesIO(labels))
+    r = run_cli("import", src, cache=cache)
+    assert r.returncode == 0, r.stderr
+    for out in (r.stdout, r.stderr):
+        assert "\x1b" not in out and "\r" not in out and "\x07" not in out
+        assert not any(line.startswith(INJECTED) for line in out.splitlines())
+    lines = r.stdout.splitlines()
+    assert len(lines) == 5  # the folder's two files, the zip's two members, the tar's one
+    assert all(line.startswith((f"recognised  {src}/", f"skipped     {src}/")) for line in lines)
+    shown = "evil\\x1b[31m\\nrecognised  mnist t10k-labels-idx1-ubyte"
+    assert sum(shown in line and line.startswith("recognised") for line in lines) == 3
+    assert any("junk\\x1b]0;title\\x07\\rskipped" in line for line in lines)
+    assert any("note\\x1b[2J\\nrecognised" in line for line in lines)
+
+
+def test_a_fifo_in_an_imported_folder_is_skipped_with_why(mnist_dir, tmp_path):
+    src, cache = tmp_path / "src", tmp_path / "cache"
+    src.mkdir()
+    (src / MNIST_FILES[3]).write_bytes((mnist_dir / MNIST_FILES[3]).read_bytes())
+    os.mkfifo(src / MNIST_FILES[1])  # opened for reading, it would block for ever
+    os.mkfifo(src / "pipe.tar")
+    r = run_cli("import", src, cache=cache)  # run_cli's deadline: a hang fails the test
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    for fifo in (MNIST_FILES[1], "pipe.tar"):
+        (line,) = [line for line in lines if line.startswith(f"skipped     {src / fifo}: ")]
+        assert line.endswith(": a FIFO (named pipe), not a regular file: idxmnist reads only "
+                             "regular files")  # fmt: skip
+    assert f"recognised  {src / MNIST_FILES[3]}: mnist t10k-labels" in r.stdout
+    assert "recognised 1 of 3 files; installed 1" in r.stderr
+    assert (src / MNIST_FILES[1]).is_fifo()  # left as it was
