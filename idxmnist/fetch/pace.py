@@ -8,9 +8,10 @@
   server sending its headers a byte at a time is cut off at ``T``.
 * **the body**: in every span of ``T`` seconds at least :data:`MIN_BYTES`
   (16 KiB) arrive, or the rest of the body if less is left. A body slower
-  than that fails as *too slow* (a stalled one as *stalled*), however many
-  bytes each read brings: a socket timeout alone restarts with every byte,
-  so one byte every half second would never time out.
+  than that fails as *too slow* (one silent for half a span or more as
+  *stalled*), however many bytes each read brings: a socket timeout alone
+  restarts with every byte, so one byte every half second would never time
+  out.
 
 So a body of ``n`` bytes takes at most ``T * ceil(n / 16 KiB)`` seconds,
 and a mirror that answers slower is left for the next one. The rules are
@@ -42,7 +43,8 @@ MIN_BYTES = 16 << 10
 class SlowError(TimeoutError):
     """A rule of :class:`Pace` was broken; the message says which, in words.
 
-    ``stalled``: not a byte of the body came in the last span (else some did, too few).
+    ``stalled``: no byte of the body came in the last half of the span or more (else
+    bytes keep coming, too few).
     """
 
     def __init__(self, message: str, *, stalled: bool = False) -> None:
@@ -60,11 +62,13 @@ class Pace:
         self._left: int | None = None  # bytes of the body still to come, if announced
         self._since = 0.0  # when the current span of the body started
         self._got = 0  # bytes received in it
+        self._last = 0.0  # when the last byte of the body arrived (or the span started)
 
     def start_body(self, length: int | None) -> None:
         """The headers are in; from now on the body's rate counts (``length``: announced)."""
         self._body, self._left = True, length
         self._since, self._got = time.monotonic(), 0
+        self._last = self._since
 
     def timeout(self) -> float:
         """Seconds the next read may wait; :class:`SlowError` if none are left."""
@@ -81,7 +85,9 @@ class Pace:
         return left
 
     def _too_slow(self) -> SlowError:
-        if self._got == 0:
+        # a few bytes, then silence for half the span or more, is a stall, not a slow body:
+        # whether a body's first bytes came with the headers must not change the verdict
+        if self._got == 0 or time.monotonic() - self._last >= self.seconds / 2:
             return SlowError(f"timed out after {self.seconds:g} s (stalled)", stalled=True)
         return SlowError(
             f"too slow: {self._got} bytes in {self.seconds:g} s, fewer than the "
@@ -93,6 +99,8 @@ class Pace:
         if not self._body:
             return
         self._got += count
+        if count:
+            self._last = time.monotonic()
         need = MIN_BYTES if self._left is None else min(MIN_BYTES, self._left)
         if self._got >= need:  # this span kept the rule: the next one starts now
             if self._left is not None:
