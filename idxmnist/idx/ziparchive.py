@@ -137,7 +137,7 @@ def refuse_overlaps(infos: list[Any], name: str) -> None:
     160 MiB member: 32 GB from 169 KB). The names are shown :func:`printable`.
     """
     spans = sorted((_extent(info), i) for i, info in enumerate(infos))
-    reach, widest = -1, -1  # the furthest end so far, and whose it is
+    reach, widest = 0, -1  # the furthest end so far, and whose it is (offsets may be < 0)
     for (start, end), i in spans:
         if widest >= 0 and start < reach:
             first, second = infos[widest], infos[i]
@@ -152,7 +152,7 @@ def refuse_overlaps(infos: list[Any], name: str) -> None:
                 f"{name}: a damaged zip archive (its entries {a} and {b} overlap: {where}); "
                 "overlapping entries are refused (a zip bomb)"
             )
-        if end > reach:
+        if widest < 0 or end > reach:
             reach, widest = end, i
 
 

@@ -623,3 +623,24 @@ def test_crc_of_each_inflater_is_the_same(monkeypatch, tmp_path):
     monkeypatch.setattr(compression, "libdeflate", lambda: None)
     assert ziparchive._crc32()(DATA, 0) == zlib.crc32(DATA)
     assert read(path, "d") == DATA
+
+
+@pytest.mark.parametrize("shift", [0, -10_000])  # zipfile's offsets can lie before the file
+def test_overlaps_are_found_wherever_the_offsets_lie(shift):
+    from idxmnist.idx.ziparchive import refuse_overlaps
+
+    def entry(name: str, offset: int, size: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name)
+        info.header_offset, info.compress_size = offset + shift, size
+        return info
+
+    side_by_side = [entry("a", 0, 100), entry("b", 131, 100), entry("c", 262, 0)]
+    refuse_overlaps(side_by_side, "a.zip")  # each starts where the one before ends
+    inside = [entry("a", 0, 1000), entry("b", 1100, 5), entry("c", 500, 5)]
+    with pytest.raises(IdxError) as err:
+        refuse_overlaps(inside, "a.zip")
+    assert str(err.value) == (
+        f"a.zip: a damaged zip archive (its entries 'a' and 'c' overlap: 'c' starts at byte "
+        f"{500 + shift}, inside 'a' (bytes {shift} to {1030 + shift})); overlapping entries "
+        "are refused (a zip bomb)"
+    )
