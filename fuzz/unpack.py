@@ -4,13 +4,14 @@ The bytes are a file handed to ``idxmnist import`` or served as a
 whole-dataset mirror: an npz, a zip, or a tar (plain, gzip, bz2, xz),
 written to a file; ``members`` yields each member as a temporary copy.
 Beyond the contract: every copy is a file in the work folder, no larger
-than the limit, each is removed once the iteration moves on, and the work
-folder is empty at the end, whatever happened.
+than the limit, each is removed once the iteration moves on, the copies
+together hold no more than the archive's bound (``total``, here the limit,
+plus ``MARGIN``), and the work folder is empty at the end, whatever happened.
 """
 
 from __future__ import annotations
 
-from idxmnist.store.unpack import members
+from idxmnist.store.unpack import MARGIN, members
 
 from .contract import ALLOWED, fresh, scratch
 
@@ -26,6 +27,7 @@ def TestOneInput(data: bytes) -> None:
     walk = members(path, work, limit=LIMIT)
     try:
         before = None
+        copied = 0
         for member in walk:
             if before is not None:
                 assert not before.exists(), f"{before} was not removed when the walk moved on"
@@ -34,6 +36,8 @@ def TestOneInput(data: bytes) -> None:
                 continue
             assert member.path.parent == work and member.path.is_file(), member
             assert member.path.stat().st_size <= LIMIT, member
+            copied += member.path.stat().st_size
+            assert copied <= LIMIT + MARGIN, f"{copied} bytes copied out of one archive"
             before = member.path
     except ALLOWED:
         pass

@@ -15,7 +15,7 @@ from ..files import temporary
 from ..idx.compression import sniff
 from ..idx.ziparchive import Listing, MemberReader, ZipArchive
 from ..store.verify import copy_tallied, verdict
-from .session import Session
+from .session import Session, limit_of
 
 __all__ = ["member_name", "keep_member", "keep_members"]
 
@@ -33,10 +33,22 @@ def keep_member(
     session: Session, remote: RemoteFile, where: str, open_member: Callable[[], MemberReader]
 ) -> str | None:
     """Copy the member ``open_member`` reads into a temporary file, verify it as
-    ``remote`` and keep it. Returns None when it was kept, else why it was not."""
+    ``remote`` and keep it. Returns None when it was kept, else why it was not.
+
+    A member declaring more than any copy of ``remote`` can be is not read: the
+    reader never yields more than its entry declares, so nothing is inflated
+    past ``limit_of(remote)``.
+    """
+    most = limit_of(remote)
     try:
-        with temporary(session.dest) as (out, tmp), open_member() as src:
-            tally = copy_tallied(src, out, remote.algorithm)  # the container check, in passing
+        with open_member() as src:
+            if src.size > most:
+                return (
+                    f"{where}: declares {src.size} bytes, more than any copy of "
+                    f"{remote.name} can be ({most}); not read"
+                )
+            with temporary(session.dest) as (out, tmp):
+                tally = copy_tallied(src, out, remote.algorithm)  # the container check, in passing
     except IdxError as exc:
         return str(exc)
     if tally.mismatch(remote) is None:

@@ -56,13 +56,15 @@ def _unpack(
     """
     wanted = session.wanted()
     limit = max(limit_of(r) for r in session.files)
+    total = sum(limit_of(r) for r in session.files)
     pin = session.pin_of(name) if pinned else None
     if pin is not None:  # its exact bytes are known: its members are as large as they say
         limit = max(limit, DEFLATE_MAX_RATIO * pin.size)
+        total = max(total, limit)
     problems: dict[str, str] = {}
     kept = 0
     try:
-        for member in unpack.members(path, session.dest, limit=limit):
+        for member in unpack.members(path, session.dest, limit=limit, total=total):
             target = _intended(session, member.name, wanted)
             if target is None:
                 continue

@@ -13,21 +13,27 @@ Every failure of the underlying library is turned into :class:`IdxError`
 naming the file; nothing here lets ``zlib.error``, ``EOFError`` and friends
 escape.
 
-Also the one table of containers' file-name suffixes (:data:`SUFFIX`), and
-:func:`looks_like_html`, the check for a web page saved under a data name.
+Also the one table of containers' file-name suffixes (:data:`SUFFIX`),
+:func:`looks_like_html`, the check for a web page saved under a data name,
+and the one bound on what an archive may make idxmnist decompress: a
+:class:`Budget` per archive, which every archive walker reads through
+(:class:`BoundedReader`): members are copied only while they hold no more
+than the files the archive can stand for, and anything else decompressed
+(headers, members skipped as too large) stops at a margin.
 """
 
 from __future__ import annotations
 
 import bz2
 import importlib
+import io
 import lzma
 import threading
 import zlib
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
-from typing import Any, BinaryIO, Literal, TypeAlias
+from typing import Any, BinaryIO, Literal, Protocol, TypeAlias
 
 from ..errors import IdxError, TruncatedError
 from ..files import CHUNK
@@ -40,6 +46,9 @@ __all__ = [
     "strip_suffix",
     "looks_like_html",
     "Stream",
+    "Budget",
+    "BudgetError",
+    "BoundedReader",
     "inflate_gzip_whole",
     "peek_gzip",
     "gzip_backend",
@@ -275,6 +284,130 @@ class Stream:
                 f"{self.name}: the file holds more data than its IDX header "
                 "declares (trailing bytes); it is corrupt or not an IDX file"
             )
+
+
+class BudgetError(IdxError):
+    """An archive would decompress past its :class:`Budget`: the archive as a whole is
+    refused (not one member of it)."""
+
+
+class Budget:
+    """The bytes one archive may yield once decompressed, and who may take them.
+
+    ``need`` is what the files the archive can stand for take together (each in
+    its largest form); ``margin`` is a fixed allowance on top. A walker
+    calls :meth:`grant` for each member before copying it: refused once the members
+    copied would hold more than ``need + margin`` bytes. Every byte
+    decompressed, copied or not (headers, padding, a member skipped as too
+    large that must still be decompressed to get past it), goes to :meth:`take`:
+    refused once more than ``margin`` bytes past those granted were. So one
+    archive never costs more than ``need + 2 * margin`` bytes of
+    decompression, whatever it declares. ``name`` is how errors name the
+    archive.
+    """
+
+    def __init__(self, name: str, need: int, margin: int) -> None:
+        self.name, self.need, self.margin = name, need, margin
+        self.granted = 0
+        self.taken = 0
+
+    def grant(self, n: int) -> None:
+        """A member of ``n`` bytes is about to be copied; IdxError if that is too many."""
+        cap = self.need + self.margin
+        if self.granted + n > cap:
+            raise BudgetError(
+                f"{self.name}: its members hold more than the {cap} bytes the files it can "
+                f"stand for take ({self.need} bytes) plus {self.margin >> 20} MiB; refused "
+                "(a zip bomb, or an archive of other files: unpack the files you need)"
+            )
+        self.granted += n
+
+    def take(self, n: int) -> None:
+        """``n`` more bytes were decompressed; IdxError once past the grants and the margin."""
+        self.taken += n
+        if self.taken > self.granted + self.margin:
+            raise BudgetError(
+                f"{self.name}: more than {self.margin} bytes decompressed beyond the members "
+                f"copied ({self.granted} bytes): members too large to be a dataset file are "
+                "skipped, but not without end; refused (a decompression bomb?)"
+            )
+
+
+class Decompressed(Protocol):
+    """What :class:`BoundedReader` reads from: a file, ``zipfile``'s member stream, a
+    ``gzip``/``bz2``/``lzma`` file object (each seeks by decompressing)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+    def close(self) -> None: ...
+
+
+class BoundedReader(io.RawIOBase):
+    """``inner``, a binary stream of decompressed bytes, read against ``budget``.
+
+    Every byte read is taken from the budget, and so is every byte a seek
+    skips: forward, ``inner``'s bytes are read and dropped here (a
+    decompressor can only get past data by producing it); backward, a
+    decompressor starts again from the start, so as many bytes are taken as
+    the position sought. ``seek_is_free``: ``inner`` is the file itself (a
+    plain tar), whose seeks cost nothing.
+    """
+
+    def __init__(self, inner: Decompressed, budget: Budget, *, seek_is_free: bool = False) -> None:
+        super().__init__()
+        self._inner, self._budget, self._free = inner, budget, seek_is_free
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        data: bytes = self._inner.read(size)
+        self._budget.take(len(data))
+        self._pos += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        parts = []
+        while part := self.read(CHUNK):
+            parts.append(part)
+        return b"".join(parts)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a bounded stream seeks from its start or position")
+        if offset < 0:
+            raise ValueError(f"negative seek position {offset}")
+        if self._free:
+            self._pos = self._inner.seek(offset)
+        elif offset < self._pos:
+            self._budget.take(offset)
+            self._pos = self._inner.seek(offset)
+        while self._pos < offset:
+            if not self.read(min(CHUNK, offset - self._pos)):
+                break  # the end: where tarfile, reading on, finds it
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
 
 
 def _readinto(f: BinaryIO, view: memoryview) -> int:

@@ -166,6 +166,8 @@ class Directory(Listing):
         if len(data) != end.archive - end.start:
             raise ValueError("data must run from the directory's start to the archive's end")
         infos = read_infos(io.BytesIO(data), name)
+        for info in infos:  # the archive's offsets, also in what Listing says of overlaps
+            info.header_offset += end.start
         super().__init__(name, infos)
         self.end = end
         if len(infos) != end.count:
@@ -173,8 +175,6 @@ class Directory(Listing):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if zf.start_dir != 0:  # an end record zipfile reads another way: do not guess
                 raise _bad(name, "its end records are not where they should be")
-        for info in infos:
-            info.header_offset += end.start
         # members lie before the directory: an offset at or past it starts no span
         offsets = {info.header_offset for info in infos if info.header_offset < end.start}
         starts = sorted(offsets | {end.start})

@@ -133,8 +133,9 @@ class _Importer:
     def archive(self, path: Path, kind: str) -> list[Outcome]:
         outcomes = []
         limit = self.catalog.max_size + (1 << 20)
+        total = self.catalog.total_size
         try:
-            for member in unpack.members(path, self.work, limit=limit):
+            for member in unpack.members(path, self.work, limit=limit, total=total):
                 source = f"{path}:{member.name}"
                 if member.path is None:
                     outcomes.append(Outcome(source, reason=member.problem))

@@ -70,12 +70,14 @@ class Catalog:
         self._by_size: dict[int, list[tuple[DatasetSpec, RemoteFile]]] = {}
         self._by_content: dict[str, tuple[DatasetSpec, RemoteFile]] = {}
         self._content_sizes: set[int] = set()
+        self._largest: dict[tuple[str, str], int] = {}  # each file's largest form
         learnt = {}
         if cache is not None:
             learnt = {s.subdir: Learnt(Path(cache) / s.subdir) for s in self.specs}
         for spec in self.specs:
             for remote in spec.remote_files:
                 self._by_size.setdefault(remote.size, []).append((spec, remote))
+                self._largest[spec.subdir, remote.name] = remote.size
                 pinned = learnt[spec.subdir].of(remote) if spec.subdir in learnt else remote
                 self.add_content(spec, remote, pinned)
         whole = {s.name for s in self.specs if all(r.content for r in s.remote_files)}
@@ -91,12 +93,20 @@ class Catalog:
             self._by_content.setdefault(pinned.content, (spec, remote))
             if pinned.content_size is not None:
                 self._content_sizes.add(pinned.content_size)
+                key = spec.subdir, remote.name
+                self._largest[key] = max(self._largest.get(key, 0), pinned.content_size)
 
     @property
     def max_size(self) -> int:
         """The largest file (container or IDX bytes) any entry can be."""
         sizes = [*self._by_size, *self._content_sizes, 0]
         return max(sizes)
+
+    @property
+    def total_size(self) -> int:
+        """What one copy of every entry takes, each in its largest form (its container
+        or its IDX bytes), with room for a packing that gained nothing (1/64 and 64 KiB)."""
+        return sum(n + n // 64 + (1 << 16) for n in self._largest.values())
 
     def identify(self, path: str | os.PathLike[str]) -> Known | Unknown:
         """What the file at ``path`` is (see the module docstring)."""

@@ -6,6 +6,15 @@ verify and then move into place or leave (it is removed when the iteration
 moves on). Memory stays bounded: everything is streamed in chunks, and a
 member larger than ``limit`` is skipped, not read.
 
+Decompression is bounded too, per archive, by one
+:class:`~idxmnist.idx.compression.Budget` read through by every walk below:
+the members copied hold at most ``total`` (what the files the archive can
+stand for take) plus :data:`MARGIN`, and at most :data:`MARGIN` more is
+decompressed for anything else (tar headers, a member skipped as too large
+that a compressed tar must still inflate to get past it). Past either, the
+archive is refused. A zip whose entries overlap (a zip bomb by overlap, each
+entry inflating the same bytes again) is refused before anything is read.
+
 A keras-layout npz (``x_train``, ``y_train``, ``x_test``, ``y_test``, as
 keras's ``mnist.npz``) yields each array turned back into IDX bytes (the
 header for its dtype and shape, then the payload in big-endian C order), so
@@ -18,6 +27,8 @@ Member names are only reported and matched, never used as paths.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import lzma
 import os
 import shutil
@@ -26,7 +37,7 @@ import zipfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, Literal
+from typing import IO, BinaryIO, Literal, cast
 
 import numpy as np
 
@@ -34,11 +45,16 @@ from ..datasets.layout import KEYS
 from ..errors import IdxError
 from ..files import CHUNK, open_regular, temporary
 from ..idx import compression
+from ..idx.compression import BoundedReader, Budget, BudgetError, Decompressed
 from ..idx.format import encode_header, unstorable
-from ..idx.ziparchive import ZIP_ERRORS
+from ..idx.ziparchive import ZIP_ERRORS, refuse_overlaps
 from .npzfile import NpyMember, npz_members, read_npy_header
 
-__all__ = ["Unpacked", "kind_of", "members", "Kind"]
+__all__ = ["Unpacked", "kind_of", "members", "Kind", "MARGIN"]
+
+#: bytes one archive may decompress beyond the members it copies (and may copy beyond
+#: ``total``): 64 MiB, a few seconds of bz2 at most
+MARGIN = 64 << 20
 
 Kind = Literal["npz", "zip", "tar"]
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -118,11 +134,14 @@ def _npy_as_idx(src: IO[bytes], out: BinaryIO, member: NpyMember, path: str) -> 
 
 
 def _unreadable(exc: BaseException) -> bool:
-    """True when ``exc`` says the data is bad (not the disk: an OSError with an errno)."""
+    """True when ``exc`` says the data is bad (not the disk: an OSError with an errno; nor
+    the archive as a whole: its budget spent, which ends the walk)."""
+    if isinstance(exc, BudgetError):
+        return False
     return not (isinstance(exc, OSError) and exc.errno is not None)
 
 
-def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
+def _npz_members(path: Path, workdir: Path, limit: int, budget: Budget) -> Iterator[Unpacked]:
 
     name = os.fspath(path)
     with open_regular(path) as f:
@@ -134,6 +153,7 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
                 f"(it holds {', '.join(sorted(found)) or 'nothing'})"
             )
         with zipfile.ZipFile(f) as zf:
+            refuse_overlaps(zf.infolist(), name)
             for key in KEYS:
                 m = found[key]
                 if m.fortran:
@@ -146,9 +166,13 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
                 if why:  # a bool or uint16 array, a 0-d one: no IDX file holds it
                     yield Unpacked(key, None, f"a {m.dtype} array of shape {m.shape}: {why}")
                     continue
+                budget.grant(m.info.file_size)
                 try:
-                    with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
-                        _npy_as_idx(src, out, m, name)
+                    with (
+                        temporary(workdir) as (out, tmp),
+                        BoundedReader(zf.open(m.info), budget) as src,
+                    ):
+                        _npy_as_idx(cast(IO[bytes], src), out, m, name)  # a binary stream
                 except _read_errors() as exc:
                     if not _unreadable(exc):
                         raise
@@ -166,10 +190,11 @@ def _handed_over(member: Unpacked) -> Iterator[Unpacked]:
             member.path.unlink(missing_ok=True)
 
 
-def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
+def _zip_members(path: Path, workdir: Path, limit: int, budget: Budget) -> Iterator[Unpacked]:
 
     with open_regular(path) as f, zipfile.ZipFile(f) as zf:
         size = os.fstat(f.fileno()).st_size
+        refuse_overlaps(zf.infolist(), os.fspath(path))
         for info in zf.infolist():
             if info.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
                 continue
@@ -183,8 +208,9 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
             if info.file_size > limit:
                 yield Unpacked(info.filename, None, f"{info.file_size} bytes, larger than any file")
                 continue
+            budget.grant(info.file_size)
             try:
-                with temporary(workdir) as (out, tmp), zf.open(info) as src:
+                with temporary(workdir) as (out, tmp), BoundedReader(zf.open(info), budget) as src:
                     shutil.copyfileobj(src, out, CHUNK)
             except _read_errors() as exc:
                 if not _unreadable(exc):
@@ -229,12 +255,31 @@ class _BoundedTarInfo(tarfile.TarInfo):
     _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
 
 
-def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
+def _decompressed(f: BinaryIO, budget: Budget) -> BoundedReader:
+    """The tar inside ``f`` (plain, or gzip, bz2 or xz, in one stream or several), read
+    against ``budget``: ``tarfile`` would decompress what it skips without a bound."""
+
+    kind = compression.sniff(f.read(8))
+    f.seek(0)
+    if kind == "raw":
+        return BoundedReader(f, budget, seek_is_free=True)
+    inner: Decompressed
+    if kind == "gzip":
+        inner = gzip.GzipFile(fileobj=f, mode="rb")
+    elif kind == "bz2":
+        inner = bz2.BZ2File(f)
+    else:
+        inner = lzma.LZMAFile(f, format=lzma.FORMAT_XZ)
+    return BoundedReader(inner, budget)
+
+
+def _tar_members(path: Path, workdir: Path, limit: int, budget: Budget) -> Iterator[Unpacked]:
 
     errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
     with (
         open_regular(path) as f,
-        tarfile.open(fileobj=f, mode="r:*", tarinfo=_BoundedTarInfo) as tf,
+        _decompressed(f, budget) as stream,
+        tarfile.open(fileobj=stream, mode="r:", tarinfo=_BoundedTarInfo) as tf,
     ):
         for info in tf:
             if not info.isfile():
@@ -245,6 +290,7 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
             src = tf.extractfile(info)
             if src is None:
                 continue
+            budget.grant(info.size)
             try:
                 with temporary(workdir) as (out, tmp), src:
                     shutil.copyfileobj(src, out, CHUNK)
@@ -257,23 +303,35 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
 
 def members(
-    path: str | os.PathLike[str], workdir: str | os.PathLike[str], *, limit: int
+    path: str | os.PathLike[str],
+    workdir: str | os.PathLike[str],
+    *,
+    limit: int,
+    total: int | None = None,
 ) -> Generator[Unpacked, None, None]:
     """Each file in the archive at ``path``, copied into ``workdir`` while it is looked at.
 
-    Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
+    ``limit``: a member larger is skipped. ``total`` (default: ``limit``): what
+    all the files the archive can stand for take together; the members copied
+    may hold that plus :data:`MARGIN`, and :data:`MARGIN` more may be
+    decompressed to get past what is not copied.
+
+    Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar,
+    when its zip entries overlap, or once it decompresses past those bounds
+    (the members already yielded stay valid).
     """
 
     path, workdir = Path(path), Path(workdir)
     kind = kind_of(path)
     name = os.fspath(path)
+    budget = Budget(name, limit if total is None else total, MARGIN)
     try:
         if kind == "npz":
-            yield from _npz_members(path, workdir, limit)
+            yield from _npz_members(path, workdir, limit, budget)
         elif kind == "zip":
-            yield from _zip_members(path, workdir, limit)
+            yield from _zip_members(path, workdir, limit, budget)
         elif kind == "tar":
-            yield from _tar_members(path, workdir, limit)
+            yield from _tar_members(path, workdir, limit, budget)
         else:
             raise IdxError(f"{name}: not an npz, zip or tar archive")
     except IdxError:

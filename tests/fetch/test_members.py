@@ -75,3 +75,43 @@ def test_a_member_of_the_pinned_size_with_other_bytes_is_never_kept(
     assert not [p for p in listing(tmp_path / "cache") if p.endswith(".npz")]  # nor a cache
     for other in emnist_member_names("digits")[:3]:  # the members that verify stay kept
         assert (tmp_path / "cache" / "emnist" / other).read_bytes() == release.files[other]
+
+
+def written() -> int:
+    """The bytes this process has written so far (every ``write`` call, to any file)."""
+    with open("/proc/self/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("wchar:"))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("range_mode", ["honor", "ignore"])  # by ranges, then whole
+def test_a_member_declaring_more_than_its_file_can_be_is_not_inflated(
+    range_mode, tmp_path, registered, monkeypatch
+):
+    # issue 19, row 2's bound where a member is read straight out of the archive: the test
+    # labels replaced by 64 MiB of zeros, deflated (64 KiB), which its directory entry declares
+    monkeypatch.delenv("IDXMNIST_MIRRORS")
+    release = emnist_archive(tmp_path / "up", COUNTS)
+    name = emnist_member_names("digits")[3]
+    src = zipfile.ZipFile(io.BytesIO(release.files["gzip.zip"]))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for info in src.infolist():
+            bomb = info.filename == f"gzip/{name}"
+            body = bytes(64 << 20) if bomb else src.read(info)
+            z.writestr(info, body, zipfile.ZIP_DEFLATED if bomb else info.compress_type)
+    archive = buf.getvalue()
+    assert len(archive) < len(release.files["gzip.zip"]) + (1 << 17)
+    with FaultServer({"gzip.zip": archive}) as server:
+        server.range_mode = range_mode
+        pin = RemoteFile("gzip.zip", len(archive), "sha256", hashlib.sha256(archive).hexdigest())
+        registered(*emnist_specs(release, (server.url(),), pin))
+        before = written()
+        with pytest.raises(idxmnist.DownloadError) as info:
+            emnist.load_data("digits", cache_dir=tmp_path / "cache")
+        wrote = written() - before
+    assert f"gzip/{name}]: declares {64 << 20} bytes, more than any copy of {name} can be (" in (
+        str(info.value)
+    ), str(info.value)
+    assert wrote < 4 << 20, wrote  # the three other members, the archive: never the 64 MiB
+    assert name not in listing(tmp_path / "cache" / "emnist")

@@ -499,20 +499,39 @@ def test_member_inflating_to_fewer_than_declared(tmp_path):
         read(path, "d")
 
 
+# the member declaring 7 compressed bytes more than its stream is the last one: the 7 bytes
+# are the central directory's (were they the next member's, the two entries would overlap,
+# and the archive is refused whole: test_entries_whose_data_runs_into_the_next_are_refused)
+D_LAST = make({"s": (DATA, zipfile.ZIP_STORED), "d": (DATA, zipfile.ZIP_DEFLATED)})
+
+
 def test_deflate_stream_ending_before_its_declared_size(tmp_path):
-    csize = struct.unpack_from("<I", BOTH, central(BOTH, "d") + 20)[0]
-    path = write(tmp_path, patch(BOTH, "d", 20, "<I", csize + 7))  # 7 bytes of the next member
+    csize = struct.unpack_from("<I", D_LAST, central(D_LAST, "d") + 20)[0]
+    path = write(tmp_path, patch(D_LAST, "d", 20, "<I", csize + 7))  # 7 bytes of the directory
     with pytest.raises(
         IdxError, match=r"\[d\]: the member's deflate stream ends 7 bytes before its declared"
     ):
         read(path, "d")
 
 
+def test_entries_whose_data_runs_into_the_next_are_refused(tmp_path):
+    csize = struct.unpack_from("<I", BOTH, central(BOTH, "d") + 20)[0]
+    path = write(tmp_path, patch(BOTH, "d", 20, "<I", csize + 7))  # 7 bytes of the next member
+    end = 30 + 1 + csize + 7  # d's local header, its name, its declared data
+    with pytest.raises(IdxError) as err:
+        ZipArchive(path)
+    assert str(err.value) == (
+        f"{path}: a damaged zip archive (its entries 'd' and 's' overlap: 's' starts at byte "
+        f"{end - 7}, inside 'd' (bytes 0 to {end - 1})); overlapping entries are refused "
+        "(a zip bomb)"
+    )
+
+
 def test_deflate_stream_ending_before_its_declared_size_read_in_large_steps(tmp_path):
     """The bytes after the stream's end are left in zlib's unused_data only."""
-    data = make({"d": (NOISE, zipfile.ZIP_DEFLATED), "s": (SMALL_NOISE, zipfile.ZIP_STORED)})
+    data = make({"s": (SMALL_NOISE, zipfile.ZIP_STORED), "d": (NOISE, zipfile.ZIP_DEFLATED)})
     csize = struct.unpack_from("<I", data, central(data, "d") + 20)[0]
-    path = write_zip(tmp_path, patch(data, "d", 20, "<I", csize + 7))  # 7 bytes of the next member
+    path = write_zip(tmp_path, patch(data, "d", 20, "<I", csize + 7))  # 7 of the directory
     with ZipArchive(path).open("d") as f, pytest.raises(IdxError) as err:
         read_all(f, 1 << 20)
     assert str(err.value) == (
@@ -537,7 +556,7 @@ def test_deflate_stream_ending_on_a_read_chunk_before_its_declared_size(tmp_path
     content = NOISE[: 4 * 65531]
     stream = stored_blocks(content, 65531)
     assert len(stream) == 1 << 18 and zlib.decompress(stream, -15) == content
-    data = make({"d": (stream, zipfile.ZIP_STORED), "s": (SMALL_NOISE, zipfile.ZIP_STORED)})
+    data = make({"s": (SMALL_NOISE, zipfile.ZIP_STORED), "d": (stream, zipfile.ZIP_STORED)})
     data = patch(data, "d", 10, "<H", zipfile.ZIP_DEFLATED)
     data = patch(data, "d", 16, "<I", zlib.crc32(content))
     data = patch(data, "d", 20, "<I", len(stream) + 7)
@@ -604,3 +623,24 @@ def test_crc_of_each_inflater_is_the_same(monkeypatch, tmp_path):
     monkeypatch.setattr(compression, "libdeflate", lambda: None)
     assert ziparchive._crc32()(DATA, 0) == zlib.crc32(DATA)
     assert read(path, "d") == DATA
+
+
+@pytest.mark.parametrize("shift", [0, -10_000])  # zipfile's offsets can lie before the file
+def test_overlaps_are_found_wherever_the_offsets_lie(shift):
+    from idxmnist.idx.ziparchive import refuse_overlaps
+
+    def entry(name: str, offset: int, size: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name)
+        info.header_offset, info.compress_size = offset + shift, size
+        return info
+
+    side_by_side = [entry("a", 0, 100), entry("b", 131, 100), entry("c", 262, 0)]
+    refuse_overlaps(side_by_side, "a.zip")  # each starts where the one before ends
+    inside = [entry("a", 0, 1000), entry("b", 1100, 5), entry("c", 500, 5)]
+    with pytest.raises(IdxError) as err:
+        refuse_overlaps(inside, "a.zip")
+    assert str(err.value) == (
+        f"a.zip: a damaged zip archive (its entries 'a' and 'c' overlap: 'c' starts at byte "
+        f"{500 + shift}, inside 'a' (bytes {shift} to {1030 + shift})); overlapping entries "
+        "are refused (a zip bomb)"
+    )

@@ -335,18 +335,22 @@ def test_span_of_a_member_outside_the_archive():
 
 
 def test_span_whose_data_does_not_fit():
-    (start, stop) = spans(THREE)[NAMES3[1]]
-    fits = stop - start - 30 - len(NAMES3[1])
-    assert fits == 5000  # stored: the data, no extra field, no descriptor
-    over = patch(patch(THREE, NAMES3[1], 20, "<I", fits + 1), NAMES3[1], 24, "<I", fits + 1)
+    # the last member, whose data would run into the directory (into the next member's
+    # header, the two entries would overlap: the directory is refused whole)
+    (start, stop) = spans(THREE)[NAMES3[2]]
+    fits = stop - start - 30 - len(NAMES3[2])
+    assert fits == 1005  # deflated: the data, no extra field, no descriptor
+    over = patch(THREE, NAMES3[2], 20, "<I", fits + 1)
     directory = directory_of(over)
     with pytest.raises(IdxError) as err:
-        directory.span(NAMES3[1])
+        directory.span(NAMES3[2])
     assert str(err.value) == (
-        f"gzip.zip[{NAMES3[1]}]: its data ({fits + 1} bytes) does not fit between byte "
+        f"gzip.zip[{NAMES3[2]}]: its data ({fits + 1} bytes) does not fit between byte "
         f"{start} and the next member at {stop}{BAD}"
     )
-    assert directory_of(THREE).span(NAMES3[1]) == (start, stop)
+    assert directory_of(THREE).span(NAMES3[2]) == (start, stop)
+    with pytest.raises(IdxError, match=r"gzip\.zip: a damaged zip archive \(its entries "):
+        directory_of(patch(THREE, NAMES3[1], 20, "<I", 5000 + 1))
 
 
 def test_open_of_a_cut_span_names_the_archives_bytes(tmp_path):
@@ -357,4 +361,21 @@ def test_open_of_a_cut_span_names_the_archives_bytes(tmp_path):
     assert str(err.value) == (
         f"gzip.zip[{NAMES3[1]}]: the member's data would end at byte {stop} but the archive "
         f"has {stop - 1}: the archive is truncated (an interrupted download?); fetch it again"
+    )
+
+
+def test_a_directory_of_overlapping_entries_is_refused_before_any_span_is_fetched():
+    # issue 19, row 2 by ranges: three entries on one deflated member (the first's local
+    # header); read from the tail alone, the directory is refused, so no member is fetched
+    one = make({"m": (bytes(1 << 20), zipfile.ZIP_DEFLATED)})
+    entry, end_at = one.index(b"PK\x01\x02"), one.rindex(b"PK\x05\x06")
+    directory = one[entry:end_at] * 3
+    archive = one[:entry] + directory + eocd(3, len(directory), entry)
+    tail = len(archive) - 200  # the directory and its end record
+    end = end_record(archive[tail:], tail, len(archive), "bomb.zip")
+    with pytest.raises(IdxError) as err:
+        Directory(archive[end.start :], end, "bomb.zip")
+    assert str(err.value) == (
+        "bomb.zip: a damaged zip archive (its entries 'm' and 'm' overlap: both start at "
+        "byte 0); overlapping entries are refused (a zip bomb)"
     )

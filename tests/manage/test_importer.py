@@ -238,3 +238,37 @@ def test_a_fifo_in_an_imported_folder_is_skipped_with_why(mnist_dir, tmp_path):
     assert f"recognised  {src / MNIST_FILES[3]}: mnist t10k-labels" in r.stdout
     assert "recognised 1 of 3 files; installed 1" in r.stderr
     assert (src / MNIST_FILES[1]).is_fifo()  # left as it was
+
+
+@pytest.mark.timeout(60)
+def test_the_members_copied_from_one_archive_hold_at_most_what_the_datasets_take(tmp_path):
+    # issue 19, row 2's bound for import: after the dataset's own files, 80 members of 1 MiB
+    # of zeros each (deflated to 1 KB), none overlapping, each small enough to be a file
+    from ..support.synth import NAMES, spec_for, synthetic
+
+    files, _ = synthetic(tmp_path / "up")
+    spec = spec_for(files)
+    need = sum(
+        n + n // 64 + (1 << 16)
+        for n in (max(r.size, r.content_size or 0) for r in spec.remote_files)
+    )
+    cap = need + (64 << 20)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in NAMES:
+            zf.writestr(name, files[name])
+        for i in range(80):
+            zf.writestr(f"zeros-{i}", bytes(1 << 20))
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(buf.getvalue())
+    outcomes = importer.import_paths([bundle], cache_dir=tmp_path / "cache", specs=[spec])
+    for o, name in zip(outcomes, NAMES, strict=False):  # the dataset's files are installed
+        assert o.source == f"{bundle}:{name}" and o.installed is not None, o
+    zeros = [o for o in outcomes if ":zeros-" in o.source]
+    copied = sum(len(files[n]) for n in NAMES) + len(zeros) * (1 << 20)
+    assert copied <= cap < copied + (1 << 20), (copied, cap)  # as many as fit, not one more
+    assert outcomes[-1].source == str(bundle) and outcomes[-1].reason == (
+        f"a zip archive, but: {bundle}: its members hold more than the {cap} bytes the files "
+        f"it can stand for take ({need} bytes) plus 64 MiB; refused (a zip bomb, or an "
+        "archive of other files: unpack the files you need)"
+    )
