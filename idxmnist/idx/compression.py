@@ -29,6 +29,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any, BinaryIO, Literal, TypeAlias
 
+from ..config import cpus
 from ..errors import IdxError, TruncatedError
 from ..files import CHUNK
 
@@ -292,20 +293,23 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
 
     Returns None if the file is anything but exactly that (corrupt, cut off,
     several members, trailing bytes), so the caller can diagnose it with the
-    streaming path. libdeflate verifies the first member's CRC and size; the
-    checks here make sure that member is the whole file, since libdeflate
-    ignores whatever follows it.
+    streaming path. The whole member goes to one libdeflate call, which
+    releases the GIL (so several files inflate on several cores) and checks
+    the member's own CRC and size; the checks here make sure that member is
+    the whole file, since libdeflate ignores whatever follows it.
     """
     mod = libdeflate()
     if mod is None:
         return None
     trailer = data[-8:]
-    # libdeflate checks the member's own trailer, which must equal the file's
-    # last 8 bytes: if the member ended before the file does, those 8 bytes
-    # also occur earlier (a second member, appended bytes, a resumed download
-    # that re-appended a tail); a genuine file repeats them only with
-    # probability ~n/2**64. The search holds the GIL but the inflate does not,
-    # so on a large file it runs on another core meanwhile.
+    isize = (expected & 0xFFFFFFFF).to_bytes(4, "little")
+    if len(data) < 18 or trailer[4:] != isize:
+        return None
+    # libdeflate checked the size field of the member's own trailer: it equals
+    # ``isize``. If the member ended before the file does, those 4 bytes occur
+    # earlier too. A genuine file holds them earlier only with probability about
+    # n/2**32; then the full check below decides. The search holds the GIL but
+    # the inflate does not, so with a second CPU it runs there meanwhile.
     earlier = []
     inflating = threading.Event()
 
@@ -313,10 +317,10 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
         # wait until the caller is about to inflate: started any earlier, the
         # search would hold the GIL and delay the inflate instead
         inflating.wait()
-        earlier.append(data.find(trailer, 0, len(data) - 1) >= 0)
+        earlier.append(data.find(isize, 0, len(data) - 1) >= 0)
 
     searcher = None
-    if len(data) >= THREADED_SEARCH_MIN:
+    if len(data) >= THREADED_SEARCH_MIN and cpus() > 1:
         searcher = threading.Thread(target=search, daemon=True)
         searcher.start()
     inflating.set()
@@ -329,14 +333,21 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
             searcher.join()
     if searcher is None:
         search()
-    if (
-        earlier[0]
-        or len(out) != expected
-        or mod.crc32(out).to_bytes(4, "little") != trailer[:4]
-        or (expected & 0xFFFFFFFF).to_bytes(4, "little") != trailer[4:]
-    ):
+    if len(out) != expected:
+        return None
+    if earlier[0] and not _trailer_is_the_members(data, out, mod):
         return None
     return out
+
+
+def _trailer_is_the_members(data: bytes, out: bytearray, mod: ModuleType) -> bool:
+    """Whether the file's last 8 bytes are the trailer of its first member (inflated
+    to ``out``): they are its CRC and size, and occur nowhere earlier (else the
+    member may have ended there, with more bytes after it)."""
+    trailer = data[-8:]
+    if mod.crc32(out).to_bytes(4, "little") != trailer[:4]:
+        return False
+    return data.find(trailer, 0, len(data) - 1) < 0
 
 
 def peek_gzip(data: bytes, n: int, name: str) -> bytes:

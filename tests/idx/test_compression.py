@@ -368,3 +368,18 @@ def test_a_member_shorter_than_the_header_followed_by_a_forged_trailer_is_refuse
     )
     assert message(data) == f"<BytesIO>: {SEVERAL_GZ}"
     assert compression.inflate_gzip_whole(data, len(raw)) is None
+
+
+def test_a_genuine_file_holding_its_size_bytes_earlier_is_still_read_whole():
+    """The fast check looks for the 4 size bytes of the trailer earlier in the file; a
+    genuine file may hold them by chance (stored here in the payload itself). Then the
+    member's CRC-32 and the whole trailer decide, and the file is still read in one call."""
+    whole_path_only()
+    payload = bytearray(np.random.default_rng(8).integers(0, 256, 4000, dtype=np.uint8))
+    total = 8 + len(payload)
+    payload[1000:1004] = total.to_bytes(4, "little")
+    data = gzip.compress(idx_u8(bytes(payload)), compresslevel=0, mtime=0)  # stored: verbatim
+    assert data.find(total.to_bytes(4, "little")) < len(data) - 4
+    assert compression.inflate_gzip_whole(data, total) == idx_u8(bytes(payload))
+    # and the same file with one byte after it is refused
+    assert compression.inflate_gzip_whole(data + b"\x00", total) is None
