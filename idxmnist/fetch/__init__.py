@@ -7,6 +7,8 @@ module          its job
                 or ``file://``; hashed while it streams
 ``partial``     the ``.part`` files and their resume records
 ``tls``         which certificates https trusts, and what to say when that fails
+``pace``        the time rules of one request: headers within the timeout, then
+                16 KiB in every span of it
 ``session``     the ``Session`` protocol the strategies receive; the steps they
                 share (a whole file, once more from byte 0, size limits)
 ``single``      strategy: one file from one base mirror
