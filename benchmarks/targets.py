@@ -143,14 +143,14 @@ def judge_named(r: Report) -> list[Verdict]:
     if r.import_pairs is None:
         out.append(Verdict("import", None, "not measured (no wheel install in this run)"))
     else:
-        med, low, high, pairs = r.import_pairs
+        med, low, high, pairs, cpu = r.import_pairs
         out.append(
             Verdict(
                 "import",
                 med <= WHEEL_IMPORT_MS and pairs >= 21,
                 f"{med:.1f} ms more than import numpy (min {low:.1f}, max {high:.1f}; median of "
                 f"{pairs} interleaved pairs of fresh processes of a wheel install; need <= "
-                f"{WHEEL_IMPORT_MS:.0f} ms over >= 21 pairs)",
+                f"{WHEEL_IMPORT_MS:.0f} ms over >= 21 pairs); their CPU time {cpu:.1f} ms more",
             )
         )
     timed = [k for k, v in r.parse.items() if v is not None and k != "python-mnist"]

@@ -53,7 +53,7 @@ def report(scale: float = 1.0, **changes) -> Report:
             "to_float32 numpy": 20.0,
         },
         states_mapped=True,
-        import_pairs=(8.0 * scale, 2.0, 15.0, 21),
+        import_pairs=(8.0 * scale, 2.0, 15.0, 21, 3.0),
     )
     base.update(changes)
     r = Report(**base)
@@ -96,8 +96,8 @@ def test_every_target_fails_when_idxmnist_is_three_times_slower():
             ["4 peak memory", "parallel cold parse"],
         ),
         ({"states_mapped": False}, "cache states"),
-        ({"import_pairs": (10.1, 2.0, 15.0, 21)}, "import"),
-        ({"import_pairs": (8.0, 2.0, 15.0, 20)}, "import"),
+        ({"import_pairs": (10.1, 2.0, 15.0, 21, 3.0)}, "import"),
+        ({"import_pairs": (8.0, 2.0, 15.0, 20, 3.0)}, "import"),
         ({"spread": {}}, "spread"),
     ],
 )

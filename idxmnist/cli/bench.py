@@ -371,8 +371,9 @@ class Report:
     spread: dict[str, tuple[float, float]] = field(default_factory=dict)  # (min, max) by case
     states_mapped: bool | None = None  # every cache state's hit was a memory map
     #: import idxmnist over import numpy, whole fresh processes of a wheel install, in ms:
-    #: (median, min, max) of the pairs' differences and how many pairs; None if not measured
-    import_pairs: tuple[float, float, float, int] | None = None
+    #: (median, min, max) of the pairs' wall-time differences, how many pairs, and the
+    #: median difference of their CPU time; None if not measured
+    import_pairs: tuple[float, float, float, int, float] | None = None
 
     @property
     def cold(self) -> float:
@@ -690,7 +691,8 @@ def render(report: Report) -> str:
         + (
             f"; whole fresh processes of a wheel install: {report.import_pairs[0]:.1f} ms "
             f"(min {report.import_pairs[1]:.1f}, max {report.import_pairs[2]:.1f}, median of "
-            f"{report.import_pairs[3]} interleaved pairs)"
+            f"{report.import_pairs[3]} interleaved pairs; CPU time "
+            f"{report.import_pairs[4]:.1f} ms)"
             if report.import_pairs is not None
             else ""
         ),
