@@ -118,14 +118,14 @@ def judge_named(r: Report) -> list[Verdict]:
             Verdict("parallel cold parse", None, "the CPU affinity cannot be set here (not Linux)")
         )
     else:
-        serial = one / r.floor_s
+        serial = one / r.floor_one_cpu
         out.append(
             Verdict(
                 "parallel cold parse",
                 parallel <= PARALLEL and serial <= SERIAL and memory <= MEMORY,
-                f"{parallel:.2f}x the serial {r.floor} floor (need <= {PARALLEL}x); on one CPU "
-                f"{serial:.2f}x (need <= {SERIAL}x); peak memory {memory:.2f}x outputs + "
-                f"compressed inputs (need <= {MEMORY}x)",
+                f"{parallel:.2f}x the serial {r.floor} floor (need <= {PARALLEL}x); held to one "
+                f"CPU {serial:.2f}x that floor held to the same CPU (need <= {SERIAL}x); "
+                f"peak memory {memory:.2f}x outputs + compressed inputs (need <= {MEMORY}x)",
             )
         )
     c = r.cache
