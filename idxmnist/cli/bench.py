@@ -669,7 +669,7 @@ def render(report: Report) -> str:
     keras_npz = "np.load compressed"
     row("np.load, compressed npz (what keras does)", c[keras_npz], key=keras_npz)
     row("np.load, stored npz", c["np.load stored"], key="np.load stored")
-    row("**idxmnist load_data, cache hit** (its own cache)", c["hit"], key="hit")
+    row("**idxmnist load_data, cache hit**", c["hit"], key="hit")
     for key, what in STATES.items():
         if key in c:
             row(f"idxmnist load_data, cache hit after: {what}", c[key], key=key)
