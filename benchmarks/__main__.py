@@ -62,6 +62,11 @@ def readme_table(r: bench.Report) -> str:
     row("idx2numpy", "idx2numpy", p.get("idx2numpy"))
     row(f"raw {r.floor} inflate, in memory, serial (the floor)", f"inflate {r.floor}", r.floor_s)
     cold = "idxmnist load_idx_dataset (numpy)"
+    row(
+        "raw libdeflate, largest file on a second thread",
+        bench.PARALLEL_RAW,
+        p.get(bench.PARALLEL_RAW),
+    )
     row("**idxmnist cold parse** (the four files in parallel)", cold, p[cold])
     row("raw libdeflate inflate, held to one CPU", bench.ONE_CPU_FLOOR, p.get(bench.ONE_CPU_FLOOR))
     row("idxmnist cold parse held to one CPU (serial)", bench.ONE_CPU, r.cold_one_cpu)

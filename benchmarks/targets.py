@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idxmnist.cli.bench import STATES, Report
+from idxmnist.cli.bench import PARALLEL_RAW, STATES, Report
 
 from .family import FamilyReport
 
@@ -125,7 +125,12 @@ def judge_named(r: Report) -> list[Verdict]:
                 parallel <= PARALLEL and serial <= SERIAL and memory <= MEMORY,
                 f"{parallel:.2f}x the serial {r.floor} floor (need <= {PARALLEL}x); held to one "
                 f"CPU {serial:.2f}x that floor held to the same CPU (need <= {SERIAL}x); "
-                f"peak memory {memory:.2f}x outputs + compressed inputs (need <= {MEMORY}x)",
+                f"peak memory {memory:.2f}x outputs + compressed inputs (need <= {MEMORY}x)"
+                + (
+                    f"; raw libdeflate on two threads, for scale: {raw:.2f}x"
+                    if (raw := (r.parse.get(PARALLEL_RAW) or 0) / r.floor_s)
+                    else ""
+                ),
             )
         )
     c = r.cache
