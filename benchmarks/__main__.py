@@ -59,27 +59,22 @@ def readme_table(r: bench.Report) -> str:
 
     p, c = r.parse, r.cache
     row("keras-style `gzip.open().read()` + `frombuffer`", "keras-style", p["keras-style"])
-    row("idx2numpy", "idx2numpy", p.get("idx2numpy"))
     row(f"raw {r.floor} inflate, in memory, serial (the floor)", f"inflate {r.floor}", r.floor_s)
     cold = "idxmnist load_idx_dataset (numpy)"
-    row(
-        "raw libdeflate, largest file on a second thread",
-        bench.PARALLEL_RAW,
-        p.get(bench.PARALLEL_RAW),
-    )
     row("**idxmnist cold parse** (the four files in parallel)", cold, p[cold])
-    row("raw libdeflate inflate, held to one CPU", bench.ONE_CPU_FLOOR, p.get(bench.ONE_CPU_FLOOR))
     row("idxmnist cold parse held to one CPU (serial)", bench.ONE_CPU, r.cold_one_cpu)
     npz = "np.load compressed"
     row("`np.load` of keras's compressed `mnist.npz`", npz, c[npz])
     row("**idxmnist `load_data()`, cache hit**", "hit", c["hit"])
-    for key, label in (
-        ("hit: keras npz", "cache hit, built from keras's `mnist.npz`"),
-        ("hit: foreign npz", "cache hit, built from a foreign stored npz"),
-        ("hit: npz deleted", "cache hit, keras's `mnist.npz` since deleted"),
-    ):
-        if key in c:
-            row(label, key, c[key])
+    states = [k for k in bench.STATES if k in c]
+    if states:  # one row: after keras's npz / a foreign stored npz / keras's npz deleted
+        rows.append(
+            "| cache hit after keras's `mnist.npz` / a foreign npz / the npz deleted | "
+            + " / ".join(f"{1e3 * c[k]:.2f}" for k in states)
+            + " | "
+            + " / ".join(f"{r.keras / c[k]:.0f}x" for k in states)
+            + " |"
+        )
     return "\n".join(rows)
 
 
