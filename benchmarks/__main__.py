@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 from idxmnist.cli import bench
@@ -38,6 +39,43 @@ def level_allocations() -> None:
     except ImportError:  # NumPy < 2: the same switch under its old name
         from numpy.core.multiarray import _set_madvise_hugepage  # type: ignore[no-redef]
     _set_madvise_hugepage(False)
+
+
+def readme_table(r: bench.Report) -> str:
+    """The README's performance table: the rows a newcomer compares, from this run."""
+    rows = [
+        "| loader | median ms (min-max) | speed vs keras-style |",
+        "| --- | ---: | ---: |",
+    ]
+
+    def row(label: str, key: str, seconds: float | None) -> None:
+        if seconds is None:
+            return
+        low, high = r.spread.get(key, (seconds, seconds))
+        rows.append(
+            f"| {label} | {1e3 * seconds:.2f} ({1e3 * low:.2f}-{1e3 * high:.2f}) "
+            f"| {r.keras / seconds:.2f}x |"
+        )
+
+    p, c = r.parse, r.cache
+    row("keras-style `gzip.open().read()` + `frombuffer`", "keras-style", p["keras-style"])
+    row(f"raw {r.floor} inflate, in memory, serial (the floor)", f"inflate {r.floor}", r.floor_s)
+    cold = "idxmnist load_idx_dataset (numpy)"
+    row("**idxmnist cold parse** (the four files in parallel)", cold, p[cold])
+    row("idxmnist cold parse held to one CPU (serial)", bench.ONE_CPU, r.cold_one_cpu)
+    npz = "np.load compressed"
+    row("`np.load` of keras's compressed `mnist.npz`", npz, c[npz])
+    row("**idxmnist `load_data()`, cache hit**", "hit", c["hit"])
+    states = [k for k in bench.STATES if k in c]
+    if states:  # one row: after keras's npz / a foreign stored npz / keras's npz deleted
+        rows.append(
+            "| cache hit after keras's `mnist.npz` / a foreign npz / the npz deleted | "
+            + " / ".join(f"{1e3 * c[k]:.2f}" for k in states)
+            + " | "
+            + " / ".join(f"{r.keras / c[k]:.0f}x" for k in states)
+            + " |"
+        )
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,13 +111,23 @@ def main(argv: list[str] | None = None) -> int:
         print(family.render(report_f))
         verdicts = judge_family(report_f)
     else:
-        report = bench.measure(args.source, args.rounds or 21, log=log)
+        from .imports import import_pairs
+
+        rounds = args.rounds or 21
+        report = bench.measure(args.source, rounds, log=log)
+        try:
+            report.import_pairs = import_pairs(max(rounds, 3), log=log)
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            log(f"import: the wheel install could not be measured: {exc}")
         print(bench.render(report))
         verdicts = judge(report)
     print("\n```text\ntargets:")
     for v in verdicts:
         print(f"  {v}")
     print("```")
+    if not args.family:
+        print("\nThe README's table (these rows of the tables above):\n")
+        print(readme_table(report))
     return 1 if any(v.ok is False for v in verdicts) else 0
 
 

@@ -16,7 +16,8 @@ variable               meaning
 =====================  ==========================================================
 
 Nothing else in the package reads ``os.environ``. ``docs/cli.md`` documents
-the variables for users.
+the variables for users. Also :func:`cpus`, the CPUs the process may run on,
+which decides whether files are decoded in parallel.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "offline",
     "tls_variables",
     "numba_cache_dir",
+    "cpus",
 ]
 
 ENV_HOME = "IDXMNIST_HOME"
@@ -126,3 +128,12 @@ def numba_cache_dir() -> Path:
 def tls_variables() -> dict[str, str]:
     """The TLS variables that are set (``SSL_CERT_FILE``, ``SSL_CERT_DIR``), with their values."""
     return {name: os.environ[name] for name in TLS_VARIABLES if os.environ.get(name)}
+
+
+def cpus() -> int:
+    """How many CPUs the calling thread may run on: its affinity mask (``taskset``,
+    a container's cpuset), not the machine's count; at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux: no affinity mask to read
+        return max(1, os.cpu_count() or 1)

@@ -16,13 +16,16 @@ ratios of those medians, never absolute times.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib
+import mmap
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -49,6 +52,9 @@ __all__ = [
     "read_compressed",
     "same_arrays",
     "medians",
+    "on_one_cpu",
+    "cache_states",
+    "STATES",
     "import_cost_ms",
     "peak_memory",
     "peak_rss",
@@ -57,6 +63,19 @@ __all__ = [
     "machine",
     "check_source",
 ]
+
+#: the cold parse held to one CPU: the serial path; and the libdeflate floor held to that CPU
+ONE_CPU = "idxmnist load_idx_dataset, one CPU"
+ONE_CPU_FLOOR = "inflate libdeflate, one CPU"
+#: raw libdeflate on two threads: what this machine's second core gives, no idxmnist code
+PARALLEL_RAW = "inflate libdeflate, two threads"
+#: the cache states a hit is timed in, besides idxmnist's own cache ("hit"): what the
+#: cache folder held before the one first call that built idxmnist's cache from it
+STATES = {
+    "hit: keras npz": "keras's compressed mnist.npz present (built from once, never modified)",
+    "hit: foreign npz": "a foreign stored npz in keras's keys, as mnist.npz",
+    "hit: npz deleted": "keras's compressed mnist.npz, deleted after the first call",
+}
 
 #: upstream names, in keras's tuple order
 FILES = tuple(f.name for f in DATASETS["mnist"].files)
@@ -158,6 +177,22 @@ def _inflate_all(
     return [inflater(b, n) for b, n in blobs]
 
 
+def _inflate_in_parallel(
+    inflater: Callable[[bytes, int], object], blobs: list[tuple[bytes, int]]
+) -> list[object]:
+    """The largest file on a second thread, the others one after another on this one:
+    what the machine gives two threads of raw inflate, idxmnist's code left out."""
+    ordered = sorted(blobs, key=lambda b: len(b[0]), reverse=True)
+    out: list[object] = []
+    helper = threading.Thread(target=lambda: out.append(inflater(*ordered[0])))
+    helper.start()
+    try:
+        rest = [inflater(b, n) for b, n in ordered[1:]]
+    finally:
+        helper.join()
+    return out + rest
+
+
 def read_compressed(source: Path) -> list[tuple[bytes, int]]:
     """The four compressed files in memory, with their sizes from the gzip trailer."""
     blobs = [(source / name).read_bytes() for name in FILES]
@@ -178,17 +213,51 @@ def same_arrays(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> bool
 # ---------------------------------------------------------------- timing
 
 
-def medians(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median seconds of each case, after one warm-up, taken round-robin."""
+def medians(
+    cases: dict[str, Callable[[], object]],
+    rounds: int,
+    spread: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, float]:
+    """Median seconds of each case, after one warm-up, taken round-robin.
+
+    Each round runs every case once, so a slow moment of the machine slows the
+    cases of that round alike (a floor and the target it bounds run side by
+    side); the order turns by one case each round, so no case always follows
+    the same one. ``spread`` receives each case's (min, max).
+    """
     times: dict[str, list[float]] = {name: [] for name in cases}
     for fn in cases.values():
         fn()
-    for _ in range(rounds):
-        for name, fn in cases.items():
+    names = list(cases)
+    for i in range(rounds):
+        turn = i % len(names) if names else 0
+        for name in names[turn:] + names[:turn]:
+            fn = cases[name]
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
+    if spread is not None:
+        spread.update({name: (min(ts), max(ts)) for name, ts in times.items() if ts})
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def on_one_cpu(fn: Callable[[], object]) -> Callable[[], object] | None:
+    """``fn`` run with this thread (and the threads it starts) held to one CPU, as under
+    ``taskset -c 0``; None where the affinity cannot be set (not Linux)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    setter = getattr(os, "sched_setaffinity", None)
+    if getter is None or setter is None:
+        return None
+    mask = getter(0)
+
+    def run() -> object:
+        setter(0, {min(mask)})
+        try:
+            return fn()
+        finally:
+            setter(0, mask)
+
+    return run
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> str:
@@ -319,10 +388,25 @@ class Report:
     peak: tuple[int, int, int]  # (peak RSS growth, output bytes, compressed bytes)
     numba: dict[str, float] = field(default_factory=dict)  # empty without numba
     jit: dict[str, float] = field(default_factory=dict)
+    spread: dict[str, tuple[float, float]] = field(default_factory=dict)  # (min, max) by case
+    states_mapped: bool | None = None  # every cache state's hit was a memory map
+    #: import idxmnist over import numpy, whole fresh processes of a wheel install, in ms:
+    #: (median, min, max) of the pairs' wall-time differences, how many pairs, and the
+    #: median difference of their CPU time; None if not measured
+    import_pairs: tuple[float, float, float, int, float] | None = None
 
     @property
     def cold(self) -> float:
         return self.time("idxmnist load_idx_dataset (numpy)")
+
+    @property
+    def cold_one_cpu(self) -> float | None:
+        return self.parse.get(ONE_CPU)
+
+    @property
+    def floor_one_cpu(self) -> float:
+        """The floor the one-CPU parse is judged against: held to the same CPU if measured."""
+        return self.parse.get(ONE_CPU_FLOOR) or self.floor_s
 
     @property
     def keras(self) -> float:
@@ -370,6 +454,61 @@ def check_source(source: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _mapped(a: np.ndarray) -> bool:
+    """Whether ``a`` is a view of a memory-mapped file."""
+    base: object = a
+    while isinstance(base, (np.ndarray, memoryview)):
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    return isinstance(base, mmap.mmap)
+
+
+def _hit_in(folder: Path) -> list[np.ndarray]:
+    (a, b), (c, d) = load_data(cache_dir=folder, offline=True)
+    return [a, b, c, d]
+
+
+def _fingerprint(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return hashlib.sha256(path.read_bytes()).hexdigest(), st.st_size, st.st_mtime_ns
+
+
+def cache_states(
+    source: Path, root: Path, reference: dict[str, np.ndarray]
+) -> dict[str, Callable[[], list[np.ndarray]]]:
+    """A cache folder under ``root`` for each of :data:`STATES`, after its first call.
+
+    Each folder holds what its state says; one ``load_data`` call (offline:
+    from that file alone) builds idxmnist's cache from it. The hit of each
+    is returned, checked to give the reference arrays. Raises IdxError if a
+    first call changed the npz it read (keras's file is never written).
+    """
+    folders = {name: root / f"state{i}" for i, name in enumerate(STATES)}
+    keras, foreign, deleted = folders.values()
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+    for folder in (keras, deleted):
+        build_npz(source, folder / "mnist.npz", compress=True)
+    with open(foreign / "mnist.npz", "wb") as f:  # stored, unaligned, not idxmnist's
+        r = reference
+        np.savez(
+            f, x_train=r["x_train"], y_train=r["y_train"], x_test=r["x_test"], y_test=r["y_test"]
+        )
+    for folder in folders.values():
+        npz = folder / "mnist.npz"
+        before = _fingerprint(npz)
+        load_data(cache_dir=folder, offline=True)
+        if _fingerprint(npz) != before:
+            raise IdxError(f"{npz}: the first call changed the npz it read")
+    (deleted / "mnist.npz").unlink()
+    hits: dict[str, Callable[[], list[np.ndarray]]] = {
+        name: partial(_hit_in, folder) for name, folder in folders.items()
+    }
+    for name, fn in hits.items():
+        if not same_arrays(dict(zip(KEYS, fn(), strict=True)), reference):
+            raise IdxError(f"{folders[name]}: the {name} returned different arrays")
+    return hits
+
+
 def measure(
     source: str | os.PathLike[str], rounds: int = 7, log: Callable[[str], object] = print
 ) -> Report:
@@ -409,11 +548,21 @@ def measure(
     for name, inflater in inflate.items():
         cases[f"inflate {name}"] = partial(_inflate_all, inflater, blobs)
     cases["idxmnist load_idx_dataset (numpy)"] = lambda: load_idx_dataset(source, backend="numpy")
+    serial = on_one_cpu(lambda: load_idx_dataset(source, backend="numpy"))
+    if serial is not None:
+        cases[ONE_CPU] = serial
+        if "libdeflate" in inflate:  # the floor under the same handicap: the same one CPU
+            pinned = on_one_cpu(partial(_inflate_all, inflate["libdeflate"], blobs))
+            assert pinned is not None
+            cases[ONE_CPU_FLOOR] = pinned
+    if "libdeflate" in inflate:
+        cases[PARALLEL_RAW] = partial(_inflate_in_parallel, inflate["libdeflate"], blobs)
     if decode.numba_available():
         cases["idxmnist load_idx_dataset (numba)"] = lambda: load_idx_dataset(
             source, backend="numba"
         )
-    parse.update(medians(cases, rounds))
+    spread: dict[str, tuple[float, float]] = {}
+    parse.update(medians(cases, rounds, spread))
     floor = min(inflate, key=lambda n: parse[f"inflate {n}"] or float("inf"))
 
     log("cache hit: mnist.idxmnist.npz -> arrays")
@@ -437,15 +586,19 @@ def measure(
         if not same_arrays(dict(zip(KEYS, got, strict=True)), reference):
             raise IdxError(f"{stored}: the cache hit returned different arrays")
         plain = all(type(a) is np.ndarray and a.flags.writeable for a in got)
+        states = cache_states(source, Path(tmp, "states"), reference)
+        mapped = all(_mapped(a) for fn in (hit, *states.values()) for a in fn())
         cache = medians(
             {
                 "np.load compressed": lambda: np_load(small),
                 "np.load stored": lambda: np_load(stored),
                 "hit": hit,
+                **states,
                 "np.load compressed + pass": lambda: full_pass(np_load(small)),
                 "hit + pass": lambda: full_pass(hit()),
             },
             rounds,
+            spread,
         )
 
     log("import cost and peak memory, in fresh interpreters")
@@ -460,6 +613,8 @@ def measure(
         cache_plain=plain,
         import_ms=import_cost_ms(),
         peak=peak_memory(source),
+        spread=spread,
+        states_mapped=mapped,
     )
     if decode.numba_available():
         log("numba against numpy: 64 MB byte swaps, to_float32, JIT times")
@@ -498,36 +653,54 @@ def numba_times(rounds: int) -> dict[str, float]:
 def render(report: Report) -> str:
     """The report as Markdown: the loaders table, the Numba table, the one-line figures."""
     keras, floor, raw = report.keras, report.floor_s, report.raw_bytes
-    head = "| loader | median ms | MB/s | speed vs keras-style | speed vs floor |"
-    rows = [head, "| --- | ---: | ---: | ---: | ---: |"]
+    head = "| loader | median ms | min ms | max ms | MB/s | speed vs keras-style | speed vs floor |"
+    rows = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
-    def row(label: str, seconds: float | None, note: str = "") -> None:
+    def row(label: str, seconds: float | None, note: str = "", key: str | None = None) -> None:
         if seconds is None:
-            rows.append(f"| {label} | not installed | | | |")
+            rows.append(f"| {label} | not installed | | | | | |")
             return
         label = f"{label} ({note})" if note else label
+        low, high = report.spread.get(key or "", (None, None))
+        lo = f"{1e3 * low:.2f}" if low is not None else ""
+        hi = f"{1e3 * high:.2f}" if high is not None else ""
         rows.append(
-            f"| {label} | {1e3 * seconds:.2f} | {raw / seconds / 1e6:,.0f} "
+            f"| {label} | {1e3 * seconds:.2f} | {lo} | {hi} | {raw / seconds / 1e6:,.0f} "
             f"| {keras / seconds:.2f}x | {floor / seconds:.2f}x |"
         )
 
     p = report.parse
-    row("keras-style gzip.open().read() + frombuffer", p["keras-style"])
-    row("idx2numpy", p["idx2numpy"])
-    row("mnist (parse_idx on local files)", p["mnist"])
+    row("keras-style gzip.open().read() + frombuffer", p["keras-style"], key="keras-style")
+    row("idx2numpy", p["idx2numpy"], key="idx2numpy")
+    row("mnist (parse_idx on local files)", p["mnist"], key="mnist")
     row("python-mnist", p["python-mnist"], "one round")
     for name in inflaters():
         tag = ", the floor" if name == report.floor else ""
-        row(f"raw inflate {name}, in memory, serial{tag}", p.get(f"inflate {name}"))
-    row("**idxmnist load_idx_dataset (numpy)**", p["idxmnist load_idx_dataset (numpy)"])
-    if "idxmnist load_idx_dataset (numba)" in p:
-        row("idxmnist load_idx_dataset (numba)", p["idxmnist load_idx_dataset (numba)"])
+        key = f"inflate {name}"
+        row(f"raw inflate {name}, in memory, serial{tag}", p.get(key), key=key)
+    for key, label in (
+        ("idxmnist load_idx_dataset (numpy)", "**idxmnist cold parse (numpy), files in parallel**"),
+        ("idxmnist load_idx_dataset (numba)", "idxmnist cold parse (numba), files in parallel"),
+        (PARALLEL_RAW, "raw inflate libdeflate, in memory, largest file on a second thread"),
+        (ONE_CPU_FLOOR, "raw inflate libdeflate, serial, held to one CPU (its floor)"),
+        (ONE_CPU, "idxmnist cold parse held to one CPU (the serial path)"),
+    ):
+        if key in p:
+            row(label, p[key], key=key)
     c = report.cache
-    row("np.load, compressed npz (what keras does)", c["np.load compressed"])
-    row("np.load, stored npz", c["np.load stored"])
-    row("**idxmnist load_data, cache hit**", c["hit"])
-    row("np.load compressed + .max() of each", c["np.load compressed + pass"])
-    row("**idxmnist cache hit + .max() of each**", c["hit + pass"])
+    keras_npz = "np.load compressed"
+    row("np.load, compressed npz (what keras does)", c[keras_npz], key=keras_npz)
+    row("np.load, stored npz", c["np.load stored"], key="np.load stored")
+    row("**idxmnist load_data, cache hit**", c["hit"], key="hit")
+    for key, what in STATES.items():
+        if key in c:
+            row(f"idxmnist load_data, cache hit after: {what}", c[key], key=key)
+    row(
+        "np.load compressed + .max() of each",
+        c["np.load compressed + pass"],
+        key="np.load compressed + pass",
+    )
+    row("**idxmnist cache hit + .max() of each**", c["hit + pass"], key="hit + pass")
     peak, outputs, compressed = report.peak
     lines = [
         f"machine: {report.machine}; median of {report.rounds} rounds",
@@ -538,11 +711,25 @@ def render(report: Report) -> str:
         f"({raw / 1e6:.1f} MB); the speed columns are speed-ups (higher is faster)",
         "",
         f"- cold parse: {keras / report.cold:.2f}x faster than keras-style, "
-        f"{report.cold / floor:.2f}x the {report.floor} floor",
+        f"{report.cold / floor:.2f}x the {report.floor} floor"
+        + (
+            f"; held to one CPU {report.cold_one_cpu / report.floor_one_cpu:.2f}x the floor "
+            "held to the same CPU"
+            if report.cold_one_cpu is not None
+            else ""
+        ),
         f"- cache hit: {c['np.load compressed'] / c['hit']:.0f}x faster than np.load of the "
         f"compressed npz; with a full pass {c['np.load compressed + pass'] / c['hit + pass']:.1f}x"
         f"; plain writable ndarrays: {report.cache_plain}",
-        f"- import idxmnist: {report.import_ms:.1f} ms more than import numpy",
+        f"- import idxmnist: {report.import_ms:.1f} ms more than import numpy (in one process)"
+        + (
+            f"; whole fresh processes of a wheel install: {report.import_pairs[0]:.1f} ms "
+            f"(min {report.import_pairs[1]:.1f}, max {report.import_pairs[2]:.1f}, median of "
+            f"{report.import_pairs[3]} interleaved pairs; CPU time "
+            f"{report.import_pairs[4]:.1f} ms)"
+            if report.import_pairs is not None
+            else ""
+        ),
         f"- peak RSS growth of a cold parse: {peak / 1e6:.1f} MB = "
         f"{peak / (outputs + compressed):.2f}x (outputs {outputs / 1e6:.1f} MB + compressed "
         f"inputs {compressed / 1e6:.1f} MB)",

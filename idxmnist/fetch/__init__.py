@@ -9,8 +9,6 @@ module          its job
                 within ``IDXMNIST_TIMEOUT``, then 16 KiB in every such span
 ``partial``     the ``.part`` files and their resume records
 ``tls``         which certificates https trusts, and what to say when that fails
-``pace``        the pace a server must keep: headers within the timeout, then a
-                minimum of bytes in every span of it
 ``session``     the ``Session`` protocol the strategies receive; the steps they
                 share (a whole file, once more from byte 0, size limits)
 ``single``      strategy: one file from one base mirror

@@ -35,6 +35,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any, BinaryIO, Literal, Protocol, TypeAlias
 
+from ..config import cpus
 from ..errors import IdxError, TruncatedError
 from ..files import CHUNK
 
@@ -55,6 +56,7 @@ __all__ = [
     "libdeflate",
     "DEFLATE_MAX_RATIO",
     "MAX_RATIO",
+    "occurs_in",
 ]
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -425,20 +427,23 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
 
     Returns None if the file is anything but exactly that (corrupt, cut off,
     several members, trailing bytes), so the caller can diagnose it with the
-    streaming path. libdeflate verifies the first member's CRC and size; the
-    checks here make sure that member is the whole file, since libdeflate
-    ignores whatever follows it.
+    streaming path. The whole member goes to one libdeflate call, which
+    releases the GIL (so several files inflate on several cores) and checks
+    the member's own CRC and size; the checks here make sure that member is
+    the whole file, since libdeflate ignores whatever follows it.
     """
     mod = libdeflate()
     if mod is None:
         return None
     trailer = data[-8:]
-    # libdeflate checks the member's own trailer, which must equal the file's
-    # last 8 bytes: if the member ended before the file does, those 8 bytes
-    # also occur earlier (a second member, appended bytes, a resumed download
-    # that re-appended a tail); a genuine file repeats them only with
-    # probability ~n/2**64. The search holds the GIL but the inflate does not,
-    # so on a large file it runs on another core meanwhile.
+    isize = (expected & 0xFFFFFFFF).to_bytes(4, "little")
+    if len(data) < 18 or trailer[4:] != isize:
+        return None
+    # libdeflate checked the size field of the member's own trailer: it equals
+    # ``isize``. If the member ended before the file does, those 4 bytes occur
+    # earlier too. A genuine file holds them earlier only with probability about
+    # n/2**32; then the full check below decides. The search holds the GIL but
+    # the inflate does not, so with a second CPU it runs there meanwhile.
     earlier = []
     inflating = threading.Event()
 
@@ -446,10 +451,10 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
         # wait until the caller is about to inflate: started any earlier, the
         # search would hold the GIL and delay the inflate instead
         inflating.wait()
-        earlier.append(data.find(trailer, 0, len(data) - 1) >= 0)
+        earlier.append(occurs_in(data, isize, len(data) - 1))
 
     searcher = None
-    if len(data) >= THREADED_SEARCH_MIN:
+    if len(data) >= THREADED_SEARCH_MIN and cpus() > 1:
         searcher = threading.Thread(target=search, daemon=True)
         searcher.start()
     inflating.set()
@@ -462,14 +467,49 @@ def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
             searcher.join()
     if searcher is None:
         search()
-    if (
-        earlier[0]
-        or len(out) != expected
-        or mod.crc32(out).to_bytes(4, "little") != trailer[:4]
-        or (expected & 0xFFFFFFFF).to_bytes(4, "little") != trailer[4:]
-    ):
+    if len(out) != expected:
+        return None
+    if earlier[0] and not _trailer_is_the_members(data, out, mod):
         return None
     return out
+
+
+def _trailer_is_the_members(data: bytes, out: bytearray, mod: ModuleType) -> bool:
+    """Whether the file's last 8 bytes are the trailer of its first member (inflated
+    to ``out``): they are its CRC and size, and occur nowhere earlier (else the
+    member may have ended there, with more bytes after it)."""
+    trailer = data[-8:]
+    if mod.crc32(out).to_bytes(4, "little") != trailer[:4]:
+        return False
+    return not occurs_in(data, trailer, len(data) - 1)
+
+
+@cache
+def _memmem() -> Any:
+    """The C library's ``memmem``, or None where there is none to call."""
+    try:
+        import ctypes  # only the whole-file inflate needs it (numpy has loaded it already)
+
+        found = ctypes.CDLL(None).memmem
+    except (ImportError, OSError, AttributeError, TypeError):  # no C library by that name
+        return None
+    found.restype = ctypes.c_void_p
+    found.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    return found
+
+
+def occurs_in(data: bytes, needle: bytes, end: int) -> bool:
+    """Whether ``needle`` occurs within ``data[:end]``.
+
+    Through the C library's ``memmem`` where there is one: measured here 3-4x
+    faster than ``bytes.find`` on 10 MB of compressed data, and it releases the
+    GIL; else ``bytes.find``.
+    """
+    memmem = _memmem()
+    end = max(0, min(end, len(data)))
+    if memmem is None or type(data) is not bytes or not needle:
+        return data.find(needle, 0, end) >= 0
+    return memmem(data, end, needle, len(needle)) is not None
 
 
 def peek_gzip(data: bytes, n: int, name: str) -> bytes:

@@ -368,3 +368,31 @@ def test_a_member_shorter_than_the_header_followed_by_a_forged_trailer_is_refuse
     )
     assert message(data) == f"<BytesIO>: {SEVERAL_GZ}"
     assert compression.inflate_gzip_whole(data, len(raw)) is None
+
+
+def test_a_genuine_file_holding_its_size_bytes_earlier_is_still_read_whole():
+    """The fast check looks for the 4 size bytes of the trailer earlier in the file; a
+    genuine file may hold them by chance (stored here in the payload itself). Then the
+    member's CRC-32 and the whole trailer decide, and the file is still read in one call."""
+    whole_path_only()
+    payload = bytearray(np.random.default_rng(8).integers(0, 256, 4000, dtype=np.uint8))
+    total = 8 + len(payload)
+    payload[1000:1004] = total.to_bytes(4, "little")
+    data = gzip.compress(idx_u8(bytes(payload)), compresslevel=0, mtime=0)  # stored: verbatim
+    assert data.find(total.to_bytes(4, "little")) < len(data) - 4
+    assert compression.inflate_gzip_whole(data, total) == idx_u8(bytes(payload))
+    # and the same file with one byte after it is refused
+    assert compression.inflate_gzip_whole(data + b"\x00", total) is None
+
+
+def test_occurs_in_agrees_with_bytes_find_everywhere_including_the_last_byte():
+    """The search for an earlier trailer goes through the C library's memmem where there
+    is one; on every cut of small random data over a 3-letter alphabet (NUL bytes
+    included), it answers as bytes.find does."""
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        data = bytes(rng.integers(0, 3, int(rng.integers(0, 24)), dtype=np.uint8))
+        needle = bytes(rng.integers(0, 3, int(rng.integers(1, 5)), dtype=np.uint8))
+        for end in range(len(data) + 2):
+            want = data.find(needle, 0, end) >= 0
+            assert compression.occurs_in(data, needle, end) is want, (data, needle, end)

@@ -374,3 +374,140 @@ def test_k49_an_empty_test_split_loads(tmp_path, registered):
     registered(k49_spec(release))
     (_, _), (x_test, y_test) = k49.load_data(source=tmp_path / "src", cache_dir=tmp_path / "c")
     assert x_test.shape == (0, 28, 28) and y_test.shape == (0,) and y_test.dtype == np.uint8
+
+
+# -- the four files at once: concurrent where there are CPUs, the serial result whatever --------
+
+#: a child that reads the folder argv[1] with load_idx_dataset (on one CPU if argv[2] is
+#: "one"), and prints what it got: each array's SHA-256 or the error, and how many threads
+#: ran (threading.setprofile is installed in every thread threading starts)
+READ_IN_A_CHILD = """
+import hashlib, json, os, sys, threading
+if sys.argv[2] == "one":
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import idxmnist
+seen = set()
+threading.setprofile(lambda *_: seen.add(threading.get_ident()))
+try:
+    (x, y), (xt, yt) = idxmnist.load_idx_dataset(sys.argv[1])
+    out = {"sha256": [hashlib.sha256(a.tobytes()).hexdigest() for a in (x, y, xt, yt)],
+           "shapes": [list(a.shape) for a in (x, y, xt, yt)]}
+except idxmnist.IdxError as exc:
+    out = {"error": str(exc)}
+threading.setprofile(None)
+out["threads"] = len(seen)
+out["alive"] = threading.active_count()
+print(json.dumps(out))
+"""
+
+
+def read_in_a_child(folder, cpus: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", READ_IN_A_CHILD, str(folder), cpus],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(done.stdout)
+
+
+def plain_reading(folder) -> dict[str, np.ndarray]:
+    """The four files as keras reads them: gzip.open().read() + np.frombuffer."""
+    import gzip
+
+    out = {}
+    for key in KEYS:
+        with gzip.open(folder / NAMES[key], "rb") as f:
+            data = f.read()
+        out[key] = np.frombuffer(data, np.uint8, offset=16 if key.startswith("x") else 8)
+    return out
+
+
+def sha256s(arrays_by_key: dict[str, np.ndarray]) -> list[str]:
+    import hashlib
+
+    return [hashlib.sha256(arrays_by_key[k].tobytes()).hexdigest() for k in KEYS]
+
+
+def test_the_real_files_read_concurrently_or_on_one_cpu_give_the_plain_reading(mnist_dir):
+    """Under an affinity of one CPU the serial path is taken (no thread at all); with
+    two CPUs the files are inflated on several threads. Both give, byte for byte, what
+    gzip + np.frombuffer give."""
+    import os
+
+    want = sha256s(plain_reading(mnist_dir))
+    one = read_in_a_child(mnist_dir, "one")
+    assert one["sha256"] == want and one["threads"] == 0
+    assert one["shapes"] == [[60000, 28, 28], [60000], [10000, 28, 28], [10000]]
+    if len(os.sched_getaffinity(0)) > 1:  # the concurrent path needs a second CPU
+        both = read_in_a_child(mnist_dir, "all")
+        assert both["sha256"] == want and both["threads"] >= 1 and both["alive"] == 1
+    got = idxmnist.load_idx_dataset(mnist_dir)
+    assert sha256s(dict(zip(KEYS, (a for pair in got for a in pair), strict=True))) == want
+
+
+def large_set(folder) -> dict[str, np.ndarray]:
+    """MNIST-shaped files whose train images (random pixels) take over 1 MiB compressed:
+    libdeflate inflates it whole, with the search for a second member on a helper thread."""
+    data = arrays(n_train=3000, n_test=40, seed=21)
+    write_set(folder, data)
+    assert (folder / NAMES["x_train"]).stat().st_size > 1 << 20
+    return data
+
+
+def spoil(path) -> None:
+    """Flip bytes in the middle of a gzip file's deflate stream."""
+    raw = bytearray(path.read_bytes())
+    mid = len(raw) // 2
+    raw[mid : mid + 16] = bytes(b ^ 0xFF for b in raw[mid : mid + 16])
+    path.write_bytes(bytes(raw))
+
+
+def alone(path) -> str:
+    """The error read_idx gives for this one file, read by itself."""
+    with pytest.raises(idxmnist.IdxError) as info:
+        idxmnist.read_idx(path)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("bad", [("y_test",), ("x_train",), ("y_train", "x_test")])
+def test_a_bad_file_among_others_gives_the_same_error_whatever_the_timing(tmp_path, bad):
+    """While the other files inflate on other threads, the one that fails is reported as
+    read_idx reports it alone; of several bad files, the first in the dataset's order
+    (x_train, y_train, x_test, y_test), as the serial path reports it: on every run, on
+    one CPU or several, no array returned, and no thread left behind."""
+    import threading
+
+    large_set(tmp_path)
+    for key in bad:
+        spoil(tmp_path / NAMES[key])
+    first = next(k for k in KEYS if k in bad)
+    want = alone(tmp_path / NAMES[first])
+    assert "corrupt gzip data" in want or "truncated" in want
+    before = threading.active_count()
+    for _ in range(5):
+        with pytest.raises(idxmnist.IdxError) as info:
+            idxmnist.load_idx_dataset(tmp_path)
+        assert str(info.value) == want
+        assert threading.active_count() == before
+    one = read_in_a_child(tmp_path, "one")
+    assert one["error"] == want and one["threads"] == 0
+    every = read_in_a_child(tmp_path, "all")
+    assert every["error"] == want and every["alive"] == 1
+
+
+def test_a_large_set_read_concurrently_is_the_data_written(tmp_path):
+    import os
+
+    data = large_set(tmp_path)
+    assert same(idxmnist.load_idx_dataset(tmp_path), data)
+    one = read_in_a_child(tmp_path, "one")
+    assert one["sha256"] == sha256s(data) and one["threads"] == 0
+    every = read_in_a_child(tmp_path, "all")
+    assert every["sha256"] == sha256s(data)
+    assert every["threads"] >= (1 if len(os.sched_getaffinity(0)) > 1 else 0)
