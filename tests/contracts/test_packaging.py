@@ -98,7 +98,14 @@ def test_the_sdist_carries_what_the_tests_read():
     """MANIFEST.in: the suite, the benchmarks, the docs and the tools (the sdist's own test
     run in .ci/run is the proof; this keeps the reason visible)."""
     manifest = (ROOT / "MANIFEST.in").read_text().splitlines()
-    for line in ("graft tests", "graft benchmarks", "graft docs", "graft tools", "graft .ci"):
+    for line in (
+        "graft tests",
+        "graft benchmarks",
+        "graft docs",
+        "graft tools",
+        "graft fuzz",
+        "graft .ci",
+    ):
         assert line in manifest, line
     assert any(line.split()[:1] == ["include"] and "conftest.py" in line for line in manifest)
 
