@@ -17,6 +17,7 @@ import os
 import sys
 
 from idxmnist.cli import bench
+from idxmnist.idx import compression
 
 from .targets import Verdict, judge, judge_family
 
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         help="the family's benchmarks and targets 6-10 (default rounds: 7)",
     )
     args = p.parse_args(argv)
+    if args.family and compression.libdeflate() is None:  # before minutes of building data
+        p.error("--family measures against the libdeflate floor: pip install 'idxmnist[fast]'")
     level_allocations()
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     verdicts: list[Verdict]

@@ -52,7 +52,8 @@ def caches(mnist_dir, tmp_path_factory, full_size):
 @pytest.mark.benchmark(group=GROUP_EMNIST)
 def test_libdeflate_floor(benchmark, byclass):
     floor = family.libdeflate_floor(family.read_members(byclass))
-    assert floor is not None  # the fast extra is installed wherever the benchmarks run
+    if floor is None:  # a skip, so that IDXMNIST_NO_SKIPS=1 still fails it where deflate must be
+        pytest.skip("the deflate package (idxmnist[fast]) is not installed: no libdeflate floor")
     out = benchmark(floor)
     assert [len(o) for o in out] == [  # type: ignore[union-attr]
         16 + byclass.n_train * 784,

@@ -9,7 +9,7 @@ variable               meaning
 ``IDXMNIST_SOURCE``    a folder, file or base URL to build from (``load_data``'s
                        ``source=``)
 ``IDXMNIST_MIRRORS``   comma-separated mirror URLs, replacing the registry's
-``IDXMNIST_TIMEOUT``   seconds to wait for a connection and each read (default 10)
+``IDXMNIST_TIMEOUT``   T: an answer's headers within T s, then 16 KiB in every T s (default 10)
 ``IDXMNIST_OFFLINE``   ``1``: open no network connection at all
 ``SSL_CERT_FILE``,     the certificates https downloads trust (OpenSSL reads them)
 ``SSL_CERT_DIR``
@@ -89,7 +89,7 @@ def mirrors() -> list[str]:
 
 
 def timeout() -> float:
-    """Seconds to wait to connect and for each read: ``$IDXMNIST_TIMEOUT``, default 10."""
+    """``$IDXMNIST_TIMEOUT``, default 10: the time rules of a request (``fetch/pace.py``)."""
     value = os.environ.get(ENV_TIMEOUT, "").strip()
     if not value:
         return DEFAULT_TIMEOUT

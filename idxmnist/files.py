@@ -11,9 +11,12 @@
   else. A resumable download (``.NAME.part`` with its record
   ``.NAME.part.json``, ``fetch/partial.py``) is kept for
   :data:`RESUMABLE_MAX_AGE`.
-* :func:`file_lock`: an exclusive lock on a file, held across processes (the
-  ``filelock`` package, imported only when a lock is taken), so that
-  concurrent first calls build or download each file once.
+* :func:`file_lock`: an exclusive lock on a file, held across processes, so
+  that concurrent first calls build or download each file once. On POSIX it
+  is ``flock`` on the file, taken only once the path still names the file
+  locked (so a lock file may be removed while held: a waiter on the removed
+  one tries again); elsewhere the ``filelock`` package. :func:`untidy` removes
+  what a failed call left: a lock file, and a folder holding nothing else.
 * :func:`open_regular`: the one way a file idxmnist did not create is opened
   by path: only a regular file (a symbolic link to one is followed), never a
   FIFO, device or socket, which could hang the process or never end.
@@ -33,6 +36,7 @@ import io
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,7 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from .errors import IdxError
+from .errors import IdxError, describe
 
 __all__ = [
     "CHUNK",
@@ -54,6 +58,7 @@ __all__ = [
     "work_dir",
     "sweep",
     "file_lock",
+    "untidy",
     "not_regular",
     "open_regular",
     "open_own",
@@ -173,30 +178,115 @@ def sweep(directory: str | os.PathLike[str], older_than: float = 3600.0) -> None
 
 
 @contextmanager
-def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+def file_lock(path: str | os.PathLike[str], *, remove: bool = False) -> Iterator[None]:
     """Hold an exclusive inter-process lock on ``path`` (created, with its folder, if needed).
+
+    ``remove``: the lock file goes when the lock is released (POSIX only), so
+    that none is left behind (``~/.keras/datasets`` is not idxmnist's alone).
 
     Raises ``OSError`` if the lock file cannot be created, or when ``path`` is
     anything but a regular file (a symbolic link is never followed: some
     versions of ``filelock`` truncate what the link points at).
     """
-    from filelock import FileLock  # only a build or a download takes a lock
+    path = os.fspath(path)
+    if sys.platform == "win32":
+        from filelock import FileLock  # only a build or a download takes a lock
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _check_lock(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path):
+            yield
+        return
+    fd = _flock(path)
+    try:
+        yield
+        if remove:
+            _unlink_own(path, fd)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _check_lock(path: str) -> None:
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
+        raise OSError(
+            errno.ELOOP if stat.S_ISLNK(mode) else code,
+            f"{path}: the lock file is {_what(mode)}, not a regular file; "
+            "idxmnist takes only a regular file as a lock, never through a link: remove it",
+        )
+
+
+def _flock(path: str) -> int:
+    """An open descriptor of ``path``, locked, that ``path`` still names."""
+    import fcntl  # POSIX only
+
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        _check_lock(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:  # the folder went (untidy) between the two: again
+            continue
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                _check_lock(path)  # says what is there
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, f"{path}: the lock file is not a regular file")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.path.samestat(os.fstat(fd), os.lstat(path))
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            return fd
+        os.close(fd)  # removed (or replaced) while this process waited: lock the new one
+
+
+def _unlink_own(path: str, fd: int) -> None:
+    """Remove ``path`` if it is still the file ``fd`` locks (called holding the lock)."""
+    try:
+        if os.path.samestat(os.fstat(fd), os.lstat(path)):
+            os.unlink(path)
+    except OSError:
+        pass  # already gone, or not ours to remove: left as it is
+
+
+def untidy(folder: str | os.PathLike[str], lock_name: str, *, remove_folder: bool) -> None:
+    """Remove ``folder/lock_name`` if the folder holds nothing else, and then the
+    folder itself if ``remove_folder``: what a call that failed before it stored
+    anything leaves (POSIX only).
+
+    The lock is taken first, so a process using the folder is never disturbed.
+    """
+    lock = Path(folder) / lock_name
+    try:
+        if {p.name for p in Path(folder).iterdir()} != {lock_name}:
+            return
+        with file_lock(lock, remove=True):
+            if {p.name for p in Path(folder).iterdir()} != {lock_name}:
+                raise _Kept
+    except (_Kept, OSError):
+        return
+    if not remove_folder:
+        return
+    try:
+        Path(folder).rmdir()  # only if still empty
+    except OSError:
         pass
-    else:
-        if not stat.S_ISREG(mode):
-            code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
-            raise OSError(
-                errno.ELOOP if stat.S_ISLNK(mode) else code,
-                f"{path}: the lock file is {_what(mode)}, not a regular file; "
-                "idxmnist takes only a regular file as a lock, never through a link: remove it",
-            )
-    with FileLock(os.fspath(path)):
-        yield
+
+
+class _Kept(Exception):
+    """The folder holds more than its lock: nothing is removed."""
 
 
 _KINDS = (
@@ -236,12 +326,12 @@ def open_regular(
     """
     why = not_regular(path)
     if why is not None:
-        raise IdxError(f"{os.fspath(path)}: {why}")
+        raise IdxError(f"{describe(path)}: {why}")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IdxError(f"{os.fspath(path)}: replaced by something else while it was opened")
+            raise IdxError(f"{describe(path)}: replaced by something else while it was opened")
         if buffering == 0:
             return io.FileIO(fd, "rb")
         size = buffering if buffering > 0 else io.DEFAULT_BUFFER_SIZE

@@ -256,10 +256,8 @@ def test_download_from_a_local_server_under_a_registered_spec(tmp_path, register
         "emnist/.idxmnist-pins.json",
         *(f"emnist/{n}" for n in names),  # the verified members, not the archive
         "emnist-letters.idxmnist.npz",
-        ".emnist-letters.idxmnist.npz.lock",
         ".emnist-letters.idxmnist.npz.stamp",
         "emnist-letters-transposed.idxmnist.npz",
-        ".emnist-letters-transposed.idxmnist.npz.lock",
         ".emnist-letters-transposed.idxmnist.npz.stamp",
     }
     for f in spec.files:
@@ -289,7 +287,6 @@ def test_archive_with_wrong_bytes_is_refused_and_only_verified_members_are_kept(
         "emnist",
         "emnist/.idxmnist.lock",
         "emnist/.idxmnist-pins.json",
-        ".emnist-letters.idxmnist.npz.lock",
         *(f"emnist/{n}" for n in names[1:]),
     }
 
@@ -303,7 +300,7 @@ def test_fetch_verify_and_preview_commands(tmp_path, registered, monkeypatch, ca
         assert cli.main(["fetch", "--dataset", "emnist-letters", "--dir", str(tmp_path / "d")]) == 0
     out = capsys.readouterr()
     assert out.out.strip() == str(tmp_path / "d")
-    assert "emnist_letters: 4 files verified" in out.err and "(4 downloaded)" in out.err
+    assert "emnist_letters: 4 files verified" in out.err and "(4 new)" in out.err
     assert cli.main(["verify", str(tmp_path / "d")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert sorted(line.split()[0] for line in out) == ["ok"] * 4

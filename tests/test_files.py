@@ -39,3 +39,67 @@ def test_sweep_stale_removes_a_temporary_file_just_over_an_hour_old(tmp_path):
     os.utime(old, (now - 3600.01, now - 3600.01))
     atomic.sweep(dest.parent)
     assert not old.exists() and fresh.exists()
+
+
+# -- file_lock: a lock file may go while held, and mutual exclusion still holds -------------
+
+LOCKER = r"""
+import os, sys
+from idxmnist.files import file_lock
+lock, inside, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(rounds):
+    with file_lock(lock, remove=True):
+        fd = os.open(inside, os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # fails if another is inside
+        os.close(fd)
+        os.unlink(inside)
+print("ok")
+"""
+
+
+def test_locks_removed_on_release_still_exclude_each_other_across_processes(tmp_path):
+    """Four real processes take and drop one lock 300 times each, the lock file removed at
+    every release: a waiter that locked the removed file must lock the new one instead, or
+    two are inside at once (O_EXCL on the marker fails)."""
+    import subprocess
+    import sys
+
+    from .support.helpers import child_env
+
+    lock, inside = tmp_path / ".x.lock", tmp_path / "inside"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOCKER, str(lock), str(inside), "300"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert not lock.exists() and not inside.exists()
+
+
+def test_untidy_removes_a_lock_only_folder_and_nothing_else(tmp_path):
+    from idxmnist.files import file_lock, untidy
+
+    lone = tmp_path / "lone"
+    with file_lock(lone / ".idxmnist.lock"):
+        pass
+    untidy(lone, ".idxmnist.lock", remove_folder=True)
+    assert not lone.exists()
+    kept = tmp_path / "kept"
+    with file_lock(kept / ".idxmnist.lock"):
+        pass
+    (kept / "train-images-idx3-ubyte.gz").write_bytes(b"x")
+    untidy(kept, ".idxmnist.lock", remove_folder=True)
+    assert sorted(p.name for p in kept.iterdir()) == [
+        ".idxmnist.lock",
+        "train-images-idx3-ubyte.gz",
+    ]
+    mine = tmp_path / "mine"  # a folder the caller did not create: only its lock goes
+    with file_lock(mine / ".idxmnist.lock"):
+        pass
+    untidy(mine, ".idxmnist.lock", remove_folder=False)
+    assert mine.is_dir() and list(mine.iterdir()) == []

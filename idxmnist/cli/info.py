@@ -26,6 +26,7 @@ import numpy as np
 from ..datasets import review
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
+from ..errors import printable
 from ..files import open_regular
 from ..idx.reader import inspect_idx, read_idx
 from ..idx.ziparchive import ZipArchive
@@ -122,7 +123,7 @@ def describe_idx(path: str | os.PathLike[str]) -> str:
     info = inspect_idx(path)
     h = info.header
     text = (
-        f"{os.fspath(path)}: IDX {h.dtype.name} (type 0x{h.type_code:02X}) "
+        f"{printable(os.fspath(path))}: IDX {h.dtype.name} (type 0x{h.type_code:02X}) "
         f"shape {h.shape}, {info.compression}, {_mb(info.stored_size)} stored, "
         f"{_mb(info.raw_size)} raw"
     )
@@ -179,8 +180,9 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
             summary = (
                 "compressed: load_data decompresses it (idxmnist build writes the fast layout)"
             )
-        lines = [f"{name}: npz, {len(members)} members, {_mb(size)}; {summary}"]
-        kw = max((len(k) for k in members), default=0)
+        lines = [f"{printable(name)}: npz, {len(members)} members, {_mb(size)}; {summary}"]
+        keys = {k: printable(k) for k in members}  # the archive's names, one line each
+        kw = max((len(k) for k in keys.values()), default=0)
         shapes = {k: str(m.shape) for k, m in members.items()}
         sw = max((len(s) for s in shapes.values()), default=0)
         dw = max((len(m.dtype.name) for m in members.values()), default=0)
@@ -192,7 +194,7 @@ def describe_npz(path: str | os.PathLike[str]) -> str:
                 nbytes = int(np.prod(m.shape, dtype=np.int64)) * m.dtype.itemsize
                 stored = "" if m.stored else f" ({m.info.compress_size:,} B compressed)"
                 lines.append(
-                    f"  {key:<{kw}}  {m.dtype.name:<{dw}}  {shapes[key]:<{sw}}  "
+                    f"  {keys[key]:<{kw}}  {m.dtype.name:<{dw}}  {shapes[key]:<{sw}}  "
                     f"{layouts[key]:<{lw}}  {nbytes:,} B{stored}"
                 )
                 if key.startswith("y_") and len(m.shape) == 1 and m.dtype.kind in "iu":
@@ -248,12 +250,15 @@ def describe_archive(path: str | os.PathLike[str]) -> str:
         for f in spec.files
     }
     names = archive.names()
-    lines = [f"{os.fspath(path)}: zip archive, {len(names)} members, {_mb(archive.size)}"]
-    width = max(len(n) for n in names)
+    shown = {n: printable(n) for n in names}  # the archive's names, one line each
+    lines = [
+        f"{printable(os.fspath(path))}: zip archive, {len(names)} members, {_mb(archive.size)}"
+    ]
+    width = max(len(n) for n in shown.values())
     for name in names:
         entry = archive.entry(name)
         method = "deflated" if entry.method == 8 else "stored"
-        line = f"  {name:<{width}}  {method:<8}  {_mb(entry.file_size)}"
+        line = f"  {shown[name]:<{width}}  {method:<8}  {_mb(entry.file_size)}"
         if name in pinned:
             dataset, size = pinned[name]
             same = "its pinned size" if size == entry.file_size else f"pinned at {size:,} B"

@@ -3,6 +3,10 @@
 All argparse code lives here; the commands call the plain functions of the
 modules that do the work. Results go to stdout, status lines to stderr.
 
+Every line printed goes through :func:`~idxmnist.errors.printable_lines`
+(:func:`say`, :func:`status`, :func:`error`): a name from outside (a file,
+an archive member, a URL) never reaches the terminal as control characters.
+
 Exit codes: 0 success; 1 bad data, a checksum mismatch, a failed download or
 a file that cannot be read or written (one line on stderr, ``idxmnist:
 error: ...``; a failed download adds one line per mirror tried); 2 a usage
@@ -23,9 +27,9 @@ from typing import Any
 from .. import config
 from ..datasets import registry
 from ..datasets.spec import Split
-from ..errors import DownloadError, IdxError
+from ..errors import DownloadError, IdxError, printable_lines
 
-__all__ = ["main", "parser", "status"]
+__all__ = ["main", "parser", "status", "say", "error"]
 
 EXAMPLES = {
     "build": "idxmnist build --source ~/data/mnist --out mnist.npz",
@@ -49,9 +53,19 @@ def _version() -> str:
         return "(not installed)"
 
 
+def say(text: object) -> None:
+    """A result on stdout, each line printable."""
+    print(printable_lines(str(text)))
+
+
 def status(message: str) -> None:
     """A status line, on stderr so that stdout holds only the results."""
-    print(f"idxmnist: {message}", file=sys.stderr)
+    print(printable_lines(f"idxmnist: {message}"), file=sys.stderr)
+
+
+def error(message: object) -> None:
+    """``idxmnist: error: MESSAGE`` on stderr (a failed download adds a line per mirror)."""
+    print(printable_lines(f"idxmnist: error: {message}"), file=sys.stderr)
 
 
 # -- argument types: a bad value is a usage error (exit 2) --------------------------------
@@ -87,7 +101,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     out = build_npz(args.source, args.out, compress=args.compress)
     status(f"built {out} from {args.source}")
-    print(out)
+    say(out)
     return 0
 
 
@@ -97,24 +111,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            print(describe_file(path))
+            say(describe_file(path))
         except (IdxError, OSError) as exc:
-            print(f"idxmnist: error: {exc}", file=sys.stderr)
+            error(exc)
             failed = 1
     return failed
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from ..fetch.download import fetch_dataset  # each command imports only what it runs
+    from ..load.loader import stock  # each command imports only what it runs
 
     spec = registry.get(args.dataset)
     dest = args.dir if args.dir is not None else config.cache_dir() / spec.subdir
-    fetched = fetch_dataset(spec, dest)
-    status(
-        f"{spec.name}: {len(spec.remote_files)} files verified in {dest} "
-        f"({len(fetched.downloaded)} downloaded)"
-    )
-    print(dest)
+    before = {r.name for r in spec.remote_files if (dest / r.name).is_file()}
+    files = stock(spec, store=args.dir)
+    new = len({path for path in files.values() if path.name not in before})
+    status(f"{spec.name}: {len(spec.remote_files)} files verified in {dest} ({new} new)")
+    say(dest)
     return 0
 
 
@@ -141,17 +154,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
             status(line)
         findings = diagnose.check_dir(folder, spec, catalog)
     for finding in findings:
-        print(finding)
+        say(finding)
     present = [f for f in findings if f.status != "missing"]
     bad = [f for f in findings if f.status == "bad"]
     missing = [f for f in findings if f.status == "missing"]
     if not present:
-        print(f"idxmnist: error: none of the {spec.name} files is in {folder}", file=sys.stderr)
+        error(f"none of the {spec.name} files is in {folder}")
         return 1
     if bad or missing:
         what = ", ".join(f"{n} {w}" for n, w in ((len(bad), "bad"), (len(missing), "missing")) if n)
         fix = "" if args.repair else ": idxmnist verify --repair fixes what it can"
-        print(f"idxmnist: error: {spec.name} in {folder}: {what}{fix}", file=sys.stderr)
+        error(f"{spec.name} in {folder}: {what}{fix}")
         return 1
     return 0
 
@@ -161,15 +174,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     outcomes = import_paths(args.paths, cache_dir=args.cache_dir)
     for outcome in outcomes:
-        print(outcome)
+        say(outcome)
     known = [o for o in outcomes if o.known is not None]
     for line in summary(known, args.cache_dir):
         status(line)
     if not known:
-        print(
-            f"idxmnist: error: none of the {len(outcomes)} files looked at is a known "
-            "dataset file (see why above)",
-            file=sys.stderr,
+        error(
+            f"none of the {len(outcomes)} files looked at is a known dataset file (see why above)"
         )
         return 1
     installed = sum(o.installed is not None for o in known)
@@ -191,7 +202,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
     for spec in specs:
         for path, what in export_dataset(spec, args.layout, args.dir, cache_dir=args.cache_dir):
-            print(path)
+            say(path)
             status(f"{spec.name}: wrote {path} ({what})")
     return 0
 
@@ -227,7 +238,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         )
     if args.out is not None:
         if not preview.pillow_available():
-            print(f"idxmnist: error: --out needs Pillow: {preview.PILLOW_HINT}", file=sys.stderr)
+            error(f"--out needs Pillow: {preview.PILLOW_HINT}")
             return 1
         try:
             preview.image_format(args.out)
@@ -252,7 +263,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         out = preview.render_png(images, labels, rows, args.out)
         count = sum(len(r) for r in rows)
         status(f"wrote {count} {split} images, one row per class")
-        print(out)
+        say(out)
         return 0
     classes = spec.class_names
     digits = all(name == str(label) for label, name in classes.items())
@@ -279,7 +290,7 @@ def _preview_reviewed(args: argparse.Namespace, images: Any, labels: Any) -> int
     )
     if args.out is not None:
         rows = [indices[i : i + 5] for i in range(0, len(indices), 5)]
-        print(preview.render_png(images, labels, rows, args.out, captions=captions))
+        say(preview.render_png(images, labels, rows, args.out, captions=captions))
         return 0
     width = shutil.get_terminal_size((80, 24)).columns
     print(preview.REVIEW_LEGEND)
@@ -357,6 +368,11 @@ def parser() -> argparse.ArgumentParser:
     p = add("fetch", "download and verify a dataset's IDX files, print where they are", cmd_fetch)
     dataset_option(p, "mnist", "which dataset (default: mnist)")
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to put them (default: the cache)")
+    p.epilog = (
+        "Files already there are verified and kept; with $IDXMNIST_SOURCE (a folder,\n"
+        "an .npz/.zip/.tar, or a base URL) they come from there before the mirrors.\n\n"
+        + (p.epilog or "")
+    )
 
     p = add(
         "verify",
@@ -472,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IdxError, DownloadError, OSError) as exc:
         # the project's two families, and the file system's (a missing or
         # unwritable file): each message already names the file
-        print(f"idxmnist: error: {exc}", file=sys.stderr)
+        error(exc)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..errors import IdxError
+from ..errors import IdxError, shown_url
 from ..idx.ziparchive import ZipArchive
 from . import partial, ranged
 from .members import keep_members
@@ -52,7 +52,7 @@ def _whole_archive(session: Session, url: str, name: str) -> dict[str, str]:
     def check(whole: Whole, again: bool) -> dict[str, str]:
         try:
             try:
-                problems = keep_members(session, ZipArchive(whole.part.path, name=url))
+                problems = keep_members(session, ZipArchive(whole.part.path, name=shown_url(url)))
             except IdxError as exc:
                 problems = dict.fromkeys((r.name for r in session.wanted()), str(exc))
             return {n: whole.pin_problem + why for n, why in problems.items()}
@@ -70,7 +70,7 @@ def _local_archive(session: Session, url: str) -> dict[str, str]:
     if not path.is_file():
         raise MirrorError("no such file", not_found=True)
     try:
-        return keep_members(session, ZipArchive(path, name=url))
+        return keep_members(session, ZipArchive(path, name=shown_url(url)))
     except IdxError as exc:
         raise MirrorError(str(exc), wrong_bytes=True) from None
 
@@ -105,7 +105,8 @@ def from_archive(session: Session, url: str, name: str) -> dict[str, str]:
     if {r.name for r in session.wanted()} <= absent:
         # the directory of the pinned archive lists none of them: neither would the whole
         return {
-            n: f"{url}: {first[n]} (its central directory lists no such member)" for n in absent
+            n: f"{shown_url(url)}: {first[n]} (its central directory lists no such member)"
+            for n in absent
         }
     problems = _whole_archive(session, url, name)
     for member, why in problems.items():

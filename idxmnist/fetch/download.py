@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 from .. import config
 from ..datasets.layout import KEYS
 from ..datasets.spec import Archive, DatasetSpec, RemoteFile
-from ..errors import ChecksumError, DownloadError, in_words, warn
+from ..errors import ChecksumError, DownloadError, in_words, printable, shown_url, warn
 from ..files import file_lock, sweep
 from ..idx.compression import Container
 from ..store.kept import LOCK_NAME, find_verified, keep
@@ -69,8 +69,8 @@ def _base(url: str, where: str = "mirror") -> str:
     """A mirror entry, normalised: a base URL ends in ``/``; a whole-dataset URL is kept."""
     if not is_url(url):
         raise DownloadError(
-            f"{where}: {url!r} is not a URL to download from (http://, https:// or file://; "
-            "a base URL, or the URL of one .npz, .zip or .tar file)"
+            f"{where}: '{shown_url(url)}' is not a URL to download from "
+            "(http://, https:// or file://; a base URL, or the URL of one .npz, .zip or .tar file)"
         )
     if is_whole(url) or url.endswith("/"):
         return url
@@ -254,7 +254,9 @@ class Fetch:
             whole_url = self._whole_url(base)
             url = whole_url or base + quote(remote.name)
             if base in self.dead:
-                failures.append(f"  {url} -> skipped, unreachable earlier ({self.dead[base]})")
+                failures.append(
+                    f"  {shown_url(url)} -> skipped, unreachable earlier ({self.dead[base]})"
+                )
                 continue
             tried += 1
             try:
@@ -275,7 +277,7 @@ class Fetch:
                 self.got[remote.name] = path
                 return path
             except MirrorError as exc:
-                failures.append(f"  {url} -> {exc.reason}")
+                failures.append(f"  {shown_url(url)} -> {printable(exc.reason)}")
                 wrong += exc.wrong_bytes
                 if exc.dead:
                     self.dead[base] = exc.reason

@@ -49,10 +49,17 @@ class Meta:
         return self.last_modified
 
 
+#: a record is under 1 KB; a larger file under its name is not one, and is not read whole
+MAX_RECORD = 1 << 16
+
+
 def _load(path: Path) -> Meta | None:
     try:
         with open_own(path, "r") as f:
-            raw = json.loads(f.read(1 << 16).decode("utf-8"))
+            text = f.read(MAX_RECORD + 1)
+        if len(text) > MAX_RECORD:
+            return None
+        raw = json.loads(text.decode("utf-8"))
         meta = Meta(
             url=raw["url"],
             etag=raw["etag"],
@@ -60,8 +67,8 @@ def _load(path: Path) -> Meta | None:
             total=raw["total"],
             synced=raw["synced"],
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None  # RecursionError: JSON nested deeper than Python's recursion limit
     ok = (
         isinstance(meta.url, str)
         and isinstance(meta.synced, int)

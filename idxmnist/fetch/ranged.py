@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 
 from ..datasets.spec import RemoteFile
-from ..errors import IdxError
+from ..errors import IdxError, shown_url
 from ..idx.zipdirectory import Directory, NeedMoreError, end_record
 from . import partial, transfer
 from .members import keep_member, member_name
@@ -80,17 +80,17 @@ def read_directory(session: Session, url: str, size: int) -> tuple[Directory, st
     tail, validator = _read(session, url, (start, size), size, None)
     try:
         try:
-            end = end_record(tail, start, size, url)
+            end = end_record(tail, start, size, shown_url(url))
         except NeedMoreError as more:
             head, _ = _read(session, url, (more.start, start), size, validator)
             tail, start = head + tail, more.start
-            end = end_record(tail, start, size, url)
+            end = end_record(tail, start, size, shown_url(url))
         if end.start < start:
             if size - end.start > MAX_DIRECTORY:
                 raise NoRangeError(f"its central directory is {end.size} bytes")
             head, _ = _read(session, url, (end.start, start), size, validator)
             tail, start = head + tail, end.start
-        return Directory(tail[end.start - start :], end, url), validator
+        return Directory(tail[end.start - start :], end, shown_url(url)), validator
     except IdxError as exc:
         raise NoRangeError(str(exc)) from None
 

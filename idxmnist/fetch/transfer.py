@@ -29,8 +29,18 @@ The caller checks the final checksum; when it fails after a resume, it
 discards the ``.part`` and fetches once more from the start
 (:attr:`Result.resumed` says whether that applies).
 
-``urllib``, ``http.client``, ``ssl`` and ``tqdm`` are imported only here, when
-a download starts. One connection per request, not urllib3's pool: a ranged
+What a server may do is bounded: the answer's headers arrive within
+``IDXMNIST_TIMEOUT`` seconds of connecting, and the body brings at least
+16 KiB in every span of that length (``pace.py``); redirects are followed
+only to ``http`` and ``https``, never from ``https`` to anything else; a
+body is never longer than the file can be. A URL with a user name and
+password (``https://user:secret@host/...``) is fetched with HTTP Basic
+authentication, the credentials sent to that URL's own origin only (a
+redirect elsewhere drops them), and shown as ``user:***`` in every message,
+progress bar and resume record (``errors.shown_url``).
+
+``urllib``, ``http.client``, ``ssl`` and ``tqdm`` are imported only here (and
+in ``pace.py``), when a download starts. One connection per request, not urllib3's pool: a ranged
 EMNIST split makes about six requests, whose handshakes cost far less than
 its 66 MiB, and one HTTP stack is one set of timeout, redirect and TLS rules
 to get right.
@@ -38,13 +48,15 @@ to get right.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from ..errors import shown_url
 from ..files import CHUNK, open_own
 from ..idx.compression import looks_like_html
 from ..store.verify import Tally
@@ -54,13 +66,17 @@ if TYPE_CHECKING:
     import urllib.request
     from http.client import HTTPMessage
 
+    from .pace import Pace
+
 __all__ = ["MirrorError", "Expect", "Result", "fetch", "MAX_RESUMES"]
 
 #: fsync the ``.part`` and record its verified length after this many new bytes
 SYNC_EVERY = 1 << 20
 #: immediate resumes after a cut connection, each needing progress
 MAX_RESUMES = 3
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.I)
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+([0-9]+)-([0-9]+)/([0-9]+|\*)\s*$", re.I)
+#: a byte count of more digits than this is past any file (and past int()'s 4300 digits)
+_COUNT_DIGITS = 19
 
 
 class MirrorError(Exception):
@@ -114,8 +130,9 @@ class Expect:
     if_range: str | None = None
 
     def key(self, url: str) -> str:
-        """What the ``.part``'s record names: the URL, and the span if it is one."""
-        return url if self.span is None else f"{url} bytes={self.span[0]}-{self.span[1] - 1}"
+        """What the ``.part``'s record names: the URL (as shown: no password), and the span."""
+        shown = shown_url(url)
+        return shown if self.span is None else f"{shown} bytes={self.span[0]}-{self.span[1] - 1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,29 +164,68 @@ def _progress(total: int | None, initial: int, desc: str) -> Any:
     )
 
 
-def _opener() -> urllib.request.OpenerDirector:
+#: the schemes a redirect may lead to
+REDIRECT_SCHEMES = ("http", "https")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without the ``user:password@`` it may hold, and the HTTP Basic
+    ``Authorization`` value they make (None when it holds none)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    token = f"{unquote(user)}:{unquote(password)}".encode()
+    plain = urlunsplit(parts._replace(netloc=host))
+    return plain, "Basic " + base64.b64encode(token).decode("ascii")
+
+
+def _opener(pace: Pace) -> urllib.request.OpenerDirector:
     import urllib.request  # the network stack and ssl: loaded when a download starts
 
+    from . import pace as paced
     from . import tls
 
-    class NoDowngrade(urllib.request.HTTPRedirectHandler):
-        """Follow redirects, except from ``https`` to anything else."""
+    class Redirects(urllib.request.HTTPRedirectHandler):
+        """Follow redirects to http and https only (urllib also follows ``ftp://``), never
+        from https to anything else; credentials go to their URL's own origin only."""
+
+        def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+            target = headers.get("Location") or headers.get("URI")
+            if target is not None:
+                new = urljoin(req.full_url, target)
+                scheme = urlsplit(new).scheme.lower()
+                refused = ""
+                if scheme not in REDIRECT_SCHEMES:
+                    refused = f"refused a redirect to {shown_url(new)}: only http and https are"
+                    refused += " followed"
+                elif _origin(req.full_url)[0] == "https" and scheme != "https":
+                    refused = f"refused a redirect from https to {shown_url(new)} (no downgrade)"
+                if refused:
+                    fp.close()
+                    raise MirrorError(refused)
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
         def redirect_request(
             self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
         ) -> urllib.request.Request | None:
-            if req.full_url.lower().startswith("https:") and not newurl.lower().startswith(
-                "https:"
-            ):
-                raise MirrorError(f"refused a redirect from https to {newurl} (no downgrade)")
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is not None and _origin(newurl) != _origin(req.full_url):
+                new.remove_header("Authorization")  # the credentials are that origin's
+            return new
 
-    return urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=tls.context()), NoDowngrade()
-    )
+    return urllib.request.build_opener(*paced.handlers(pace, tls.context()), Redirects())
 
 
-def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
+def _open(url: str, headers: dict[str, str], pace: Pace) -> Any:
     import http.client  # the network stack and ssl: loaded when a download starts
     import socket
     import ssl
@@ -177,15 +233,24 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
     import urllib.request
 
     from . import tls
+    from .pace import SlowError
 
-    host = urlsplit(url).hostname or url
-    request = urllib.request.Request(url, headers=headers)
+    seconds = pace.seconds
+    plain, authorization = credentials(url)
+    host = urlsplit(plain).hostname or shown_url(url)
+    request = urllib.request.Request(plain, headers=headers)
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
     try:
-        return _opener().open(request, timeout=seconds)
+        return _opener(pace).open(request, timeout=seconds)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 416:
             raise _RestartError("HTTP 416 (the range asked for is past the end)") from None
+        if exc.code == 401:
+            given = "were refused" if authorization else "are needed: put them in the URL"
+            why = f"HTTP 401 (a user name and password {given}, https://USER:PASSWORD@host/...)"
+            raise MirrorError(why) from None
         raise MirrorError(f"HTTP {exc.code}", not_found=exc.code in (404, 410)) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
@@ -194,6 +259,8 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
             raise MirrorError(tls.certificate_failure(host, detail), dead=True) from None
         if isinstance(reason, ssl.SSLError):
             raise MirrorError(f"TLS error with {host} ({reason})", dead=True) from None
+        if isinstance(reason, SlowError):
+            raise MirrorError(f"{reason} (connecting)", dead=True) from None
         if isinstance(reason, TimeoutError):
             raise MirrorError(f"timed out after {seconds:g} s (connecting)", dead=True) from None
         if isinstance(reason, FileNotFoundError):
@@ -206,6 +273,8 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
     except ssl.SSLCertVerificationError as exc:
         detail = exc.verify_message or str(exc)
         raise MirrorError(tls.certificate_failure(host, detail), dead=True) from None
+    except SlowError as exc:
+        raise MirrorError(str(exc)) from None
     except TimeoutError:
         raise MirrorError(f"timed out after {seconds:g} s (waiting for the response)") from None
     except http.client.HTTPException as exc:  # a status line or headers that are not HTTP
@@ -214,6 +283,24 @@ def _open(url: str, headers: dict[str, str], seconds: float) -> Any:
         raise MirrorError(f"connection error ({exc.strerror or exc})") from None
     except ValueError as exc:  # e.g. a malformed URL or a bad redirect
         raise MirrorError(f"bad URL ({exc})") from None
+
+
+def _count(text: str) -> int | None:
+    """A byte count as HTTP writes it (ASCII digits); None for anything else, or one past any file.
+
+    ``str.isdigit`` is not enough: it takes ``"\u00b2"`` (a superscript two, a
+    Latin-1 header byte), which ``int()`` refuses, and ``int()`` refuses more
+    than 4300 digits.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _COUNT_DIGITS else None
+
+
+def _content_length(headers: HTTPMessage) -> int | None:
+    """The body's length an answer announces (``Content-Length``), None if it gives none."""
+    return _count((headers.get("Content-Length") or "").strip())
 
 
 def _misfit(
@@ -228,12 +315,16 @@ def _misfit(
     m = _CONTENT_RANGE.match(value)
     if m is None:
         return f"a 206 answer with Content-Range {value!r}"
-    start, end = int(m[1]), int(m[2])
-    whole = None if m[3] == "*" else int(m[3])
+    start, end = _count(m[1]), _count(m[2])
+    whole = None if m[3] == "*" else _count(m[3])
+    if start is None or end is None or (whole is None and m[3] != "*"):
+        return f"Content-Range {value!r} counts past any file's length"
     if start != offset:
         return f"asked for bytes from {offset}, got Content-Range {value!r}"
     if last is not None and end != last:
         return f"asked for bytes {offset}-{last}, got Content-Range {value!r}"
+    if whole is not None and end >= whole:  # RFC 9110 14.4: such a field is invalid
+        return f"Content-Range {value!r} ends past the end of the file"
     if end < start or (last is None and whole is not None and end != whole - 1):
         return f"Content-Range {value!r} does not run to the end of the file"
     if length is not None and length != end - start + 1:
@@ -260,6 +351,8 @@ def _attempt(
     """One request; returns ``(result, used a 206)``. Raises MirrorError or _RestartError."""
     import http.client  # the network stack: loaded when a download starts
 
+    from .pace import Pace, SlowError
+
     key = expect.key(url)
     offset, meta = part.resume_point(key)
     headers = {"User-Agent": "idxmnist", "Accept-Encoding": "identity"}
@@ -273,15 +366,16 @@ def _attempt(
         headers["Range"] = f"bytes={offset}-"
         if meta.validator:
             headers["If-Range"] = meta.validator
-    resp = _open(url, headers, seconds)
+    pace = Pace(seconds)
+    resp = _open(url, headers, pace)
     with resp:
         status = getattr(resp, "status", None) or 200
         h = resp.headers
         if "html" in (h.get("Content-Type") or "").lower():
             part.discard()
             raise MirrorError("an HTML page, not data")
-        length_text = (h.get("Content-Length") or "").strip()
-        length = int(length_text) if length_text.isdigit() else None
+        length = _content_length(h)
+        pace.start_body(length)
         ranged = status == 206
         if expect.span is not None:
             first, stop = expect.span
@@ -343,11 +437,13 @@ def _attempt(
                     try:
                         # at most one byte more than allowed: enough to know it is too long
                         chunk = resp.read(min(CHUNK, limit + 1 - got))
-                    except TimeoutError:
-                        raise cut(
-                            f"timed out after {seconds:g} s (stalled after {got} of "
-                            f"{total if total is not None else '?'} bytes)"
-                        ) from None
+                    except TimeoutError as exc:
+                        of = f"{got} of {total if total is not None else '?'} bytes"
+                        if isinstance(exc, SlowError) and not exc.stalled:
+                            slow = cut(f"{exc} (after {of})")
+                            slow.progressed = False  # kept for a later call, not retried now
+                            raise slow from None
+                        raise cut(f"timed out after {seconds:g} s (stalled after {of})") from None
                     except http.client.IncompleteRead as exc:
                         f.write(exc.partial)
                         tally.update(exc.partial)
@@ -411,7 +507,7 @@ def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "
     resumes = restarts = 0
     while True:
         try:
-            result, ranged = _attempt(url, part, expect, seconds, desc or url)
+            result, ranged = _attempt(url, part, expect, seconds, desc or shown_url(url))
         except _RestartError as exc:
             part.discard()
             if expect.span is not None:

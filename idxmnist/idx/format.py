@@ -49,6 +49,7 @@ __all__ = [
     "read_header",
     "HeaderSource",
     "encode_header",
+    "unstorable",
     "file_dtype_of",
 ]
 
@@ -182,19 +183,37 @@ def read_header(stream: HeaderSource) -> IdxHeader:
     return parse_dims(code, ndim, stream.read_exact(4 * ndim), stream.name)
 
 
-def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
-    """The header bytes for an array of ``dtype`` and ``shape``."""
+def unstorable(dtype: np.dtype, shape: tuple[int, ...]) -> str:
+    """Why IDX cannot hold an array of ``dtype`` and ``shape``; ``""`` when it can.
+
+    The one statement of what IDX can store: :func:`encode_header` raises it,
+    and readers of other formats (an npz turned back into IDX) check it first.
+    """
     dtype = np.dtype(dtype)
-    code = _CODE_OF_KIND.get((dtype.kind, dtype.itemsize))
-    if code is None:
-        raise TypeError(
+    if (dtype.kind, dtype.itemsize) not in _CODE_OF_KIND:
+        return (
             f"IDX cannot store dtype {dtype}; use one of uint8, int8, int16, "
             "int32, float32, float64"
         )
     if not 1 <= len(shape) <= MAX_NDIM:
-        raise ValueError(f"IDX needs 1 to {MAX_NDIM} dimensions, got shape {shape}")
+        return f"IDX needs 1 to {MAX_NDIM} dimensions, got shape {shape}"
     if any(d >= 1 << 32 for d in shape):
-        raise ValueError(f"IDX dimensions are 32-bit; shape {shape} does not fit")
+        return f"IDX dimensions are 32-bit; shape {shape} does not fit"
+    return ""
+
+
+def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    """The header bytes for an array of ``dtype`` and ``shape``.
+
+    Raises TypeError for a dtype IDX has no type code for, ValueError for a shape
+    it cannot hold (:func:`unstorable`).
+    """
+    dtype = np.dtype(dtype)
+    why = unstorable(dtype, shape)
+    if why:
+        bad_dtype = (dtype.kind, dtype.itemsize) not in _CODE_OF_KIND
+        raise (TypeError if bad_dtype else ValueError)(why)
+    code = _CODE_OF_KIND[(dtype.kind, dtype.itemsize)]
     return struct.pack(f">BBBB{len(shape)}I", 0, 0, code, len(shape), *shape)
 
 

@@ -99,7 +99,7 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, str, int | None]]:
         # costs ~9 ms on a 10 MB file (measured), a plain one ~0.4 ms; every
         # read here is large anyway
         with open_regular(source, buffering=0) as f:  # never a FIFO or a device
-            yield f, os.fspath(source), os.fstat(f.fileno()).st_size
+            yield f, describe(source), os.fstat(f.fileno()).st_size
         return
     if not _binary_file(source):
         raise TypeError(f"read_idx needs a path or a binary file object, not {source!r}")

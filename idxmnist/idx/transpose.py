@@ -12,7 +12,7 @@ release the GIL; measured in ``benchmarks/``: ``python -m benchmarks
 --family``). Small payloads, or one core, transpose inline, 256 KiB at a time
 while it is still in cache: about 0.6 ns a byte, some 30% of a zlib-ng inflate.
 Either way the output holds every image upright when the decoder returns, and
-memory grows by one scratch buffer per thread.
+memory grows by one scratch buffer per thread, never larger than the output.
 
 >>> x = np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3)
 >>> flat = x.reshape(-1).copy()
@@ -61,7 +61,10 @@ class InPlaceTransposer:
         self.done = 0  # images handed over so far
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._scratch = np.empty((self.per, h, w), flat.dtype)
+        # never more images than there are: the scratch is at most the size of the output,
+        # which the reader allocated only after checking the header against the source
+        # (a header declaring no images of 2**31 x 28 pixels allocates nothing here)
+        self._scratch = np.empty((min(self.per, count), h, w), flat.dtype)
         if threaded and count > self.per:
             import queue
 

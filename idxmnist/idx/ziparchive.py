@@ -37,7 +37,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ..errors import IdxError, TruncatedError
+from ..errors import IdxError, TruncatedError, printable
 from ..files import CHUNK, open_regular
 from .compression import DEFLATE_MAX_RATIO, gzip_backend, libdeflate
 
@@ -50,9 +50,25 @@ __all__ = [
     "local_data_offset",
     "entry_at",
     "ZIP_MAGIC",
+    "ZIP_ERRORS",
 ]
 
 ZIP_MAGIC = b"PK\x03\x04"
+#: what ``zipfile`` raises for an archive it cannot read (the one list: every reader of
+#: zips through ``zipfile`` catches these): BadZipFile for most damage, but also
+#: NotImplementedError (a "version needed to extract" past 6.3, a compression method it
+#: lacks), RuntimeError (an encrypted member), EOFError, ValueError (a name that is not
+#: the UTF-8 its flag says), struct.error, zlib.error, OSError
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    ValueError,
+    struct.error,
+    zlib.error,
+    OSError,
+)
 STORED, DEFLATED = 0, 8
 _LOCAL = struct.Struct("<4s5H3L2H")  # the 30-byte local file header
 
@@ -89,7 +105,7 @@ def read_infos(f: BinaryIO, name: str) -> list[Any]:
 
     try:
         return zipfile.ZipFile(f).infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as exc:
+    except ZIP_ERRORS as exc:
         raise IdxError(
             f"{name}: not a readable zip archive ({exc}); the file is "
             "damaged, truncated or not a zip: fetch it again"
@@ -105,7 +121,7 @@ class Listing:
     """
 
     def __init__(self, name: str, infos: list[Any]) -> None:
-        self.name = name
+        self.name = printable(name)
         self._infos: dict[str, Any] = {}
         self._twice: set[str] = set()
         for info in infos:
@@ -118,8 +134,9 @@ class Listing:
         return list(self._infos)
 
     def where(self, name: str) -> str:
-        """How errors name a member: ``archive[member]``."""
-        return f"{self.name}[{name}]"
+        """How errors name a member: ``archive[member]``, the member's name
+        :func:`~idxmnist.errors.printable` (it comes from the archive)."""
+        return f"{self.name}[{printable(name)}]"
 
     def __contains__(self, name: object) -> bool:
         return name in self._infos

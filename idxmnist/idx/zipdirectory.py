@@ -175,13 +175,21 @@ class Directory(Listing):
                 raise _bad(name, "its end records are not where they should be")
         for info in infos:
             info.header_offset += end.start
-        starts = sorted({info.header_offset for info in infos} | {end.start})
+        # members lie before the directory: an offset at or past it starts no span
+        offsets = {info.header_offset for info in infos if info.header_offset < end.start}
+        starts = sorted(offsets | {end.start})
         self._stop = {s: e for s, e in zip(starts, starts[1:], strict=False)}
 
     def span(self, name: str) -> tuple[int, int]:
         """``[start, stop)``: the bytes of the archive member ``name`` occupies (checked)."""
         info = self.info(name)
         start = info.header_offset
+        if start >= self.end.start:
+            raise _bad(
+                self.where(name),
+                f"its local header offset {start} is not before the central directory "
+                f"(at byte {self.end.start})",
+            )
         if start < 0 or start not in self._stop:
             raise _bad(self.where(name), f"its local header offset {start} is outside the archive")
         stop = self._stop[start]

@@ -23,7 +23,7 @@ import numpy as np
 from ..datasets.labels import check_labels
 from ..datasets.layout import KEYS, pair_of
 from ..datasets.spec import DatasetSpec, RemoteFile
-from ..errors import IdxError, in_words
+from ..errors import IdxError, in_words, printable
 from ..idx import compression
 from ..idx.decode import Backend
 from ..idx.reader import read_idx, read_idx_from
@@ -53,7 +53,7 @@ class MemberRef:
     member: str
 
     def __str__(self) -> str:
-        return f"{self.archive}[{self.member}]"
+        return printable(f"{self.archive}[{self.member}]")
 
 
 #: where one array of a dataset is: a file, or a member of an archive

@@ -39,8 +39,8 @@ from .. import config
 from ..datasets import labels, registry
 from ..datasets.layout import SPLITS, Arrays, as_tuple, pair_of
 from ..datasets.spec import DatasetSpec
-from ..errors import DownloadError, IdxError, warn
-from ..files import file_lock, not_regular, sweep, writable_by_others
+from ..errors import DownloadError, IdxError, shown_url, warn
+from ..files import file_lock, not_regular, sweep, untidy, writable_by_others
 from ..store.kept import LOCK_NAME, find_verified, keep_copy
 from ..store.npzfile import load_npz, write_npz
 from ..store.pins import Learnt
@@ -168,7 +168,7 @@ def _build(
         source = _env_source(spec)
     if isinstance(source, str) and "://" in source and not download.is_url(source):
         raise DownloadError(
-            f"source: {source!r} is not a directory, a file nor a URL to download from "
+            f"source: '{shown_url(source)}' is not a directory, a file nor a URL to download from "
             "(http://, https:// or file://)"
         )
     store = config.cache_dir(cache_dir) / spec.subdir
@@ -209,27 +209,39 @@ def stock(
     source: PathLike | None = None,
     cache_dir: PathLike | None = None,
     offline: bool | None = None,
+    store: PathLike | None = None,
 ) -> dict[str, Path]:
     """Make the store (``<cache dir>/<spec.subdir>/``) hold ``spec``'s verified files;
     return each key's file there.
 
     From whatever the cache holds: the store's own files, the file under the
     default name (keras's ``mnist.npz``) and idxmnist's cache of it, verified
-    as :func:`load_arrays` verifies them; then ``source``, then the mirrors
-    (never when offline). A store that cannot be written must hold them all.
+    as :func:`load_arrays` verifies them; then ``source`` (default
+    ``$IDXMNIST_SOURCE``), then the mirrors (never when offline). A store that
+    cannot be written must hold them all. ``store``: another folder to fill
+    instead (``idxmnist fetch --dir``), from its own files, ``source`` and the
+    mirrors.
     """
     if source is None:
         source = _env_source(spec)
-    store = config.cache_dir(cache_dir) / spec.subdir
-    named = config.cache_path(spec.npz_name, cache_dir)
-    found = (named,) if spec.transposed else (named, cache_file(named))
+    found: tuple[Path, ...] = ()
+    if store is not None:
+        folder = Path(store)
+    else:
+        folder = config.cache_dir(cache_dir) / spec.subdir
+        named = config.cache_path(spec.npz_name, cache_dir)
+        found = (named,) if spec.transposed else (named, cache_file(named))
+    created = not folder.exists()
     try:
-        store.mkdir(parents=True, exist_ok=True)
-        locations = _stock(spec, store, source, offline, found)
+        folder.mkdir(parents=True, exist_ok=True)
+        locations = _stock(spec, folder, source, offline, found)
     except PermissionError:
         from ..fetch import download  # the fetch stage: only a cache miss needs it
 
-        locations = dict(download.fetch_dataset(spec, store, read_only=True).files)
+        locations = dict(download.fetch_dataset(spec, folder, read_only=True).files)
+    except BaseException:
+        untidy(folder, LOCK_NAME, remove_folder=created)  # a failed call leaves no lock-only folder
+        raise
     return {key: loc for key, loc in locations.items() if isinstance(loc, Path)}
 
 
@@ -366,7 +378,7 @@ def cache_lock(target: Path) -> Iterator[bool]:
     symbolic link or a folder in its place) is gone without, with a warning.
     """
     lock = target.parent / f".{target.name}.lock"
-    held = file_lock(lock)
+    held = file_lock(lock, remove=True)  # none is left in a folder shared with keras
     try:
         held.__enter__()
     except OSError as exc:

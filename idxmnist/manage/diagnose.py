@@ -30,7 +30,7 @@ from typing import Literal
 
 from .. import config
 from ..datasets.spec import DatasetSpec, RemoteFile
-from ..errors import DownloadError
+from ..errors import DownloadError, printable
 from ..fetch import download
 from ..files import file_lock
 from ..store.identify import EMPTY, HTML, Catalog, Known
@@ -61,10 +61,11 @@ class Finding:
     empty_or_html: bool = False
 
     def __str__(self) -> str:
+        path = printable(str(self.path))  # one line, whatever the folder's name holds
         if self.status == "missing":
-            return f"missing   {self.path}"
+            return f"missing   {path}"
         label = "ok       " if self.status == "ok" else "MISMATCH "
-        return f"{label} {self.path}: {self.what}"
+        return f"{label} {path}: {printable(self.what)}"
 
 
 def expected_spec(

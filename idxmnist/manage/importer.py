@@ -34,7 +34,7 @@ from pathlib import Path
 from .. import config
 from ..datasets.registry import DATASETS
 from ..datasets.spec import DatasetSpec
-from ..errors import IdxError
+from ..errors import IdxError, printable
 from ..files import CHUNK, file_lock, open_regular, sweep, temporary, work_dir
 from ..store import unpack
 from ..store.identify import Catalog, Known, Unknown
@@ -57,10 +57,14 @@ class Outcome:
     reason: str = ""
 
     def __str__(self) -> str:
+        """One line, whatever the names hold (:func:`~idxmnist.errors.printable`)."""
+        source = printable(self.source)
         if self.known is None:
-            return f"skipped     {self.source}: {self.reason}"
-        where = f"-> {self.installed}" if self.installed else "(already in the cache)"
-        return f"recognised  {self.source}: {self.known.describe()} {where}"
+            return f"skipped     {source}: {printable(self.reason)}"
+        where = (
+            f"-> {printable(str(self.installed))}" if self.installed else "(already in the cache)"
+        )
+        return f"recognised  {source}: {self.known.describe()} {where}"
 
 
 def _walk(path: Path) -> Iterator[Path]:

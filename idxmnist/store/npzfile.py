@@ -27,8 +27,8 @@ import mmap
 import os
 import struct
 import threading
+import tokenize
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ from numpy.lib import format as npy
 from ..errors import IdxError
 from ..files import CHUNK, atomic_write, open_regular
 from ..idx.compression import DEFLATE_MAX_RATIO
+from ..idx.ziparchive import ZIP_ERRORS
 
 __all__ = [
     "write_npz",
@@ -141,6 +142,31 @@ def corrupt_npz(path: str, what: str) -> IdxError:
 _HEADER_LOCK = threading.Lock()
 
 
+#: what NumPy's ``.npy`` header parser raises for a header that is not one: most is
+#: ValueError, but a header it cannot tokenize (an unclosed bracket) raises
+#: tokenize.TokenError, and a ``descr`` of ``()`` IndexError
+_NPY_HEADER_ERRORS = (
+    ValueError,
+    SyntaxError,
+    tokenize.TokenError,
+    IndexError,
+    OSError,
+    EOFError,
+    struct.error,
+)
+
+
+#: the longest ``.npy`` header read (NumPy's own ``max_header_size``). NumPy checks it only
+#: after reading the header, whose length a 2.0 header gives in 32 bits: reading it first
+#: is a 4 GiB ``read()`` from a 400-byte file
+NPY_HEADER_MAX = 10000
+_LENGTH_FIELD = {
+    (1, 0): struct.Struct("<H"),
+    (2, 0): struct.Struct("<I"),
+    (3, 0): struct.Struct("<I"),
+}
+
+
 def read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     """``(dtype, shape, fortran)`` from the ``.npy`` header at ``fp``'s position, which it
     leaves at the array's first byte; IdxError naming ``path`` and ``key`` if it is bad.
@@ -149,30 +175,34 @@ def read_npy_header(fp: IO[bytes], path: str, key: str) -> tuple[np.dtype, tuple
     """
     try:
         version = npy.read_magic(fp)
+        field = _LENGTH_FIELD.get(version)
+        if field is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        raw = fp.read(field.size)
+        (length,) = field.unpack(raw)  # struct.error if it is cut short
+        if length > NPY_HEADER_MAX:
+            raise corrupt_npz(
+                path,
+                f"member {key!r} has a .npy header of {length} bytes, more than the "
+                f"{NPY_HEADER_MAX} an array's header takes",
+            )
+        header = raw + fp.read(length)  # NumPy parses it from memory: a short one is EOF
         with _HEADER_LOCK:
             if version == (1, 0):
-                shape, fortran, dtype = npy.read_array_header_1_0(fp)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = npy.read_array_header_2_0(fp)
+                shape, fortran, dtype = npy.read_array_header_1_0(io.BytesIO(header))
             else:
-                raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError, SyntaxError, struct.error) as exc:
+                shape, fortran, dtype = npy.read_array_header_2_0(io.BytesIO(header))
+    except IdxError:
+        raise  # said already (an IdxError is a ValueError)
+    except _NPY_HEADER_ERRORS as exc:
         raise corrupt_npz(path, f"member {key!r} has a bad .npy header ({exc})") from None
     if dtype.hasobject:
         raise corrupt_npz(path, f"member {key!r} holds Python objects (refused: no pickle)")
+    if dtype.subdtype is not None:  # an array's dtype never is: NumPy folds it into the shape
+        raise corrupt_npz(path, f"member {key!r} declares the subarray dtype {dtype}")
+    if dtype.itemsize == 0:
+        raise corrupt_npz(path, f"member {key!r} declares items of no size ({dtype})")
     return dtype, tuple(shape), fortran
-
-
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    struct.error,
-    zlib.error,
-    RuntimeError,
-    NotImplementedError,
-)
 
 
 def _nbytes(shape: tuple[int, ...], dtype: np.dtype, path: str, key: str) -> int:
@@ -190,6 +220,13 @@ def _check_zip_entry(info: zipfile.ZipInfo, path: str, key: str) -> None:
             path,
             f"member {key!r} uses zip compression method {info.compress_type}; "
             "only stored and deflate members are read",
+        )
+    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+        # zipfile reads compress_size bytes, the mapping file_size: they must be the same
+        raise corrupt_npz(
+            path,
+            f"member {key!r} is stored, {info.file_size} bytes, but declares "
+            f"{info.compress_size} stored bytes",
         )
     if (
         info.compress_type == zipfile.ZIP_DEFLATED
@@ -242,7 +279,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
     try:
         zf = zipfile.ZipFile(f)
         infos = zf.infolist()
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise corrupt_npz(path, f"not a readable zip archive ({exc})") from None
     size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     members = {}
@@ -262,7 +299,7 @@ def npz_members(f: BinaryIO, path: str) -> dict[str, NpyMember]:
                 _check_deflated(zf, member, path)
         except IdxError:
             raise
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise corrupt_npz(path, f"member {key!r} cannot be read ({exc})") from None
     return members
 
@@ -299,7 +336,7 @@ def read_member(zf: zipfile.ZipFile, member: NpyMember, path: str) -> np.ndarray
                 raise corrupt_npz(path, f"could not read its arrays ({why})")
     except IdxError:
         raise
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise corrupt_npz(path, f"could not read its arrays ({exc})") from None
     return arr
 
@@ -344,7 +381,7 @@ def load_npz(
             return out
         try:
             zf = zipfile.ZipFile(f)
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise corrupt_npz(name, f"could not read its arrays ({exc})") from None
         with zf:
             return {key: read_member(zf, members[key], name) for key in keys}

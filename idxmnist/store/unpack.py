@@ -23,8 +23,7 @@ import os
 import shutil
 import tarfile
 import zipfile
-import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Literal
@@ -35,7 +34,8 @@ from ..datasets.layout import KEYS
 from ..errors import IdxError
 from ..files import CHUNK, open_regular, temporary
 from ..idx import compression
-from ..idx.format import encode_header
+from ..idx.format import encode_header, unstorable
+from ..idx.ziparchive import ZIP_ERRORS
 from .npzfile import NpyMember, npz_members, read_npy_header
 
 __all__ = ["Unpacked", "kind_of", "members", "Kind"]
@@ -69,7 +69,7 @@ def kind_of(path: str | os.PathLike[str]) -> Kind | None:
             try:
                 with zipfile.ZipFile(f) as zf:
                     names = zf.namelist()
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            except ZIP_ERRORS:
                 return None
             npy = [n[:-4] for n in names if n.endswith(".npy")]
             return "npz" if names and len(npy) == len(names) else "zip"
@@ -86,10 +86,14 @@ def kind_of(path: str | os.PathLike[str]) -> Kind | None:
         return "tar" if _is_tar_header(block) else None
 
 
+#: what opening or walking an archive can raise for bad bytes (or, with an errno, the disk)
+_ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (*ZIP_ERRORS, tarfile.TarError, lzma.LZMAError)
+
+
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What reading one member can raise: a bad CRC, corrupt data, a short file."""
 
-    return (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
+    return (*ZIP_ERRORS, lzma.LZMAError)
 
 
 def _npy_as_idx(src: IO[bytes], out: BinaryIO, member: NpyMember, path: str) -> None:
@@ -138,6 +142,10 @@ def _npz_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
                 if m.info.file_size > limit:
                     yield Unpacked(key, None, f"{m.info.file_size} bytes, larger than any file")
                     continue
+                why = unstorable(m.dtype, m.shape)
+                if why:  # a bool or uint16 array, a 0-d one: no IDX file holds it
+                    yield Unpacked(key, None, f"a {m.dtype} array of shape {m.shape}: {why}")
+                    continue
                 try:
                     with temporary(workdir) as (out, tmp), zf.open(m.info) as src:
                         _npy_as_idx(src, out, m, name)
@@ -161,11 +169,16 @@ def _handed_over(member: Unpacked) -> Iterator[Unpacked]:
 def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     with open_regular(path) as f, zipfile.ZipFile(f) as zf:
+        size = os.fstat(f.fileno()).st_size
         for info in zf.infolist():
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
                 continue
             if info.flag_bits & 0x1:
                 yield Unpacked(info.filename, None, "encrypted")
+                continue
+            if not 0 <= info.header_offset < size:  # a seek there fails like a disk (EINVAL)
+                where = f"its local header offset {info.header_offset}"
+                yield Unpacked(info.filename, None, f"{where} is outside the {size}-byte archive")
                 continue
             if info.file_size > limit:
                 yield Unpacked(info.filename, None, f"{info.file_size} bytes, larger than any file")
@@ -181,10 +194,48 @@ def _zip_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
             yield from _handed_over(Unpacked(info.filename, tmp))
 
 
+#: the largest extended header (a pax record, a GNU long name) a tar member may have: real
+#: ones hold a path or two (PATH_MAX is 4096) and a few times. ``tarfile`` reads one whole
+#: into memory (a 590-byte tar.bz2 can declare 360 MB of them) and parses a pax one with a
+#: search quadratic in its length (before CPython 3.11.10: 32 KiB of digits take 6 s)
+MAX_EXTENDED_HEADER = 16 << 10
+_EXTENDED_TYPES = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header read with bounds: extended headers of at most :data:`MAX_EXTENDED_HEADER`
+    bytes, and no sparse members (no dataset file is one; ``tarfile`` reads GNU's sparse
+    maps into lists without a bound: 8 million entries from 10 KB of tar.bz2)."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED_TYPES and self.size > MAX_EXTENDED_HEADER:
+            raise tarfile.ReadError(
+                f"an extended header of {self.size} bytes, more than {MAX_EXTENDED_HEADER}"
+            )
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise tarfile.ReadError(f"{self.name!r} is a sparse file: not a dataset file")
+        processed: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return processed
+
+    def _sparse(self, *args: object) -> None:
+        raise tarfile.ReadError("a GNU sparse member (pax): not a dataset file")
+
+    _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
+
+
 def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
     errors: tuple[type[BaseException], ...] = (tarfile.TarError, *_read_errors())
-    with open_regular(path) as f, tarfile.open(fileobj=f, mode="r:*") as tf:
+    with (
+        open_regular(path) as f,
+        tarfile.open(fileobj=f, mode="r:*", tarinfo=_BoundedTarInfo) as tf,
+    ):
         for info in tf:
             if not info.isfile():
                 continue
@@ -207,7 +258,7 @@ def _tar_members(path: Path, workdir: Path, limit: int) -> Iterator[Unpacked]:
 
 def members(
     path: str | os.PathLike[str], workdir: str | os.PathLike[str], *, limit: int
-) -> Iterator[Unpacked]:
+) -> Generator[Unpacked, None, None]:
     """Each file in the archive at ``path``, copied into ``workdir`` while it is looked at.
 
     Raises :class:`IdxError` when ``path`` is not a readable npz, zip or tar.
@@ -225,14 +276,9 @@ def members(
             yield from _tar_members(path, workdir, limit)
         else:
             raise IdxError(f"{name}: not an npz, zip or tar archive")
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        lzma.LZMAError,
-        EOFError,
-        OSError,
-    ) as exc:
+    except IdxError:
+        raise  # already says what is wrong (an IdxError is a ValueError, caught below)
+    except _ARCHIVE_ERRORS as exc:
         if not _unreadable(exc):  # the disk, not the archive
             raise
         raise IdxError(f"{name}: a damaged {kind} archive ({exc})") from None

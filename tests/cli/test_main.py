@@ -9,6 +9,7 @@ mirror.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numpy as np
@@ -231,3 +232,23 @@ def test_cli_verify_empty_dir_and_failed_fetch(tmp_path):
     assert r.stderr.startswith("idxmnist: error: could not download train-images-idx3-ubyte.gz")
     assert "IDXMNIST_SOURCE=DIR" in r.stderr
     assert listing(tmp_path / "d") == {".idxmnist.lock"}
+
+
+@pytest.mark.realdata
+def test_fetch_takes_the_files_from_idxmnist_source_offline(mnist_dir, tmp_path, env):
+    """The error of a failed fetch advises $IDXMNIST_SOURCE: fetch uses it (issue 23, point 4)."""
+    sums = dict(
+        reversed(line.split()) for line in (mnist_dir / "SHA256SUMS").read_text().splitlines()
+    )
+    env = dict(env, IDXMNIST_SOURCE=str(mnist_dir), IDXMNIST_OFFLINE="1")
+    store = tmp_path / "cache" / "mnist"
+    for argv, dest in ((["fetch"], store), (["fetch", "--dir", tmp_path / "d"], tmp_path / "d")):
+        r = run(*argv, env=env)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == str(dest)
+        assert "mnist: 4 files verified in" in r.stderr and "(4 new)" in r.stderr, r.stderr
+        for name in NAMES:  # the upstream bytes, by the published checksums
+            assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == sums[name]
+        again = run(*argv, env=env)
+        assert again.returncode == 0 and "(0 new)" in again.stderr, again.stderr
+    assert {p.name for p in mnist_dir.iterdir()} >= set(NAMES)  # the source is left as it was

@@ -69,7 +69,7 @@ def test_the_15_judged_errors_in_the_terminal(mnist_dir, registry_facts, tmp_pat
 
 
 def test_the_15_judged_errors_as_a_png(mnist_dir, registry_facts, tmp_path):
-    from PIL import Image
+    Image = pytest.importorskip("PIL.Image")
 
     out = tmp_path / "errors.png"
     r = run_cli("preview", "--source", mnist_dir, "--reviewed", "--out", out, env=env(tmp_path))
@@ -136,7 +136,7 @@ def first_cell_is(grid: np.ndarray, image: np.ndarray) -> bool:
 
 
 def test_the_docs_show_what_the_command_prints(mnist_dir, tmp_path):
-    from PIL import Image
+    Image = pytest.importorskip("PIL.Image")
 
     page = (ROOT / "docs" / "datasets.md").read_text()
     block = re.search(

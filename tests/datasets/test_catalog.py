@@ -90,12 +90,7 @@ def test_sibling_datasets_download_with_their_registry_entries(
         with pytest.raises(idxmnist.DownloadError, match=rf"got \d+ bytes, expected {size}"):
             getattr(idxmnist, module).load_data(cache_dir=tmp_path)
         assert server.gets() == {f"/ok/{NAMES[0]}": 1}
-    subdir = registry.get(module).subdir
-    assert listing(tmp_path) == {
-        subdir,
-        f"{subdir}/.idxmnist.lock",
-        f".{registry.get(module).npz_name.removesuffix('.npz')}.idxmnist.npz.lock",
-    }
+    assert listing(tmp_path) == set()  # not even a lock: the call stored nothing
 
 
 # -- EMNIST against the published facts --------------------------------------------------------

@@ -11,6 +11,7 @@ than it says. The final checksum decides every time.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -18,10 +19,13 @@ import json
 import os
 import pty
 import select
+import socket
 import struct
 import sys
 import termios
 import time
+import warnings
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -29,7 +33,9 @@ import pytest
 import idxmnist
 from idxmnist import ChecksumError
 from idxmnist.datasets.spec import RemoteFile
-from idxmnist.fetch import download
+from idxmnist.fetch import download, transfer
+from idxmnist.fetch.partial import Partial
+from idxmnist.fetch.transfer import Expect
 from idxmnist.load.loader import load_dataset
 from idxmnist.store import verify as checksum
 
@@ -293,3 +299,141 @@ def test_the_progress_bar_of_a_whole_file_names_it_not_its_url(tmp_path, monkeyp
         out = shown()
     assert "synth.npz:" in out, out
     assert "http://" not in out, out
+
+
+# -- credentials in a mirror URL: HTTP Basic, never shown (issue 19, row 9) ---------------------
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """``url`` with ``user:password@`` before its host, each percent-encoded as a URL needs."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{rest}"
+
+
+def test_a_mirror_url_with_a_user_and_password_works_by_http_basic(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    with FaultServer(files) as server:
+        url = with_credentials(server.url("auth"), server.user, server.password)
+        monkeypatch.setenv("IDXMNIST_MIRRORS", url)
+        assert same(load_dataset(spec, cache_dir=tmp_path), arrays)
+        token = base64.b64encode(f"{server.user}:{server.password}".encode()).decode()
+        assert {h.get("Authorization") for h in server.headers_of(BIG, "auth")} == {
+            f"Basic {token}"
+        }
+        # the credentials travel in the header, never in the request line
+        assert all(server.password not in r["path"] for r in server.requests)
+
+
+def test_a_password_never_shows_in_an_error_a_warning_or_a_resume_record(
+    data, tmp_path, monkeypatch
+):
+    files, _, spec = data
+    with FaultServer(files) as server:
+        shown = server.url("auth").replace("http://", f"http://{server.user}:***@")
+        wrong = with_credentials(server.url("auth"), server.user, "not-the-password")
+        monkeypatch.setenv("IDXMNIST_MIRRORS", wrong)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(idxmnist.DownloadError) as refused:
+                load_dataset(spec, cache_dir=tmp_path)
+        message = str(refused.value)
+        assert f"{shown}{BIG} -> HTTP 401 (a user name and password were refused" in message
+        assert "not-the-password" not in message + "".join(str(w.message) for w in caught)
+        # the right password, and a cut: the resume record names the URL without it
+        server.cut[BIG] = N
+        server.down_after_cut = True
+        good = with_credentials(server.url("auth"), server.user, server.password)
+        monkeypatch.setenv("IDXMNIST_MIRRORS", good)
+        with pytest.raises(idxmnist.DownloadError) as cut:
+            load_dataset(spec, cache_dir=tmp_path)
+        assert server.password not in str(cut.value)
+        assert f"{shown}{BIG} -> HTTP 503" in str(cut.value)
+        record = tmp_path / "synth" / f".{BIG}.part.json"
+        assert json.loads(record.read_text())["url"] == f"{shown}{BIG}"
+        everything = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+        assert quote(server.password, safe="").encode() not in everything
+        assert server.password.encode() not in everything
+        # and the next call resumes that record with the same URL
+        monkeypatch.setenv("IDXMNIST_MIRRORS", good)
+        load_dataset(spec, cache_dir=tmp_path)
+        assert server.headers_of(BIG, "auth")[-1]["Range"] == f"bytes={N}-"
+
+
+def test_the_progress_bar_of_a_url_with_credentials_hides_the_password(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    body = bytes(range(256)) * 4096  # 1 MiB: the bar shows
+    with FaultServer({"blob.gz": body}) as server, terminal(monkeypatch) as shown:
+        url = with_credentials(server.url("auth"), server.user, server.password) + "blob.gz"
+        part = Partial(tmp_path, "blob.gz")
+        result = transfer.fetch(url, part, Expect(len(body), len(body), "sha256"), 10)
+        out = shown()
+    assert result.digest == hashlib.sha256(body).hexdigest()
+    assert f"{server.user}:***@127.0.0.1" in out, out
+    assert "s3cret" not in out and quote(server.password, safe="") not in out, out
+
+
+def test_credentials_never_follow_a_redirect_to_another_origin(data, tmp_path):
+    files, _, spec = data
+    with FaultServer(files) as other, FaultServer(files) as server:
+        server.redirect_base = other.url("ok")  # another port: another origin
+        url = with_credentials(server.url("redirect"), server.user, server.password)
+        download.fetch_file(spec.files[1], tmp_path, [url])
+        assert server.headers_of(spec.files[1].name, "redirect")[0]["Authorization"]
+        assert "Authorization" not in other.headers_of(spec.files[1].name)[0]
+
+
+# -- redirects: to http and https only (row 10) -----------------------------------------------
+
+
+def test_a_redirect_to_ftp_is_refused_by_name_and_nothing_connects(data, tmp_path, monkeypatch):
+    files, arrays, spec = data
+    ftp = socket.create_server(("127.0.0.1", 0))  # would answer the client's USER anonymous
+    ftp.setblocking(False)
+    monkeypatch.setenv("IDXMNIST_TIMEOUT", "2")
+    try:
+        with FaultServer(files) as server:
+            server.ftp_port = ftp.getsockname()[1]
+            monkeypatch.setenv("IDXMNIST_MIRRORS", f"{server.url('ftp')},{server.url()}")
+            assert same(load_dataset(spec, cache_dir=tmp_path), arrays)  # the next mirror
+            with pytest.raises(idxmnist.DownloadError) as refused:
+                download.fetch_file(spec.files[1], tmp_path / "d", [server.url("ftp")])
+        with pytest.raises(BlockingIOError):
+            ftp.accept()  # no connection ever came
+    finally:
+        ftp.close()
+    target = f"ftp://127.0.0.1:{server.ftp_port}/{spec.files[1].name}"
+    assert (
+        f"{server.url('ftp')}{spec.files[1].name} -> refused a redirect to {target}: only "
+        "http and https are followed"
+    ) in str(refused.value)
+
+
+# -- a server that sends a byte at a time is cut off (row 11) ----------------------------------
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off_by_the_answer_deadline(tmp_path, monkeypatch):
+    """A socket timeout alone restarts with every byte: 0.2 s a byte never times out at 1 s."""
+    monkeypatch.setenv("IDXMNIST_TIMEOUT", "1")
+    with FaultServer({"blob.gz": BODY}) as server:
+        server.dribble_pause = 0.2
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(), tmp_path, [server.url("slowheaders")])
+        sent = server.sent_per_request("blob.gz", "slowheaders")
+    assert "no answer within 1 s (its headers did not arrive in time)" in str(exc.value)
+    # cut off long before the headers were through (about 90 bytes), never mind the body
+    assert sent and max(sent) < 40, sent
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_body_that_trickles_is_too_slow_and_the_next_mirror_is_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDXMNIST_TIMEOUT", "1")
+    with FaultServer({"blob.gz": BODY}) as server:
+        server.dribble_pause = 0.05
+        with pytest.raises(idxmnist.DownloadError) as exc:
+            download.fetch_file(remote(), tmp_path / "a", [server.url("trickle")])
+        sent = server.sent_per_request("blob.gz", "trickle")
+        path = download.fetch_file(remote(), tmp_path / "b", [server.url("trickle"), server.url()])
+    assert path.read_bytes() == BODY
+    message = str(exc.value)
+    assert "too slow: " in message and "fewer than the 16 KiB a mirror must send" in message
+    assert sent and max(sent) < 100 < len(BODY), sent

@@ -181,14 +181,15 @@ def stored_images(count: int, h: int, w: int) -> np.ndarray:
 
 def test_unknown_core_count_turns_inline(monkeypatch):
     """os.cpu_count() may return None ("undetermined"): taken as one core, so no helper
-    thread and the inline batch, one scratch buffer of BATCH_BYTES."""
+    thread and the inline batch of BATCH_BYTES, one scratch buffer (never more images than
+    there are)."""
     monkeypatch.setattr(transpose.os, "cpu_count", lambda: None)
     x = stored_images(100, 2, 2)
     flat = x.reshape(-1).copy()
     before = threading.active_count()
     with transpose.InPlaceTransposer(flat, (100, 2, 2), threaded=True) as t:
         assert t._thread is None and threading.active_count() == before
-        assert t.per == transpose.BATCH_BYTES // 4 and t._scratch.shape == (t.per, 2, 2)
+        assert t.per == transpose.BATCH_BYTES // 4 and t._scratch.shape == (100, 2, 2)
         t.landed(flat.size)
     assert np.array_equal(flat.reshape(100, 2, 2), x.transpose(0, 2, 1))
 

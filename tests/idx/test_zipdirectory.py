@@ -320,8 +320,8 @@ def test_span_of_a_member_outside_the_archive():
     with pytest.raises(IdxError) as err:
         directory.span(last.filename)
     assert str(err.value) == (
-        f"gzip.zip[{last.filename}]: its local header offset {start + 10} is outside the "
-        f"archive{BAD}"
+        f"gzip.zip[{last.filename}]: its local header offset {start + 10} is not before the "
+        f"central directory (at byte {start}){BAD}"
     )
     # an end record whose offset field is larger than where the directory is: the
     # offsets zipfile reads move back, the first one below 0

@@ -19,6 +19,11 @@ how the server misbehaves, so one server is several mirrors. Modes:
 ``garbage``  not HTTP at all: a line another protocol's server would send
 ``evil``     a redirect to ``/ok/<name>`` with a Content-Disposition naming ``../../``
 ``redirect`` a redirect to ``server.redirect_base + <name>`` (another server, say)
+``ftp``      a redirect to ``ftp://127.0.0.1:<server.ftp_port>/<name>``
+``auth``     as ``ok``, for a request with HTTP Basic credentials ``server.user`` and
+             ``server.password``; 401 (with ``WWW-Authenticate``) for any other
+``slowheaders`` the status line and headers one byte every ``server.dribble_pause`` s
+``trickle``  the headers at once, then the body one byte every ``server.dribble_pause`` s
 
 ``ok``, ``slow`` and ``latency`` speak HTTP ranges as a real server does:
 ``Accept-Ranges: bytes``, an ``ETag`` (from the body's sha256) and a
@@ -53,6 +58,7 @@ counts accepted TCP connections.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import ssl
@@ -259,6 +265,54 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _ftp(self, name, body):
+    self.send_response(302)
+    self.send_header("Location", f"ftp://127.0.0.1:{self.server.ftp_port}/{name}")
+    self.send_header("Content-Length", "0")
+    self.end_headers()
+
+
+def _auth(self, name, body):
+    srv = self.server
+    token = base64.b64encode(f"{srv.user}:{srv.password}".encode()).decode()
+    if self.headers.get("Authorization") != f"Basic {token}":
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="mirror"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return
+    _Handler.ok(self, name, body)
+
+
+def _dribble(self, data: bytes) -> None:
+    """``data`` one byte at a time, ``dribble_pause`` apart, until done or the client leaves."""
+    for at in range(len(data)):
+        if self.server.stop.wait(self.server.dribble_pause):
+            return
+        try:
+            self.wfile.write(data[at : at + 1])
+            self.wfile.flush()
+        except OSError:  # the client gave up
+            return
+        with self.server.lock:
+            self._record["sent"] += 1
+    self.close_connection = True
+
+
+def _slow_headers(self, name, body):
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    self.close_connection = True
+    _dribble(self, head + body)
+
+
+def _trickle(self, name, body):
+    self._headers(len(body))
+    _dribble(self, body)
+
+
 def _redirect(self, name, body):
     self.send_response(302)
     self.send_header("Location", self.server.redirect_base + name)
@@ -268,6 +322,10 @@ def _redirect(self, name, body):
 
 MODES = {
     "redirect": _redirect,
+    "ftp": _ftp,
+    "auth": _auth,
+    "slowheaders": _slow_headers,
+    "trickle": _trickle,
     "ok": _Handler.ok,
     "404": _Handler.not_found,
     "500": _Handler.server_error,
@@ -303,6 +361,8 @@ class FaultServer(ThreadingHTTPServer):
             self.socket = ctx.wrap_socket(self.socket, server_side=True)
             self.scheme = "https"
         self.redirect_base = ""
+        self.ftp_port = 21
+        self.user, self.password = "reader", "s3cret:pass@word"
         self.files = dict(files)
         self.modified = dict.fromkeys(self.files, formatdate(1_700_000_000, usegmt=True))
         self.hits: Counter[str] = Counter()
@@ -322,6 +382,7 @@ class FaultServer(ThreadingHTTPServer):
         self.stall_seconds = 30.0
         self.slow_piece = 16 * 1024
         self.slow_pause = 0.05
+        self.dribble_pause = 0.5
         self.latency_seconds = 0.3
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
