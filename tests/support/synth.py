@@ -75,9 +75,10 @@ def spec_for(files: dict[str, bytes], name="synth") -> DatasetSpec:
 
 
 def with_files(*names: str, subdir="synth", npz=True) -> set[str]:
-    """The expected cache listing: lock files, the npz and its stamp, the dataset directory,
-    ``names`` and the content pins learnt from them (MNIST ships its own)."""
-    out = {f"{subdir}", f"{subdir}/.idxmnist.lock", f".{subdir}.idxmnist.npz.lock"}
+    """The expected cache listing: the store's lock file, the npz and its stamp (the npz's
+    lock goes at release), the dataset directory, ``names`` and the content pins learnt
+    from them (MNIST ships its own)."""
+    out = {f"{subdir}", f"{subdir}/.idxmnist.lock"}
     out |= {f"{subdir}/{n}" for n in names}
     out |= {f"{subdir}/.idxmnist-pins.json"} if names and subdir != "mnist" else set()
     return out | ({f"{subdir}.idxmnist.npz", f".{subdir}.idxmnist.npz.stamp"} if npz else set())
