@@ -209,3 +209,15 @@ def test_a_dataset_of_plain_labels_has_no_records():
     with pytest.raises(ValueError) as info:
         record_dtype(registry.get("mnist"))
     assert str(info.value) == "mnist stores plain class labels, not a label matrix"
+
+
+def test_named_gives_int32_fields_from_any_integer_matrix():
+    from idxmnist.datasets.labels import named
+
+    wide = np.arange(6, dtype=np.int64).reshape(3, 2) * 1000
+    out = named(wide, ["a", "b"])
+    assert out.shape == (3,) and out.dtype == np.dtype([("a", np.int32), ("b", np.int32)])
+    assert out["a"].tolist() == [0, 2000, 4000] and out["b"].tolist() == [1000, 3000, 5000]
+    every_other = qmnist_rows(4)[:, ::2]  # not contiguous
+    out = named(every_other, ["digit", "writer_id", "nist_class", "duplicate"])
+    assert out["nist_class"].tolist() == qmnist_rows(4)[:, 4].tolist()
