@@ -244,3 +244,29 @@ def test_an_export_of_a_file_that_changed_after_its_check_is_refused_and_leaves_
         getattr(export, how)(src, remote, out)
     assert str(info.value) == f"{src}: changed while being exported; run idxmnist verify"
     assert listing(out.parent) == set()
+
+
+def test_an_offline_export_of_what_the_cache_lacks_opens_no_connection(tmp_path, monkeypatch):
+    from ..support.pinned import UPSTREAM, synth_spec
+
+    with FaultServer(UPSTREAM) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(idxmnist.DownloadError, match=r"^offline \("):
+            export.export_dataset(
+                synth_spec(), "plain", tmp_path / "out", cache_dir=tmp_path / "c", offline=True
+            )
+        assert server.connections == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_without_a_pinned_content_hash_is_decompressed_as_it_is(tmp_path):
+    from dataclasses import replace
+
+    from ..support.pinned import IDX, UPSTREAM, synth_spec
+
+    remote = replace(synth_spec().files[0], content=None, content_size=None)
+    src = tmp_path / remote.name
+    src.write_bytes(UPSTREAM[remote.name])
+    out = tmp_path / "out"
+    assert export._decompressed(src, remote, out) == f"IDX, {len(IDX[remote.stem])} bytes"
+    assert out.read_bytes() == IDX[remote.stem]
