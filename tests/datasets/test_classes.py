@@ -257,3 +257,22 @@ def test_a_classfile_under_the_home_folder_and_the_default_format(tmp_path, monk
     csv = tmp_path / "mine.csv"
     csv.write_text(CSV)
     assert cls.load(ClassFile("~/mine.csv", "classmap")) == {0: "\u3042", 1: "\u3044"}
+
+
+def test_a_gap_right_after_the_first_label_is_named():
+    assert refusal(cls.parse_mapping, "0 48\n3 51\n", "m.txt").startswith(
+        "m.txt: labels 0..3 have gaps (no line for [1, 2]);"
+    )
+
+
+@pytest.mark.parametrize("code", ["U+G046", "U+30X6", "U+304X", "U+X"])
+def test_a_code_point_with_a_character_that_is_not_hex_is_refused(code):
+    row = f"2,{code},\u3046"
+    assert refusal(cls.parse_classmap, CSV + row + "\n", "c.csv") == (
+        f"c.csv: line 4 is '{row}', expected 'index,U+XXXX,character'; {RESTORE}"
+    )
+
+
+def test_only_a_byte_order_mark_may_come_before_the_header():
+    assert "expected the header" in refusal(cls.parse_classmap, "X" + CSV, "c.csv")
+    assert "expected the header" in refusal(cls.parse_classmap, "\ufeffX" + CSV, "c.csv")
