@@ -276,3 +276,16 @@ def test_a_code_point_with_a_character_that_is_not_hex_is_refused(code):
 def test_only_a_byte_order_mark_may_come_before_the_header():
     assert "expected the header" in refusal(cls.parse_classmap, "X" + CSV, "c.csv")
     assert "expected the header" in refusal(cls.parse_classmap, "\ufeffX" + CSV, "c.csv")
+
+
+def test_a_table_is_read_as_utf8_whatever_the_locale(tmp_path):
+    import locale
+
+    path = tmp_path / "k49_classmap.csv"
+    path.write_bytes(CSV.encode("utf-8"))
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # an ASCII locale: its default would refuse the text
+    try:
+        assert cls.load(ClassFile(str(path), "classmap")) == {0: "\u3042", 1: "\u3044"}
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
