@@ -270,3 +270,15 @@ def test_a_file_without_a_pinned_content_hash_is_decompressed_as_it_is(tmp_path)
     out = tmp_path / "out"
     assert export._decompressed(src, remote, out) == f"IDX, {len(IDX[remote.stem])} bytes"
     assert out.read_bytes() == IDX[remote.stem]
+
+
+def test_the_torchvision_layout_of_a_dataset_torchvision_lacks_is_refused_word_for_word(tmp_path):
+    with pytest.raises(ValueError) as info:
+        export.torchvision_dir(idxmnist.datasets.get("k49"), tmp_path)
+    assert str(info.value) == (
+        "k49: torchvision has no class for it, so there is no torchvision layout to write; "
+        "--layout plain writes its upstream files"
+    )
+    assert export.torchvision_dir(idxmnist.datasets.get("mnist"), tmp_path) == (
+        tmp_path / "MNIST" / "raw"
+    )
