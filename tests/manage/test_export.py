@@ -282,3 +282,16 @@ def test_the_torchvision_layout_of_a_dataset_torchvision_lacks_is_refused_word_f
     assert export.torchvision_dir(idxmnist.datasets.get("mnist"), tmp_path) == (
         tmp_path / "MNIST" / "raw"
     )
+
+
+def test_the_torchvision_layout_of_a_dataset_torchvision_lacks_fetches_nothing(
+    tmp_path, monkeypatch
+):
+    from ..support.pinned import UPSTREAM, synth_spec
+
+    with FaultServer(UPSTREAM) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(ValueError, match="synth: torchvision has no class for it"):
+            export.export_dataset(synth_spec(), "torchvision", tmp_path / "out", cache_dir=tmp_path)
+        assert server.connections == 0
+    assert listing(tmp_path) == set()
