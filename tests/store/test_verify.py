@@ -245,3 +245,31 @@ def test_a_failed_verdict_names_both_checks_word_for_word(tmp_path):
         f"failed: its IDX header declares uint8 (7, 4, 5), {len(other)} bytes; expected "
         f"{len(RAW)} bytes",
     )
+
+
+def test_hash_file_with_several_algorithms_reads_in_bounded_chunks(tmp_path):
+    path = tmp_path / "big"
+    block = RNG.integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    with open(path, "wb") as f:
+        for _ in range(12):
+            f.write(block)
+    tracemalloc.start()
+    try:
+        got = checksum.hash_file(path, ("md5", "sha256"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got["md5"] == hashlib.md5(block * 12).hexdigest()
+    assert peak < 4 << 20, peak  # a chunk or two, never the 12 MiB file
+
+
+def test_a_file_pinned_by_md5_is_compared_by_its_md5(tmp_path):
+    path = tmp_path / NAME
+    path.write_bytes(b"upstream")
+    pin = RemoteFile(NAME, 8, "md5", hashlib.md5(b"upstream").hexdigest())
+    assert checksum.mismatch(path, pin) is None
+    assert checksum.verdict(path, pin) == checksum.Verdict("container", "raw")
+    path.write_bytes(b"upstreaM")
+    assert checksum.mismatch(path, pin) == (
+        f"md5 {hashlib.md5(b'upstreaM').hexdigest()}, expected {pin.digest}"
+    )
