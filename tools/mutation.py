@@ -9,6 +9,7 @@
     python tools/mutation.py download --recheck tests/test_mutants_download.py
                                               # its survivors against new tests only
     python tools/mutation.py --stale          # equivalents that match no mutant any more
+    python tools/mutation.py labels --keep-coverage   # the map as it is, though tests changed
 
 Modules: every ``.py`` file of the package, found on disk, but the command line and
 the presentation code (``PRESENTATION``: a file or folder of that name). A module with
@@ -640,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
         help="make the coverage map again (which tests reach which module) before anything",
     )
     parser.add_argument(
+        "--keep-coverage",
+        action="store_true",
+        help="use the coverage map as it is, even if the tests changed since it was made "
+        "(a module's mirrored test file is run all the same); made only if there is none",
+    )
+    parser.add_argument(
         "--recheck",
         nargs="+",
         metavar="TEST_FILE",
@@ -680,7 +687,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     reach: dict = {}
     if not args.report and not args.recheck:
-        reach, _ = coverage_map(files, refresh=args.refresh_coverage)
+        reach, _ = coverage_map(files, refresh=args.refresh_coverage, build=not args.keep_coverage)
+        if not reach["reach"]:
+            reach, _ = coverage_map(files, refresh=True)
     results = []
     for module in chosen:
         work = SCRATCH / label(module, everything)

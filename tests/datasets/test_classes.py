@@ -142,3 +142,150 @@ def test_mapping_file_with_a_bad_line(tmp_path, registered):
         emnist.load_data("letters", source=release.root, cache_dir=cache)
     # no cache file: only the store, with the source's verified members
     assert {p for p in listing(cache) if "/" not in p and not p.endswith(".lock")} == {"emnist"}
+
+
+# -- the messages word for word, and the bounds where they are -------------------------------
+
+RESTORE = (
+    "the class table is damaged: restore the file (idxmnist ships the publishers' tables unchanged)"
+)
+
+
+def refusal(parse, text: str, name: str) -> str:
+    with pytest.raises(IdxError) as info:
+        parse(text, name)
+    return str(info.value)
+
+
+def test_a_bad_mapping_line_message_word_for_word():
+    assert refusal(cls.parse_mapping, "0 48\n\n7\n", "m.txt") == (
+        f"m.txt: line 3 is '7', expected 'label code [code ...]' (whole numbers); {RESTORE}"
+    )
+    assert refusal(cls.parse_mapping, "0 48\n1 55296\n", "m.txt") == (
+        "m.txt: line 2 is '1 55296', expected Unicode code points (1 to 0x10FFFF, "
+        f"no surrogates); {RESTORE}"
+    )
+    assert refusal(cls.parse_mapping, "0 48\n0 49\n", "m.txt") == (
+        f"m.txt: line 2 is '0 49', expected each label once (label 0 appears twice); {RESTORE}"
+    )
+
+
+def test_a_bad_classmap_row_message_word_for_word():
+    assert refusal(cls.parse_classmap, CSV + "2,U+3048,\u3046\n", "c.csv") == (
+        f"c.csv: line 4 is '2,U+3048,\u3046', expected the character of U+3048 ('\u3048'); "
+        f"{RESTORE}"
+    )
+    assert refusal(cls.parse_classmap, "index,char\n0,U+3042,\u3042\n", "c.csv") == (
+        f"c.csv: line 1 is 'index,char', expected the header 'index,codepoint,char'; {RESTORE}"
+    )
+    assert refusal(cls.parse_classmap, CSV + "1,U+3046,\u3046\n", "c.csv") == (
+        "c.csv: line 4 is '1,U+3046,\u3046', expected each label once (label 1 appears "
+        f"twice); {RESTORE}"
+    )
+    assert refusal(cls.parse_classmap, CSV + "2,U+DFFF,x\n", "c.csv") == (
+        "c.csv: line 4 is '2,U+DFFF,x', expected Unicode code points (1 to 0x10FFFF, "
+        f"no surrogates); {RESTORE}"
+    )
+    assert refusal(cls.parse_classmap, CSV + "2,u+3046,\u3046\n", "c.csv") == (
+        f"c.csv: line 4 is '2,u+3046,\u3046', expected 'index,U+XXXX,character'; {RESTORE}"
+    )
+
+
+def test_the_gaps_and_emptiness_messages_word_for_word():
+    assert refusal(cls.parse_mapping, "3 48\n4 49\n6 51\n", "m.txt") == (
+        "m.txt: labels 3..6 have gaps (no line for [5]); a class table names every label of one run"
+    )
+    # no more than the first five missing labels are named
+    assert refusal(cls.parse_mapping, "1 48\n9 57\n2 49\n", "m.txt") == (
+        "m.txt: labels 1..9 have gaps (no line for [3, 4, 5, 6, 7]); a class table names "
+        "every label of one run"
+    )
+    assert refusal(cls.parse_classmap, "index,codepoint,char\n\n", "c.csv") == (
+        "c.csv: holds no classes; expected one line per label"
+    )
+
+
+def test_labels_may_start_anywhere_and_come_in_any_order():
+    assert cls.parse_mapping("6 66\n5 65\n7 67\n", "m.txt") == {5: "A", 6: "B", 7: "C"}
+    assert cls.parse_mapping("5 65 66 67\n", "m.txt") == {5: "ABC"}  # every code of a line
+    csv = "index,codepoint,char\n11,U+3044,\u3044\n10,U+3042,\u3042\n"
+    assert list(cls.parse_classmap(csv, "c.csv").items()) == [(10, "\u3042"), (11, "\u3044")]
+
+
+def test_code_points_pass_up_to_each_bound_and_not_past_it():
+    ok = {1: "\x01", 0xD7FF: "\ud7ff", 0xE000: "\ue000", 0x10FFFF: "\U0010ffff"}
+    for code, char in ok.items():
+        assert cls.parse_mapping(f"0 {code}\n", "m.txt") == {0: char}
+    for code in (0, 0xD800, 0xDFFF, 0x110000):
+        assert "expected Unicode code points" in refusal(cls.parse_mapping, f"0 {code}\n", "m")
+
+
+def test_classmap_rows_lowercase_hex_short_codes_blank_and_padded_lines():
+    text = "  index,codepoint,char  \n0,U+304a,\u304a\n\n  1,U+41,A \r\n2,U+5,\x05\n"
+    assert cls.parse_classmap(text, "c.csv") == {0: "\u304a", 1: "A", 2: "\x05"}
+    assert "expected 'index,U+XXXX" in refusal(cls.parse_classmap, CSV + "\u00b2,U+41,A\n", "c")
+
+
+def test_a_table_of_exactly_the_size_limit_is_read(tmp_path):
+    exact = tmp_path / "exact.txt"
+    exact.write_bytes(b"0 48\n" + b"\n" * (cls.MAX_BYTES - 5))
+    assert exact.stat().st_size == cls.MAX_BYTES
+    assert cls.load(ClassFile(str(exact))) == {0: "0"}
+    over = tmp_path / "over.txt"
+    over.write_bytes(b"0 48\n" + b"\n" * (cls.MAX_BYTES - 4))
+    with pytest.raises(IdxError) as info:
+        cls.load(ClassFile(str(over)))
+    assert str(info.value) == f"{over}: {cls.MAX_BYTES + 1} bytes is too large for a class table"
+
+
+def test_a_table_that_is_not_utf8_is_refused_word_for_word(tmp_path):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"0 233\n\xe9\n")
+    with pytest.raises(IdxError) as info:
+        cls.load(ClassFile(str(latin)))
+    assert str(info.value).startswith(f"{latin}: not UTF-8 text ('utf-8' codec can't decode")
+    assert str(info.value).endswith("; a class table is text")
+
+
+def test_a_classfile_under_the_home_folder_and_the_default_format(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "mine.txt").write_text("0 120\n1 121\n")
+    table = ClassFile("~/mine.txt")
+    assert table.format == "mapping"
+    assert table.resolve() == tmp_path / "mine.txt"
+    assert cls.load(table) == {0: "x", 1: "y"}
+    csv = tmp_path / "mine.csv"
+    csv.write_text(CSV)
+    assert cls.load(ClassFile("~/mine.csv", "classmap")) == {0: "\u3042", 1: "\u3044"}
+
+
+def test_a_gap_right_after_the_first_label_is_named():
+    assert refusal(cls.parse_mapping, "0 48\n3 51\n", "m.txt").startswith(
+        "m.txt: labels 0..3 have gaps (no line for [1, 2]);"
+    )
+
+
+@pytest.mark.parametrize("code", ["U+G046", "U+30X6", "U+304X", "U+X"])
+def test_a_code_point_with_a_character_that_is_not_hex_is_refused(code):
+    row = f"2,{code},\u3046"
+    assert refusal(cls.parse_classmap, CSV + row + "\n", "c.csv") == (
+        f"c.csv: line 4 is '{row}', expected 'index,U+XXXX,character'; {RESTORE}"
+    )
+
+
+def test_only_a_byte_order_mark_may_come_before_the_header():
+    assert "expected the header" in refusal(cls.parse_classmap, "X" + CSV, "c.csv")
+    assert "expected the header" in refusal(cls.parse_classmap, "\ufeffX" + CSV, "c.csv")
+
+
+def test_a_table_is_read_as_utf8_whatever_the_locale(tmp_path):
+    import locale
+
+    path = tmp_path / "k49_classmap.csv"
+    path.write_bytes(CSV.encode("utf-8"))
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # an ASCII locale: its default would refuse the text
+    try:
+        assert cls.load(ClassFile(str(path), "classmap")) == {0: "\u3042", 1: "\u3044"}
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)

@@ -156,3 +156,142 @@ def test_export_torchvision_refuses_k49_as_a_usage_error(served, tmp_path, capsy
     err = capsys.readouterr().err
     assert "torchvision has no class for k49" in err and "--layout plain" in err
     assert served.connections == 0 and not any(tmp_path.iterdir())
+
+
+# -- a pinned synthetic dataset: what each file is written from, and the guards on the way ----
+
+
+def _stocked(tmp_path, suffix: str, *, torchvision: str | None = None):
+    """``synth``'s four files (each IDX file as ``suffix``) verified into a cache; the spec."""
+    from dataclasses import replace
+
+    from idxmnist.load.loader import load_dataset
+
+    from ..support.pinned import IDX, UPSTREAM, synth_spec
+
+    spec = replace(synth_spec(), torchvision=torchvision)
+    src = tmp_path / "src"
+    src.mkdir(parents=True)
+    for stem, raw in IDX.items():
+        body = UPSTREAM[f"{stem}.gz"] if suffix == ".gz" else lzma.compress(raw)
+        (src / f"{stem}{suffix}").write_bytes(body)
+    load_dataset(spec, source=src, cache_dir=tmp_path / "cache")
+    return spec, tmp_path / "cache"
+
+
+def test_export_plain_copies_upstream_files_and_gzips_verified_content_afresh(tmp_path):
+    from ..support.pinned import IDX, UPSTREAM
+
+    spec, cache = _stocked(tmp_path / "gz", ".gz")
+    out = tmp_path / "out"
+    written = export.export_dataset(spec, "plain", out, cache_dir=cache, offline=True)
+    assert written == [(out / "synth" / n, "the upstream file") for n in UPSTREAM]
+    assert all((out / "synth" / n).read_bytes() == b for n, b in UPSTREAM.items())
+
+    spec, cache = _stocked(tmp_path / "xz", ".xz")  # verified by content only
+    out = tmp_path / "out-xz"
+    written = export.export_dataset(spec, "plain", out, cache_dir=cache, offline=True)
+    afresh = "gzip-compressed afresh: the verified IDX bytes, not the upstream container"
+    assert written == [(out / "synth" / n, afresh) for n in UPSTREAM]
+    for stem, raw in IDX.items():
+        body = (out / "synth" / f"{stem}.gz").read_bytes()
+        assert gzip.decompress(body) == raw
+        # no name and no time in the header: the same bytes from every export
+        assert body[3] == 0 and body[4:8] == bytes(4), body[:10]
+
+
+def test_export_torchvision_writes_the_upstream_file_only_where_the_store_holds_it(tmp_path):
+    from ..support.pinned import IDX, UPSTREAM
+
+    spec, cache = _stocked(tmp_path / "gz", ".gz", torchvision="MNIST")
+    out = tmp_path / "out"
+    written = export.export_dataset(spec, "torchvision", out, cache_dir=cache, offline=True)
+    raw = out / "MNIST" / "raw"
+    expected = []
+    for stem in IDX:
+        expected.append((raw / f"{stem}.gz", "the upstream file"))
+        expected.append((raw / stem, f"IDX, {len(IDX[stem])} bytes"))
+    assert written == expected
+    assert all((raw / n).read_bytes() == b for n, b in UPSTREAM.items())
+    assert all((raw / s).read_bytes() == b for s, b in IDX.items())
+
+    spec, cache = _stocked(tmp_path / "xz", ".xz", torchvision="MNIST")
+    out = tmp_path / "out-xz"
+    written = export.export_dataset(spec, "torchvision", out, cache_dir=cache, offline=True)
+    raw = out / "MNIST" / "raw"
+    assert written == [(raw / s, f"IDX, {len(b)} bytes") for s, b in IDX.items()]
+    assert listing(out) == {"MNIST", "MNIST/raw", *(f"MNIST/raw/{s}" for s in IDX)}
+
+
+@pytest.mark.parametrize("how", ["_copy", "_decompressed", "_upstream"])
+def test_an_export_of_a_file_that_changed_after_its_check_is_refused_and_leaves_nothing(
+    how, tmp_path
+):
+    """Each writer checks the bytes it writes against the pin (the file may change between
+    the store's check and the copy): a file that no longer matches leaves no output."""
+    from ..support.pinned import IDX, UPSTREAM, synth_spec
+
+    remote = synth_spec().files[0]
+    stem = remote.name[:-3]
+    changed = bytearray(IDX[stem])
+    changed[-1] ^= 1
+    src = tmp_path / remote.name
+    src.write_bytes(gzip.compress(bytes(changed), mtime=0))
+    assert len(UPSTREAM[remote.name]) == remote.size
+    out = tmp_path / "out" / "file"
+    out.parent.mkdir()
+    with pytest.raises(idxmnist.ChecksumError) as info:
+        getattr(export, how)(src, remote, out)
+    assert str(info.value) == f"{src}: changed while being exported; run idxmnist verify"
+    assert listing(out.parent) == set()
+
+
+def test_an_offline_export_of_what_the_cache_lacks_opens_no_connection(tmp_path, monkeypatch):
+    from ..support.pinned import UPSTREAM, synth_spec
+
+    with FaultServer(UPSTREAM) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(idxmnist.DownloadError, match=r"^offline \("):
+            export.export_dataset(
+                synth_spec(), "plain", tmp_path / "out", cache_dir=tmp_path / "c", offline=True
+            )
+        assert server.connections == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_without_a_pinned_content_hash_is_decompressed_as_it_is(tmp_path):
+    from dataclasses import replace
+
+    from ..support.pinned import IDX, UPSTREAM, synth_spec
+
+    remote = replace(synth_spec().files[0], content=None, content_size=None)
+    src = tmp_path / remote.name
+    src.write_bytes(UPSTREAM[remote.name])
+    out = tmp_path / "out"
+    assert export._decompressed(src, remote, out) == f"IDX, {len(IDX[remote.stem])} bytes"
+    assert out.read_bytes() == IDX[remote.stem]
+
+
+def test_the_torchvision_layout_of_a_dataset_torchvision_lacks_is_refused_word_for_word(tmp_path):
+    with pytest.raises(ValueError) as info:
+        export.torchvision_dir(idxmnist.datasets.get("k49"), tmp_path)
+    assert str(info.value) == (
+        "k49: torchvision has no class for it, so there is no torchvision layout to write; "
+        "--layout plain writes its upstream files"
+    )
+    assert export.torchvision_dir(idxmnist.datasets.get("mnist"), tmp_path) == (
+        tmp_path / "MNIST" / "raw"
+    )
+
+
+def test_the_torchvision_layout_of_a_dataset_torchvision_lacks_fetches_nothing(
+    tmp_path, monkeypatch
+):
+    from ..support.pinned import UPSTREAM, synth_spec
+
+    with FaultServer(UPSTREAM) as server:
+        monkeypatch.setenv("IDXMNIST_MIRRORS", server.url())
+        with pytest.raises(ValueError, match="synth: torchvision has no class for it"):
+            export.export_dataset(synth_spec(), "torchvision", tmp_path / "out", cache_dir=tmp_path)
+        assert server.connections == 0
+    assert listing(tmp_path) == set()
