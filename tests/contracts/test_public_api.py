@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 
 import pytest
 
@@ -51,42 +49,6 @@ def test_every_public_function_has_a_docstring_in_keras_shape(name, func):
 def test_the_functions_that_read_data_say_what_they_raise(name):
     doc = inspect.getdoc(getattr(idxmnist, name)) or ""
     assert "\nRaises:\n" in doc and "IdxError" in doc, name
-
-
-def test_import_idxmnist_loads_only_its_errors():
-    """``import idxmnist`` defines the public API and nothing more: each name is imported on
-    first use. No numba, no network stack, no numpy.typing, none of the standard library's
-    heavier modules (checked in a fresh interpreter: this one has loaded them all)."""
-    code = (
-        "import sys\n"
-        "before = set(sys.modules)\n"
-        "import idxmnist\n"
-        "print(' '.join(sorted(set(sys.modules) - before)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split()
-    ours = sorted(m for m in out if m.split(".")[0] == "idxmnist")
-    assert ours == ["idxmnist", "idxmnist.errors"]
-    never = (
-        "numba",
-        "llvmlite",
-        "urllib",
-        "http",
-        "ssl",
-        "socket",
-        "numpy",
-        "pathlib",
-        "tempfile",
-        "shutil",
-        "zipfile",
-        "threading",
-        "dataclasses",
-        "ipaddress",
-        "filelock",
-    )
-    loaded = [m for m in out if m.split(".")[0] in never]
-    assert not loaded, loaded
 
 
 def test_public_names_resolve_and_are_listed():
