@@ -58,7 +58,9 @@ def header(code: int, shape: tuple[int, ...]) -> bytes:
 
 
 def gz(data: bytes) -> bytes:
-    return gzip.compress(data, 9, mtime=0)
+    out = bytearray(gzip.compress(data, 9, mtime=0))
+    out[9] = 3  # the OS byte, Unix, as 3.11 and 3.12 write it (3.13 writes 255, "unknown")
+    return bytes(out)
 
 
 def xz(data: bytes) -> bytes:

@@ -83,13 +83,22 @@ CAUGHT = ("killed", "timeout", "segfault", "killed by recheck")
 
 
 def _files() -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    return [f for f in out.decode().split("\0") if f and (ROOT / f).is_file()]
+    """The checkout's files (git's, ignored ones left out); in an unpacked sdist, which has
+    no git, every file under the root but hidden ones and caches."""
+    if (ROOT / ".git").exists():
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+        return [f for f in out.decode().split("\0") if f and (ROOT / f).is_file()]
+    found = (p.relative_to(ROOT) for p in ROOT.rglob("*") if p.is_file())
+    return sorted(
+        f.as_posix()
+        for f in found
+        if not any(part.startswith(".") or part == "__pycache__" for part in f.parts)
+    )
 
 
 def package_modules(files: list[str]) -> list[str]:
