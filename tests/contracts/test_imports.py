@@ -62,7 +62,8 @@ def added_by_import(first: str = "") -> set[str]:
 
 def test_after_numpy_import_idxmnist_loads_exactly_the_package_and_its_errors():
     added = added_by_import("import numpy")
-    assert OWN <= added <= OWN | STARTUP, sorted(added - OWN)
+    # typing too where numpy did not load it first (NumPy 1.24 does not; 2.x does)
+    assert OWN <= added <= OWN | STARTUP | TYPING, sorted(added - OWN)
 
 
 def test_in_a_bare_interpreter_import_idxmnist_loads_only_those_and_typing():
