@@ -28,21 +28,12 @@ from idxmnist.manage.importer import import_paths
 from idxmnist.store.npzfile import load_npz, write_npz
 
 from ..conftest import QMNIST_LABEL_FILES
+from ..support.family import QMNIST_FIELDS as FIELDS
 from ..support.family import is_mapped, listing
 from ..support.httpserver import FaultServer
 
 pytestmark = pytest.mark.realdata
 TRAIN_NAME, TEST_NAME = QMNIST_LABEL_FILES
-FIELDS = (
-    "digit",
-    "hsf_series",
-    "writer_id",
-    "digit_index",
-    "nist_class",
-    "nist_index",
-    "duplicate",
-    "unused",
-)
 REVIEW = ("reviewed", "guessed_label", "votes_given", "votes_guessed", "votes_neither")
 
 
