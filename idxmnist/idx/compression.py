@@ -4,10 +4,12 @@ Two ways to get the bytes out:
 
 * :class:`Stream` decompresses chunk by chunk into a caller's buffer, with
   memory bounded by one chunk, for any input (seekable or not, any size).
-* :func:`inflate_gzip_whole` inflates a whole gzip file held in memory with
-  libdeflate (the optional ``deflate`` package) in one call, the fastest
-  route for files whose size is known. It returns a ``bytearray`` so the
-  caller can wrap it as a writable array without another copy.
+* :func:`inflate_gzip_into` inflates a whole gzip file held in memory with
+  libdeflate (the optional ``deflate`` package) in one call, straight into
+  the caller's buffer: the fastest route for files whose size is known.
+  Where libdeflate cannot be called directly, :func:`inflate_gzip_whole`
+  takes the same route through the ``deflate`` module, which returns a new
+  ``bytearray`` (the caller wraps it as a writable array without a copy).
 
 Every failure of the underlying library is turned into :class:`IdxError`
 naming the file; nothing here lets ``zlib.error``, ``EOFError`` and friends
@@ -33,11 +35,15 @@ import zlib
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
-from typing import Any, BinaryIO, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, TypeAlias
 
 from ..config import cpus
 from ..errors import IdxError, TruncatedError
 from ..files import CHUNK
+from .memory import libc
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = [
     "Container",
@@ -422,6 +428,89 @@ def _readinto(f: BinaryIO, view: memoryview) -> int:
     return len(data)
 
 
+#: ``LIBDEFLATE_SUCCESS`` of libdeflate's ``enum libdeflate_result``
+_LIBDEFLATE_SUCCESS = 0
+
+
+@cache
+def _libdeflate_c() -> Any:
+    """libdeflate's own C functions, from the ``deflate`` package's extension, or None.
+
+    The extension carries libdeflate and exports its API (``libdeflate.h``);
+    the ``deflate`` module itself can only return a new ``bytearray``.
+    """
+    mod = libdeflate()
+    if mod is None:
+        return None
+    try:
+        import ctypes  # only the whole-file inflate needs it (numpy has loaded it already)
+
+        lib = ctypes.CDLL(importlib.import_module(f"{mod.__name__}._deflate").__file__)
+        alloc, free = lib.libdeflate_alloc_decompressor, lib.libdeflate_free_decompressor
+        run = lib.libdeflate_gzip_decompress_ex
+    except (ImportError, OSError, AttributeError, TypeError):  # not that extension: no symbols
+        return None
+    alloc.restype, alloc.argtypes = ctypes.c_void_p, ()
+    free.restype, free.argtypes = None, (ctypes.c_void_p,)
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    run.restype = ctypes.c_int
+    run.argtypes = (
+        ctypes.c_void_p,  # the decompressor
+        ctypes.c_char_p,  # in, in_nbytes
+        ctypes.c_size_t,
+        ctypes.c_void_p,  # out, out_nbytes_avail
+        ctypes.c_size_t,
+        size_p,  # actual_in_nbytes_ret
+        size_p,  # actual_out_nbytes_ret
+    )
+    return lib
+
+
+def inflates_into() -> bool:
+    """Whether :func:`inflate_gzip_into` can run here (else :func:`inflate_gzip_whole`)."""
+    return _libdeflate_c() is not None
+
+
+def inflate_gzip_into(data: bytes, out: WriteableBuffer) -> bool:
+    """Inflate a one-member gzip file held in memory into ``out``, which it must fill.
+
+    True when ``data`` is exactly one gzip member whose content is exactly
+    ``out``'s length, now written there; False for anything else (corrupt,
+    cut off, longer or shorter, bytes or another member after it), so the
+    caller can diagnose it with the streaming path. One libdeflate call,
+    which releases the GIL and checks the member's CRC-32 and size; it also
+    says how many input bytes the member took, so a file holding anything
+    after its member is known exactly, with no search. Only where
+    :func:`inflates_into`.
+    """
+    lib = _libdeflate_c()
+    if lib is None:
+        raise RuntimeError("libdeflate cannot be called directly here: see inflates_into()")
+    import ctypes  # loaded by _libdeflate_c above, on the first call
+
+    with memoryview(out) as view, view.cast("B") as flat:
+        n = flat.nbytes
+        target = (ctypes.c_char * n).from_buffer(flat)
+        used, made = ctypes.c_size_t(), ctypes.c_size_t()
+        decompressor = lib.libdeflate_alloc_decompressor()
+        if not decompressor:
+            raise MemoryError("libdeflate could not allocate a decompressor")
+        try:
+            result = lib.libdeflate_gzip_decompress_ex(
+                decompressor,
+                data,
+                len(data),
+                ctypes.addressof(target),
+                n,
+                ctypes.byref(used),
+                ctypes.byref(made),
+            )
+        finally:
+            lib.libdeflate_free_decompressor(decompressor)
+            del target  # the buffer is exported while it lives
+    return result == _LIBDEFLATE_SUCCESS and used.value == len(data) and made.value == n
+
+
 def inflate_gzip_whole(data: bytes, expected: int) -> bytearray | None:
     """Inflate a one-member gzip file whose output must be ``expected`` bytes.
 
@@ -487,11 +576,12 @@ def _trailer_is_the_members(data: bytes, out: bytearray, mod: ModuleType) -> boo
 @cache
 def _memmem() -> Any:
     """The C library's ``memmem``, or None where there is none to call."""
+    lib = libc()
     try:
         import ctypes  # only the whole-file inflate needs it (numpy has loaded it already)
 
-        found = ctypes.CDLL(None).memmem
-    except (ImportError, OSError, AttributeError, TypeError):  # no C library by that name
+        found = lib.memmem
+    except AttributeError:  # no C library, or none with memmem
         return None
     found.restype = ctypes.c_void_p
     found.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)

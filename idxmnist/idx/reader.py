@@ -6,8 +6,12 @@ after the header has been checked against what the source can hold, and the
 payload lands straight in it:
 
 * gzip from a file of known size, with libdeflate installed: one whole-buffer
-  inflate into a ``bytearray`` that the array then wraps (no copy);
+  inflate straight into the array's memory (or, where libdeflate cannot be
+  called directly, into a ``bytearray`` that the array then wraps);
 * everything else: chunk-by-chunk decompression into the array's memory.
+
+Large outputs are advised for huge pages before anything lands in them
+(:mod:`.memory`).
 
 On little-endian hosts multi-byte payloads are then byte-swapped in place.
 ``transpose=True`` (EMNIST's images) swaps the last two axes while decoding:
@@ -32,6 +36,7 @@ from . import compression, decode
 from .compression import Container
 from .decode import Backend
 from .format import MAX_NDIM, IdxHeader, parse_header, read_header
+from .memory import advise_huge_pages
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -154,15 +159,22 @@ def _check_fits(header: IdxHeader, kind: Container, size: int | None, name: str)
         )
 
 
-def _allocate(header: IdxHeader, name: str) -> np.ndarray:
+def _allocate(header: IdxHeader, name: str, *, whole_file: bool = False) -> np.ndarray:
+    """The output array, unwritten and advised for huge pages; ``whole_file``: a flat
+    uint8 buffer for the header and the payload, as a whole-file inflate writes them."""
     try:
-        return np.empty(header.shape, dtype=header.dtype)
+        if whole_file:
+            arr = np.empty(header.total_size, dtype=np.uint8)
+        else:
+            arr = np.empty(header.shape, dtype=header.dtype)
     except (MemoryError, ValueError):
         raise IdxError(
             f"{name}: IDX header declares shape {header.shape} "
             f"({header.payload_size} bytes), more than can be allocated; "
             "the header is corrupt"
         ) from None
+    advise_huge_pages(arr.__array_interface__["data"][0], arr.nbytes)
+    return arr
 
 
 def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: Backend) -> np.ndarray | None:
@@ -182,9 +194,15 @@ def _read_whole_gzip(f: BinaryIO, name: str, size: int, backend: Backend) -> np.
     isize = int.from_bytes(data[-4:], "little")
     if header.payload_size == 0 or total > WHOLE_BUFFER_MAX or isize != total:
         return None
-    out = compression.inflate_gzip_whole(data, total)
-    if out is None:
-        return None
+    out: np.ndarray | bytearray | None
+    if compression.inflates_into():
+        out = _allocate(header, name, whole_file=True)
+        if not compression.inflate_gzip_into(data, out.data):
+            return None
+    else:  # libdeflate cannot be called directly here: through the deflate module
+        out = compression.inflate_gzip_whole(data, total)
+        if out is None:
+            return None
     del data
     arr = np.frombuffer(out, dtype=header.dtype, count=header.count, offset=header.header_size)
     if not arr.flags.aligned:  # an 8-byte type after a 4-byte-aligned header

@@ -313,21 +313,29 @@ def _run_all(
     results: dict[str, np.ndarray] = {}
     errors: dict[str, BaseException] = {}
 
+    def run(role: str) -> None:
+        try:
+            results[role] = jobs[role]()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors[role] = exc
+
     def work() -> None:
         while True:
             with lock:
                 role = next(queue, None)
             if role is None:
                 return
-            try:
-                results[role] = jobs[role]()
-            except BaseException as exc:  # re-raised in the caller's thread
-                errors[role] = exc
+            run(role)
 
+    # the largest job is the caller's own: a new thread often starts on the
+    # caller's core and waits there a while (measured: MNIST's training images
+    # 10 ms slower on the new thread than on the caller's)
+    largest = next(queue)
     threads = [threading.Thread(target=work, daemon=True) for _ in range(workers - 1)]
     try:
         for t in threads:
             t.start()
+        run(largest)
         work()
     finally:
         for t in threads:

@@ -402,8 +402,31 @@ def test_bomb_stops_inflating_at_the_declared_size(kind, monkeypatch):
 
 
 def test_gzip_bomb_whole_buffer_path_inflates_no_more_than_declared(monkeypatch):
+    """libdeflate called directly gets a buffer of the declared 18 bytes, and fails when
+    it is full."""
     if compression.libdeflate() is None:
         pytest.skip("the deflate package is not installed")
+    assert compression.inflates_into()
+    given = []
+    real = compression.inflate_gzip_into
+
+    def spy(data, out):
+        given.append(memoryview(out).nbytes)
+        return real(data, out)
+
+    monkeypatch.setattr(compression, "inflate_gzip_into", spy)
+    bomb = set_isize(zeros_gz(BOMB_HEAD, 64 << 20), 18)  # ISIZE lies to match the header
+    with pytest.raises(idxmnist.IdxError, match="more data than its IDX header"):
+        idxmnist.read_idx(io.BytesIO(bomb))
+    assert given == [18]
+
+
+def test_gzip_bomb_through_the_deflate_module_inflates_no_more_than_declared(monkeypatch):
+    """Where libdeflate cannot be called directly, the deflate module is asked for the
+    declared 18 bytes."""
+    if compression.libdeflate() is None:
+        pytest.skip("the deflate package is not installed")
+    monkeypatch.setattr(compression, "inflates_into", lambda: False)
     mod = compression.libdeflate()
     asked = []
 

@@ -44,13 +44,18 @@ def _installed(name: str) -> bool:
     return True
 
 
-@pytest.fixture(params=[*STREAMING, "libdeflate"])
+@pytest.fixture(params=[*STREAMING, "libdeflate", "libdeflate module"])
 def backend(request, monkeypatch):
-    """Route every gzip read through one inflater."""
+    """Route every gzip read through one inflater ("libdeflate module": the whole-buffer
+    path through the deflate module, where libdeflate cannot be called directly)."""
     name = request.param
-    if name == "libdeflate":
+    if name.startswith("libdeflate"):
         if compression.libdeflate() is None:
             pytest.skip("deflate (libdeflate) is not installed")
+        if name == "libdeflate":
+            assert compression.inflates_into()  # called directly wherever deflate installs
+        else:
+            monkeypatch.setattr(compression, "inflates_into", lambda: False)
         return name
     if not _installed(name):
         pytest.skip(f"{name} is not installed")
@@ -84,7 +89,7 @@ def test_synthetic_identical_on_every_backend(tmp_path, backend, monkeypatch, dt
     calls = _spy_stream(monkeypatch)
     got = idxmnist.read_idx(path)
     assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
-    assert bool(calls) == (backend != "libdeflate")
+    assert bool(calls) == (not backend.startswith("libdeflate"))
 
 
 def test_multi_chunk_stream_identical(tmp_path, backend):
@@ -282,14 +287,32 @@ def whole_path_only():
         pytest.skip("the deflate package (idxmnist[fast]) is not installed")
 
 
-def test_a_gzip_file_of_at_least_1_mib_is_read_whole():
-    """From THREADED_SEARCH_MIN compressed bytes on, the search for a second member runs
-    on a helper thread while libdeflate inflates: the array still comes back."""
+@pytest.fixture(params=["into", "module"])
+def whole(request, monkeypatch):
+    """The one-call inflate, ``(data, expected size) -> content or None``: libdeflate called
+    directly into a buffer of that size (``inflate_gzip_into``), or through the deflate
+    module (``inflate_gzip_whole``, the path where it cannot be), which ``read_idx`` then
+    takes too."""
     whole_path_only()
+    if request.param == "module":
+        monkeypatch.setattr(compression, "inflates_into", lambda: False)
+        return compression.inflate_gzip_whole
+
+    def into(data: bytes, expected: int) -> bytearray | None:
+        out = bytearray(expected)
+        return out if compression.inflate_gzip_into(data, out) else None
+
+    return into
+
+
+def test_a_gzip_file_of_at_least_1_mib_is_read_whole(whole):
+    """From THREADED_SEARCH_MIN compressed bytes on, the deflate module's path searches
+    for a second member on a helper thread while libdeflate inflates (called directly,
+    libdeflate says where the member ended): either way the array comes back."""
     payload = np.random.default_rng(5).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
     data = gzip.compress(idx_u8(payload), compresslevel=0, mtime=0)  # stored: > 1 MiB
     assert len(data) >= compression.THREADED_SEARCH_MIN
-    assert compression.inflate_gzip_whole(data, 8 + len(payload)) == idx_u8(payload)
+    assert whole(data, 8 + len(payload)) == idx_u8(payload)
     got = idxmnist.read_idx(io.BytesIO(data))
     assert np.array_equal(got, np.frombuffer(gzip.decompress(data)[8:], np.uint8))
 
@@ -326,12 +349,11 @@ def forge_crc32(prefix: bytes, target: int) -> bytes:
     return tail
 
 
-def test_one_byte_after_a_member_is_refused_even_when_the_tail_repeats_its_trailer():
+def test_one_byte_after_a_member_is_refused_even_when_the_tail_repeats_its_trailer(whole):
     """A member whose CRC-32 and size are both 01 01 01 01, then one more 0x01 byte: the
     file's last 8 bytes equal the member's trailer, which ends one byte before the end of
     the file. The search for them must reach that byte, or libdeflate (which stops at the
     member's end) would accept the file with its appended byte."""
-    whole_path_only()
     total = 0x01010101  # 16 MiB: the IDX file, header included
     content = bytearray(total)
     content[:8] = struct.pack(">BBBBI", 0, 0, 0x08, 1, total - 8)
@@ -341,25 +363,23 @@ def test_one_byte_after_a_member_is_refused_even_when_the_tail_repeats_its_trail
     assert member.find(b"\x01" * 8) == len(member) - 8
     data = member + b"\x01"
     assert message(data) == f"<BytesIO>: {SEVERAL_GZ}"
-    assert compression.inflate_gzip_whole(data, total) is None
-    assert compression.inflate_gzip_whole(member, total) == content
+    assert whole(data, total) is None
+    assert whole(member, total) == content
 
 
-def test_bytes_after_a_member_that_end_in_its_size_but_not_its_crc_are_refused():
+def test_bytes_after_a_member_that_end_in_its_size_but_not_its_crc_are_refused(whole):
     """The file's last 8 bytes must be the member's CRC-32 *and* size: a tail that ends
     in the right size after a wrong CRC is appended data, diagnosed by the streaming path."""
-    whole_path_only()
     raw = idx_u8(bytes(range(60)))
     data = gzip.compress(raw, mtime=0) + b"\xaa\xbb\xcc\xdd" + struct.pack("<I", len(raw))
     assert message(data) == f"<BytesIO>: {SEVERAL_GZ}"
-    assert compression.inflate_gzip_whole(data, len(raw)) is None
+    assert whole(data, len(raw)) is None
 
 
-def test_a_member_shorter_than_the_header_followed_by_a_forged_trailer_is_refused():
+def test_a_member_shorter_than_the_header_followed_by_a_forged_trailer_is_refused(whole):
     """A member holding one payload byte too few, then 8 bytes that give the CRC-32 of what
     it holds and the size the header declares: the output must also be as long as
     expected, else the array would be built from too short a buffer."""
-    whole_path_only()
     raw = idx_u8(bytes(range(60)))
     data = (
         gzip.compress(raw[:-1], mtime=0)
@@ -367,22 +387,40 @@ def test_a_member_shorter_than_the_header_followed_by_a_forged_trailer_is_refuse
         + struct.pack("<I", len(raw))
     )
     assert message(data) == f"<BytesIO>: {SEVERAL_GZ}"
-    assert compression.inflate_gzip_whole(data, len(raw)) is None
+    assert whole(data, len(raw)) is None
 
 
-def test_a_genuine_file_holding_its_size_bytes_earlier_is_still_read_whole():
+def test_a_genuine_file_holding_its_size_bytes_earlier_is_still_read_whole(whole):
     """The fast check looks for the 4 size bytes of the trailer earlier in the file; a
     genuine file may hold them by chance (stored here in the payload itself). Then the
     member's CRC-32 and the whole trailer decide, and the file is still read in one call."""
-    whole_path_only()
     payload = bytearray(np.random.default_rng(8).integers(0, 256, 4000, dtype=np.uint8))
     total = 8 + len(payload)
     payload[1000:1004] = total.to_bytes(4, "little")
     data = gzip.compress(idx_u8(bytes(payload)), compresslevel=0, mtime=0)  # stored: verbatim
     assert data.find(total.to_bytes(4, "little")) < len(data) - 4
-    assert compression.inflate_gzip_whole(data, total) == idx_u8(bytes(payload))
+    assert whole(data, total) == idx_u8(bytes(payload))
     # and the same file with one byte after it is refused
-    assert compression.inflate_gzip_whole(data + b"\x00", total) is None
+    assert whole(data + b"\x00", total) is None
+
+
+def test_libdeflate_called_directly_fills_exactly_its_buffer_or_refuses():
+    """``inflate_gzip_into`` writes the content into the buffer and says True only when the
+    file is one member whose content is exactly the buffer's length: a longer or shorter
+    buffer, a cut-off file, a flipped byte (the CRC-32) or a second member give False.
+    What it wrote is checked against the standard library's gzip."""
+    whole_path_only()
+    content = idx_u8(np.random.default_rng(9).integers(0, 4, 100_000, dtype=np.uint8).tobytes())
+    data = gzip.compress(content, mtime=0)
+    out = np.zeros(len(content), np.uint8)
+    assert compression.inflate_gzip_into(data, out) is True
+    assert out.tobytes() == gzip.decompress(data)
+    for size in (len(content) - 1, len(content) + 1, 0):
+        assert compression.inflate_gzip_into(data, bytearray(size)) is False, size
+    flipped = bytearray(data)
+    flipped[-6] ^= 1  # in the CRC-32 of the trailer
+    for bad in (data[:-1], bytes(flipped), data + gzip.compress(b"x", mtime=0)):
+        assert compression.inflate_gzip_into(bad, bytearray(len(content))) is False
 
 
 def test_occurs_in_agrees_with_bytes_find_everywhere_including_the_last_byte():
