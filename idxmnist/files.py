@@ -5,8 +5,10 @@
   (atomic on POSIX). If anything fails, or the process is killed, the
   destination is untouched.
 * :func:`temporary` and :func:`work_dir`: hidden scratch files
-  (``.NAME.XXXXXXXX.part``) and folders (``.import.XXXXXXXX``) beside the
-  files they become.
+  (``.XXXXXXXX.part``, fsync'ed when written, so they can be published) and
+  folders (``.import.XXXXXXXX``) beside the files they become.
+* :func:`no_room`: a full disk, quota or file-size limit is an ``OSError``
+  naming the file that could not be written (never blamed on anything else).
 * :func:`sweep`: removes what killed processes left of those, and nothing
   else. A resumable download (``.NAME.part`` with its record
   ``.NAME.part.json``, ``fetch/partial.py``) is kept for
@@ -54,6 +56,7 @@ __all__ = [
     "RESUMABLE_MAX_AGE",
     "atomic_write",
     "publish",
+    "no_room",
     "temporary",
     "work_dir",
     "sweep",
@@ -96,14 +99,26 @@ def atomic_write(dest: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
-            raise OSError(
-                exc.errno,
-                f"could not write {dest}: {exc.strerror} (the disk is full, or a "
-                "quota or file-size limit was hit); the temporary file was removed "
-                "and any previous file is unchanged",
-            ) from exc
+        full = no_room(
+            exc, dest, "the temporary file was removed and any previous file is unchanged"
+        )
+        if full is not None:
+            raise full from exc
         raise
+
+
+def no_room(exc: BaseException, dest: str | os.PathLike[str], done: str) -> OSError | None:
+    """The error to raise for ``exc`` if it says there is no room (a full disk, a quota, a
+    file-size limit: ENOSPC, EDQUOT, EFBIG): the same ``errno``, naming ``dest`` (the file
+    that could not be written) and saying ``done`` (what was cleaned up). None otherwise:
+    any other error is raised as it is."""
+    if not (isinstance(exc, OSError) and exc.errno in _NO_ROOM):
+        return None
+    return OSError(
+        exc.errno,
+        f"could not write {os.fspath(dest)}: {exc.strerror} (the disk is full, or a quota or "
+        f"file-size limit was hit); {done}",
+    )
 
 
 def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
@@ -120,15 +135,22 @@ def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
 def temporary(directory: Path) -> Iterator[tuple[BinaryIO, Path]]:
     """A hidden ``.XXXXXXXX.part`` in ``directory``, open for writing; removed on error.
 
-    On success it is the caller's: publish it, or remove it.
+    When the block ends, the file is flushed and fsync'ed (so that it can be
+    published) and closed; on success it is the caller's: publish it, or
+    remove it. No room to write it is an ``OSError`` naming it.
     """
     fd, name = tempfile.mkstemp(dir=directory, prefix=".", suffix=TEMP_SUFFIX)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f, path
-    except BaseException:
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as exc:
         path.unlink(missing_ok=True)
+        full = no_room(exc, path, "the temporary file was removed")
+        if full is not None:
+            raise full from exc
         raise
 
 

@@ -1,7 +1,8 @@
-"""Temporary files: ``sweep`` removes what killed writers left, and only that.
+"""Temporary files: ``sweep`` removes what killed writers left, and only that; locks; a
+temporary that finds no room to be written is an error naming it.
 
-(``idxmnist/atomic.py`` today, ``idxmnist/files.py`` in the new layout. Atomic
-writes under SIGKILL and a full disk are in ``tests/contracts/test_crash_safety.py``.)
+(Atomic writes under SIGKILL and a full disk, and the order of fsyncs and renames
+under strace, are in ``tests/contracts/test_crash_safety.py``.)
 """
 
 from __future__ import annotations
@@ -103,3 +104,43 @@ def test_untidy_removes_a_lock_only_folder_and_nothing_else(tmp_path):
         pass
     untidy(mine, ".idxmnist.lock", remove_folder=False)
     assert mine.is_dir() and list(mine.iterdir()) == []
+
+
+# -- temporary: no room to write it is an error naming it --------------------------------------
+
+STORE_LIMITED = """
+import idxmnist
+try:
+    idxmnist.mnist.load_data(source=sys.argv[2], cache_dir=sys.argv[1])
+except OSError as exc:
+    print(type(exc).__name__, exc.errno)
+    print(exc)
+else:
+    print("no error")
+"""
+
+
+def test_a_full_disk_while_the_store_copies_a_source_file_names_it_and_leaves_the_store(
+    mnist_dir, tmp_path
+):
+    """``load_data(source=...)`` copies each file into the store through ``files.temporary``.
+    A child that cannot write past 1 MB (``RLIMIT_FSIZE``) gets an ``OSError`` (EFBIG) naming
+    the temporary copy in the store and the limit, where it was a bare "File too large"; the
+    copy is removed and the file the store held already is untouched."""
+    import errno
+
+    from .support.helpers import MNIST_FILES, listing, run_size_limited, sha256
+
+    store = tmp_path / "cache" / "mnist"
+    store.mkdir(parents=True)
+    kept = store / MNIST_FILES[3]
+    kept.write_bytes((mnist_dir / kept.name).read_bytes())
+    before, digest = listing(store), sha256(kept)
+    out = run_size_limited(STORE_LIMITED, 1_000_000, tmp_path / "cache", mnist_dir)
+    assert out.returncode == 0, out.stderr
+    head, message = out.stdout.split("\n", 1)
+    assert head == f"OSError {errno.EFBIG}", out.stdout
+    assert message.startswith(f"[Errno {errno.EFBIG}] could not write {store}/."), message
+    assert "file-size limit was hit); the temporary file was removed" in message, message
+    assert listing(store) == before | {".idxmnist.lock"}
+    assert sha256(kept) == digest

@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from ..errors import shown_url
-from ..files import CHUNK, open_own
+from ..files import CHUNK, no_room, open_own
 from ..idx.compression import looks_like_html
 from ..store.verify import Tally
 from .partial import Meta, Partial
@@ -502,7 +502,9 @@ def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "
 
     Returns the finished file's checksum; raises :class:`MirrorError`. The
     ``.part`` is left for the caller to publish or discard; on failure it is
-    kept only if it can be resumed.
+    kept only if it can be resumed. No room to write it (a full disk, a quota,
+    a file-size limit) is not the mirror's failure: an ``OSError`` naming the
+    ``.part`` (``files.no_room``), which is removed.
     """
     resumes = restarts = 0
     while True:
@@ -521,4 +523,10 @@ def fetch(url: str, part: Partial, expect: Expect, seconds: float, desc: str = "
                 resumes += 1
                 continue
             raise
+        except OSError as exc:  # the disk's, not the mirror's: no other mirror is tried
+            full = no_room(exc, part.path, f"the partial download of {shown_url(url)} was removed")
+            if full is None:
+                raise
+            part.discard()
+            raise full from exc
         return Result(result.digest, result.size, ranged)

@@ -282,3 +282,142 @@ def test_file_size_limit_raises_a_clear_error_and_leaves_nothing(tmp_path, what,
     assert line.startswith(f"OSError {errno.EFBIG} "), line
     assert str(out) in line and "file-size limit" in line, line
     assert list(out_dir.iterdir()) == []  # no final file, no .part left behind
+
+
+# --- the order of system calls: fsync before rename, the folder's fsync after ---
+#
+# A SIGKILL loses nothing the kernel has (the page cache keeps it), so what only a power
+# cut would show is checked as the order of the calls instead: each file renamed into
+# place was fsync'ed after its last write, and its folder fsync'ed after the rename.
+
+DURABLE = """
+import sys
+import numpy as np
+import idxmnist
+what, here = sys.argv[1], sys.argv[2]
+if what == "source":
+    idxmnist.mnist.load_data(source=sys.argv[3], cache_dir=here)
+elif what == "download":
+    idxmnist.mnist.load_data(cache_dir=here)
+else:
+    labels = np.arange(200, dtype=np.uint8) % 10
+    idxmnist.write_idx(here + "/labels-idx1-ubyte", labels)
+    idxmnist.write_idx(here + "/labels-idx1-ubyte.gz", labels, compress="gzip")
+    idxmnist.build_npz(sys.argv[3], here + "/mnist.npz")
+"""
+
+#: the cache a load_data call leaves: the store's four files, the npz and its stamp
+CACHED = {"mnist.idxmnist.npz", ".mnist.idxmnist.npz.stamp"}
+
+
+@pytest.fixture(scope="module")
+def strace_ok():
+    from ..support import syscalls
+
+    why = syscalls.unavailable()
+    if why is not None:
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def durable_mirror(mnist_dir):
+    """The upstream files, but t10k-labels only as an xz copy: kept by its content, through
+    the store's own temporary (decompressed) rather than the download's ``.part``."""
+    import gzip
+    import lzma
+
+    from ..support.helpers import MNIST_FILES
+
+    files = {n: (mnist_dir / n).read_bytes() for n in MNIST_FILES}
+    labels = files.pop("t10k-labels-idx1-ubyte.gz")
+    files["t10k-labels-idx1-ubyte.xz"] = lzma.compress(gzip.decompress(labels))
+    from ..support.httpserver import FaultServer
+
+    with FaultServer(files) as server:
+        yield server
+
+
+@pytest.mark.parametrize("what", ["source", "download", "write"])
+def test_each_file_is_fsynced_before_its_rename_and_its_folder_after(
+    what, strace_ok, mnist_dir, raw_mnist, durable_mirror, tmp_path
+):
+    """Under strace, for load_data from a source folder, a download into the store (from a
+    mirror serving three upstream files and an xz copy), write_idx and build_npz: every
+    rename into the cache (or the output folder) is of a file fsync'ed after its last write,
+    and is followed by an fsync of the folder before anything else is renamed."""
+    from ..support import syscalls
+    from ..support.helpers import MNIST_FILES, MNIST_STEMS, child_env
+
+    here = tmp_path.resolve() / "out"
+    here.mkdir()
+    extra = {"IDXMNIST_MIRRORS": durable_mirror.url()} if what == "download" else {}
+    source = {"source": str(mnist_dir), "write": str(raw_mnist[0])}.get(what, "")
+    log = tmp_path / "strace.log"
+    env = child_env(PYTHONDONTWRITEBYTECODE="1", **extra)
+    ran = syscalls.trace(
+        [sys.executable, "-c", DURABLE, what, str(here), source], log, env=env, cwd=tmp_path
+    )
+    assert ran.returncode == 0, ran.stderr
+    calls = syscalls.parse(log.read_text(encoding="latin-1"), tmp_path)
+    folders = [here, here / "mnist"]
+    faults, checked = syscalls.durability_faults(calls, folders)
+    assert faults == [], "\n".join(faults)
+    renamed = {
+        os.path.relpath(c.paths[1], here)
+        for c in calls
+        if c.name in syscalls.RENAMES and c.result == 0
+    }
+    if what == "write":
+        expected = {"labels-idx1-ubyte", "labels-idx1-ubyte.gz", "mnist.npz"}
+    elif what == "source":
+        expected = CACHED | {f"mnist/{n}" for n in MNIST_FILES}
+    else:
+        expected = CACHED | {f"mnist/{n}" for n in MNIST_FILES[:3]} | {f"mnist/{MNIST_STEMS[3]}"}
+    assert renamed >= expected  # the parser did see every file published
+    assert checked >= len(expected)
+
+
+def test_the_trace_reader_reads_each_form_strace_writes(tmp_path):
+    """The reader itself, on lines as strace 6 writes them: a rename by each of the three
+    calls (relative to a descriptor, to AT_FDCWD, to the working directory), escaped quotes,
+    backslashes and octal bytes in names, a call split by another process's, a truncated
+    string (refused, never read as a shorter path)."""
+    from ..support import syscalls
+
+    log = "\n".join(
+        [
+            r'7 write(3</d/.a b.part>, "x\"y", 3) = 3',
+            r"7 fsync(3</d/.a b.part>) = 0",
+            r'7 renameat(4</d>, ".a b.part", 4</d>, "a b") = 0',
+            r"7 fsync(4</d>) = 0",
+            r'7 renameat2(AT_FDCWD</w>, "c\\\"d", AT_FDCWD</w>, "/d/f\377", RENAME_NOREPLACE'
+            " <unfinished ...>",
+            r'8 write(1<pipe:[12]>, "hi, there", 9) = 9',
+            r"7 <... renameat2 resumed>) = 0",
+            r'7 rename("../d/g", "h") = -1 ENOENT (No such file or directory)',
+            r'7 rename("/d/.i.part", "/d/i") = 0',
+            r"7 fdatasync(4</d>) = 0",
+        ]
+    )
+    calls = syscalls.parse(log, "/w")
+    odd = os.fsdecode(b"/d/f\xff")  # the byte \377, not UTF-8: as os.fsdecode gives it
+    assert [(c.pid, c.name, c.paths, c.result) for c in calls] == [
+        (7, "write", ("/d/.a b.part",), 3),
+        (7, "fsync", ("/d/.a b.part",), 0),
+        (7, "renameat", ("/d/.a b.part", "/d/a b"), 0),
+        (7, "fsync", ("/d",), 0),
+        (8, "write", ("pipe:[12]",), 9),
+        (7, "renameat2", ('/w/c\\"d', odd), 0),
+        (7, "rename", ("/d/g", "/w/h"), -1),
+        (7, "rename", ("/d/.i.part", "/d/i"), 0),
+        (7, "fdatasync", ("/d",), 0),
+    ]
+    faults, checked = syscalls.durability_faults(calls, [Path("/d")])
+    assert checked == 3  # the failed rename is not one, nor anything into /w
+    assert faults == [
+        f'{odd}: renamed from /w/c\\"d without an fsync of it after its last write',
+        f"{odd}: its folder /d was not fsync'ed after the rename (before the next one)",
+        "/d/i: renamed from /d/.i.part without an fsync of it after its last write",
+    ]
+    with pytest.raises(syscalls.TraceError, match="cut at strace's limit"):
+        syscalls.parse('7 rename("/d/.j.part", "/d/very-long"...) = 0', "/w")

@@ -437,3 +437,57 @@ def test_a_body_that_trickles_is_too_slow_and_the_next_mirror_is_used(tmp_path, 
     message = str(exc.value)
     assert "too slow: " in message and "fewer than the 16 KiB a mirror must send" in message
     assert sent and max(sent) < 100 < len(BODY), sent
+
+
+# -- a full disk is the disk's fault, not the mirror's -------------------------------------------
+
+FULL_DISK = """
+import idxmnist
+try:
+    idxmnist.mnist.load_data(cache_dir=sys.argv[1])
+except OSError as exc:
+    print(type(exc).__name__, isinstance(exc, idxmnist.DownloadError), exc.errno)
+    print(exc)
+else:
+    print("no error")
+"""
+
+
+def test_a_full_disk_mid_download_is_an_oserror_naming_the_file_and_no_mirror_is_blamed(
+    mnist_dir, tmp_path, monkeypatch
+):
+    """A child that cannot write past 3 MiB (``RLIMIT_FSIZE``, as a full disk) downloads MNIST
+    from two mirrors: the 9.9 MB training images stop it with an ``OSError`` (EFBIG, not a
+    ``DownloadError``) naming the ``.part`` in the dataset's folder and the limit; the second
+    mirror is never asked (another mirror cannot make room); the ``.part`` and its resume
+    record (past 1 MiB, it was resumable) are removed, the file already kept is untouched.
+    Without the limit, the next call downloads and loads the real arrays."""
+    import errno
+
+    from ..support.helpers import MNIST_FILES, plain_read, run_size_limited, sha256
+
+    files = {n: (mnist_dir / n).read_bytes() for n in MNIST_FILES}
+    cache = tmp_path / "cache"
+    store = cache / "mnist"
+    store.mkdir(parents=True)
+    kept = store / "t10k-labels-idx1-ubyte.gz"  # already in the store from an earlier call
+    kept.write_bytes(files[kept.name])
+    before, digest = listing(cache), sha256(kept)
+    with FaultServer(files) as first, FaultServer(files) as second:
+        mirrors = f"{first.url()},{second.url()}"
+        out = run_size_limited(FULL_DISK, 3 << 20, cache, IDXMNIST_MIRRORS=mirrors)
+        assert out.returncode == 0, out.stderr
+        head, message = out.stdout.split("\n", 1)
+        assert head == f"OSError False {errno.EFBIG}", out.stdout
+        part = store / ".train-images-idx3-ubyte.gz.part"
+        assert f"could not write {part}: " in message, message
+        assert "file-size limit" in message and "disk is full" in message, message
+        assert "partial download" in message and "mirror" not in message, message
+        assert first.gets() == {"/ok/train-images-idx3-ubyte.gz": 1}
+        assert second.gets() == {}
+        assert listing(cache) == before | {"mnist/.idxmnist.lock"}  # no .part, no record
+        assert sha256(kept) == digest
+        monkeypatch.setenv("IDXMNIST_MIRRORS", mirrors)
+        (x, y), (xt, yt) = idxmnist.mnist.load_data(cache_dir=cache)
+    assert np.array_equal(x.reshape(-1), plain_read(mnist_dir / MNIST_FILES[0], 16))
+    assert np.array_equal(yt, plain_read(kept, 8))

@@ -3,7 +3,7 @@
 The cache file is named by orientation, rebuilt with a warning when it is
 bad (from the verified files, offline); ``source`` may be a directory, a
 local whole-dataset file or a base URL, nothing else; a read-only or
-unlockable cache directory warns and still returns the data.
+unlockable cache directory, or a full disk, warns and still returns the data.
 """
 
 from __future__ import annotations
@@ -260,3 +260,53 @@ def test_a_fifo_under_a_preferred_name_is_skipped_for_the_real_file(call, mnist_
         f"{fifo}: a FIFO (named pipe), not a regular file: idxmnist reads only regular files; "
         "skipped"
     ]
+
+
+# -- a full disk while the cache is written ------------------------------------------------------
+
+LOAD_LIMITED = """
+import hashlib, json, warnings
+import idxmnist
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        data = idxmnist.mnist.load_data(source=sys.argv[2], cache_dir=sys.argv[1])
+    except OSError as exc:
+        print(json.dumps({"error": [type(exc).__name__, exc.errno, str(exc)]}))
+        raise SystemExit
+digests = [hashlib.sha256(a.tobytes()).hexdigest() for pair in data for a in pair]
+warned = [[w.category.__name__, str(w.message)] for w in caught]
+print(json.dumps({"arrays": digests, "warnings": warned}))
+"""
+
+
+def test_a_full_disk_while_the_cache_is_written_returns_the_arrays_uncached(mnist_dir, tmp_path):
+    """docs/errors.md: a cache that cannot be written warns and the arrays are returned. A
+    child that cannot write past 20 MB (``RLIMIT_FSIZE``: the store's copies of the real
+    files fit, the 55 MB npz does not) gets the real arrays (checked against a plain gzip
+    read) and one warning naming the cache and the limit; no temporary, no npz, no stamp is
+    left. The next call, without the limit, builds and stamps the cache."""
+    import hashlib
+    import json
+
+    from ..support.helpers import MNIST_STEMS, caught, flat, plain_read, run_size_limited
+
+    cache = tmp_path / "cache"
+    out = run_size_limited(LOAD_LIMITED, 20_000_000, cache, mnist_dir)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    reads = [plain_read(mnist_dir / f"{s}.gz", 16 if "images" in s else 8) for s in MNIST_STEMS]
+    assert result.get("arrays") == [hashlib.sha256(a.tobytes()).hexdigest() for a in reads]
+    target = cache / "mnist.idxmnist.npz"
+    [(category, message)] = result["warnings"]
+    assert category == "RuntimeWarning"
+    assert message.startswith(f"could not write the cache {target}: "), message
+    assert "file-size limit was hit" in message and "returned uncached" in message, message
+    store = {"mnist", "mnist/.idxmnist.lock", *(f"mnist/{s}.gz" for s in MNIST_STEMS)}
+    assert listing(cache) == store  # the store's verified copies, nothing half-written
+    data, warned = caught(lambda: idxmnist.mnist.load_data(source=mnist_dir, cache_dir=cache))
+    assert warned == []
+    assert listing(cache) == store | {"mnist.idxmnist.npz", ".mnist.idxmnist.npz.stamp"}
+    assert all(
+        np.array_equal(a, r.reshape(a.shape)) for a, r in zip(flat(data), reads, strict=True)
+    )

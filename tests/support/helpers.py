@@ -2,8 +2,9 @@
 
 Plain functions and constants, no fixtures (those are in the ``conftest.py``
 files): the four upstream MNIST file names, a loopback mirror that refuses
-every connection, ``python -m idxmnist`` run as a user runs it, the files
-under a directory, and small readers the tests use as their own reference.
+every connection, ``python -m idxmnist`` run as a user runs it, a child
+that cannot write past a file-size limit (a full disk), the files under a
+directory, and small readers the tests use as their own reference.
 """
 
 from __future__ import annotations
@@ -80,6 +81,29 @@ def child_env(**extra) -> dict:
     env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
+
+
+#: a child's first lines: a write past ``sys.argv[1]`` bytes fails with EFBIG, as on a full
+#: disk (SIGXFSZ ignored, so the process is told, not killed); the limit is then dropped
+#: from ``sys.argv``
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+_limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_FSIZE, (_limit, _limit))
+"""
+
+
+def run_size_limited(code: str, limit: int, *args, **env) -> subprocess.CompletedProcess:
+    """Run ``code`` (with ``args``) in a child that cannot write a file past ``limit`` bytes,
+    in :func:`child_env` plus ``env``; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMIT + code, str(limit), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=child_env(**env),
+        timeout=120,
+    )
 
 
 def run_cli_from_repo(*args, env=None):
