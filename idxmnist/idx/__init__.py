@@ -9,7 +9,7 @@ module             its job
                    streaming; libdeflate's whole-buffer inflate; the suffix table;
                    the HTML sniff
 ``decode``         the byte-order pass, NumPy or Numba (``_numba``: the kernels)
-``memory``         output arrays advised for huge pages; the C library's handle
+``memory``         inflate buffers advised for huge pages; the C library's handle
 ``reader``         ``read_idx``, ``read_idx_header``: source -> header -> array
 ``digest``         the content SHA-256 of the IDX bytes, whatever the container
 ``writer``         ``write_idx``: array -> IDX file

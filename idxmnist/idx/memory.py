@@ -1,15 +1,15 @@
-"""Memory for the arrays decoded into: advised for transparent huge pages.
+"""Memory for the buffers inflated into: advised for transparent huge pages.
 
-An output array is fresh anonymous memory, written once from start to end by
-the decoder: tens or hundreds of megabytes. With 4 KiB pages the kernel takes
-one page fault per 4 KiB, each zeroing its page (11,485 of them for MNIST's
-training images: about 18 ms of an 84 ms inflate, measured on a 2-core VM).
-Advised with ``madvise(MADV_HUGEPAGE)``, where the kernel's transparent huge
-pages are set to ``madvise`` or ``always``, it takes one per 2 MiB. NumPy
-advises its own large allocations so unless its hint is turned off;
-idxmnist advises the arrays it decodes into itself, whatever that setting.
-Where the kernel, the platform or the C library offers none of this, nothing
-happens.
+The output of a whole-buffer inflate is fresh anonymous memory, written once
+from start to end by libdeflate. With 4 KiB pages the kernel takes one page
+fault per 4 KiB, each zeroing its page (11,485 of them for MNIST's training
+images: about 18 ms of an 84 ms inflate, measured on a 2-core VM). Advised
+with ``madvise(MADV_HUGEPAGE)``, where the kernel's transparent huge pages
+are set to ``madvise`` or ``always``, it takes one per 2 MiB. NumPy advises
+its own large allocations so unless its hint is turned off; idxmnist advises
+the buffers it inflates into itself, whatever that setting (the streaming
+path's arrays it leaves alone: see ``reader._allocate``). Where the kernel,
+the platform or the C library offers none of this, nothing happens.
 
 Also the one handle on the C library (:func:`libc`), for ``madvise`` here
 and ``memmem`` in :mod:`.compression`.
