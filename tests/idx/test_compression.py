@@ -21,6 +21,7 @@ import io
 import lzma
 import os
 import struct
+import sys
 import threading
 import tracemalloc
 import zlib
@@ -52,8 +53,8 @@ def backend(request, monkeypatch):
     if name.startswith("libdeflate"):
         if compression.libdeflate() is None:
             pytest.skip("deflate (libdeflate) is not installed")
-        if name == "libdeflate":
-            assert compression.inflates_into()  # called directly wherever deflate installs
+        if name == "libdeflate" and sys.platform == "linux":
+            assert compression.inflates_into()  # the extension exports libdeflate's API
         else:
             monkeypatch.setattr(compression, "inflates_into", lambda: False)
         return name

@@ -10,6 +10,7 @@ the control.
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 import os
 import subprocess
@@ -23,7 +24,24 @@ from idxmnist.idx import compression, memory
 
 THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
-CHILD = """
+
+def vm_flags(addr: int) -> list[str]:
+    """The kernel's ``VmFlags`` of the mapping that holds ``addr`` in this process."""
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and not head.endswith(":"):
+            lo, hi = (int(x, 16) for x in head.split("-"))
+            inside = lo <= addr < hi
+        elif inside and line.startswith("VmFlags:"):
+            return line.split()[1:]
+    raise AssertionError(f"no mapping holds {addr:#x}")
+
+
+CHILD = (
+    "from pathlib import Path\n"
+    + inspect.getsource(vm_flags)
+    + """
 import json, sys
 import numpy as np
 try:
@@ -34,17 +52,7 @@ _set_madvise_hugepage(False)
 import idxmnist
 
 def flags(a):
-    addr = a.__array_interface__["data"][0] + a.nbytes // 2
-    lines = open("/proc/self/smaps").read().splitlines()
-    inside = False
-    for line in lines:
-        head = line.split()[0]
-        if "-" in head and not head.endswith(":"):
-            lo, hi = (int(x, 16) for x in head.split("-"))
-            inside = lo <= addr < hi
-        elif inside and line.startswith("VmFlags:"):
-            return line.split()[1:]
-    raise AssertionError("no mapping holds the array")
+    return vm_flags(a.__array_interface__["data"][0] + a.nbytes // 2)
 
 plain = np.empty(8 << 20, np.uint8)  # the control, before anything was advised
 out = {"control": {"hg": "hg" in flags(plain), "nbytes": plain.nbytes}}
@@ -52,6 +60,7 @@ a = idxmnist.read_idx(sys.argv[1])
 out["read"] = {"hg": "hg" in flags(a), "nbytes": a.nbytes}
 print(json.dumps(out))
 """
+)
 
 
 def thp_or_skip() -> None:
@@ -102,17 +111,6 @@ def test_advice_is_given_from_the_threshold_on_and_only_to_whole_pages():
     thp_or_skip()
     import mmap
 
-    def flags_at(addr: int) -> list[str]:
-        inside = False
-        for line in Path("/proc/self/smaps").read_text().splitlines():
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo <= addr < hi
-            elif inside and line.startswith("VmFlags:"):
-                return line.split()[1:]
-        raise AssertionError("no mapping there")
-
     size = 3 * memory.HUGE_MIN
     with mmap.mmap(-1, size) as m:
         import ctypes
@@ -120,12 +118,12 @@ def test_advice_is_given_from_the_threshold_on_and_only_to_whole_pages():
         base = ctypes.addressof(ctypes.c_char.from_buffer(m))
         try:
             memory.advise_huge_pages(base + 100, memory.HUGE_MIN - 1)  # too small: nothing
-            assert "hg" not in flags_at(base + memory.HUGE_MIN // 2)
+            assert "hg" not in vm_flags(base + memory.HUGE_MIN // 2)
             memory.advise_huge_pages(base + 100, memory.HUGE_MIN + 5000)
-            assert "hg" not in flags_at(base)  # the partly covered first page is left alone
-            assert "hg" in flags_at(base + 4096)  # the first whole page is advised
-            assert "hg" in flags_at(base + memory.HUGE_MIN)  # through the last whole one
+            assert "hg" not in vm_flags(base)  # the partly covered first page is left alone
+            assert "hg" in vm_flags(base + 4096)  # the first whole page is advised
+            assert "hg" in vm_flags(base + memory.HUGE_MIN)  # through the last whole one
             last_whole = (base + 100 + memory.HUGE_MIN + 5000) // 4096 * 4096
-            assert "hg" not in flags_at(last_whole)  # the partly covered last page is not
+            assert "hg" not in vm_flags(last_whole)  # the partly covered last page is not
         finally:
             del base
