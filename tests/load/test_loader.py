@@ -208,15 +208,22 @@ def label_bomb() -> bytes:
     return data
 
 
-@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
-def test_a_label_header_declaring_400_million_is_refused_before_allocating(
-    call, mnist_dir, tmp_path
-):
+def all_but_train_labels(mnist_dir, tmp_path):
+    """``tmp_path/src`` holding copies of three of the four real files: all but the
+    training labels, which the test puts there itself."""
     folder = tmp_path / "src"
     folder.mkdir()
     for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                  "t10k-labels-idx1-ubyte.gz"):  # fmt: skip
         (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("call", ["load_data", "load_idx_dataset"])
+def test_a_label_header_declaring_400_million_is_refused_before_allocating(
+    call, mnist_dir, tmp_path
+):
+    folder = all_but_train_labels(mnist_dir, tmp_path)
     bomb = folder / "train-labels-idx1-ubyte.bz2"
     bomb.write_bytes(label_bomb())
     out = load_in_child(call, folder, tmp_path / "cache")
@@ -230,11 +237,7 @@ def test_a_label_header_declaring_400_million_is_refused_before_allocating(
 def test_a_fifo_in_a_source_folder_is_skipped_with_why(call, mnist_dir, tmp_path):
     import os
 
-    folder = tmp_path / "src"
-    folder.mkdir()
-    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz"):  # fmt: skip
-        (folder / name).write_bytes((mnist_dir / name).read_bytes())
+    folder = all_but_train_labels(mnist_dir, tmp_path)
     fifo = folder / "train-labels-idx1-ubyte.gz"
     os.mkfifo(fifo)
     out = load_in_child(call, folder, tmp_path / "cache")  # never opened: no hang
